@@ -1,0 +1,63 @@
+"""Customers, their API keys and the ledger that is the truth of every balance."""
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from smmpanel.db.base import BigId, Timestamp, metadata
+
+CUSTOMER_ACTIVE = "active"
+CUSTOMER_SUSPENDED = "suspended"
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("email", String(254), nullable=True),
+    Column("status", String(20), nullable=False, server_default=CUSTOMER_ACTIVE),
+    Column("balance", BigInteger, nullable=False, server_default="0"),
+    Column("password_hash", String(200), nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    CheckConstraint("balance >= 0", name="balance_not_negative"),
+    CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(8), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp, nullable=True),
+    Column("last_used_at", Timestamp, nullable=True),
+)
+
+LEDGER_KINDS = ("deposit", "charge", "refund", "adjustment")
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    # What caused an order's entry ("charge", "refund:partial", "refund:cancel"): one of each.
+    Column("cause", String(40), nullable=True),
+    Column("order_id", BigId, ForeignKey("orders.id"), nullable=True),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", Timestamp, nullable=False),
+    UniqueConstraint("order_id", "cause"),
+    CheckConstraint("kind IN ('deposit', 'charge', 'refund', 'adjustment')", name="kind_known"),
+    Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
+)

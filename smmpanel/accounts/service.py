@@ -1,0 +1,240 @@
+"""Customers, API keys and balance changes. Every balance change is one ledger row."""
+
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.models import (
+    CUSTOMER_ACTIVE,
+    CUSTOMER_SUSPENDED,
+    api_keys,
+    customers,
+    ledger_entries,
+)
+from smmpanel.db.base import as_utc, utcnow
+from smmpanel.db.dialect import insert_or_ignore
+
+KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_LENGTH = 40
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+class AccountError(Exception):
+    """A request the accounts domain refuses; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ApiCustomer:
+    id: int
+    balance: int
+    key_id: int
+    key_last_used: datetime | None
+
+    @property
+    def key_needs_touch(self) -> bool:
+        """Whether to record the key's use: at most once a minute, so reads stay reads."""
+        last = self.key_last_used
+        return last is None or as_utc(last) < utcnow() - LAST_USED_GRANULARITY
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key() -> str:
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(KEY_LENGTH))
+
+
+async def create_customer(
+    conn: AsyncConnection, name: str, balance: int = 0, email: str | None = None
+) -> int:
+    name = name.strip()
+    if not name:
+        raise AccountError("a customer needs a name")
+    exists = await conn.scalar(select(customers.c.id).where(customers.c.name == name))
+    if exists is not None:
+        raise AccountError(f"a customer named {name!r} exists already (id {exists})")
+    customer_id = await conn.scalar(
+        insert(customers)
+        .values(name=name, email=email, balance=0, created_at=utcnow())
+        .returning(customers.c.id)
+    )
+    if balance:
+        await adjust_funds(conn, customer_id, balance, "opening balance")
+    return customer_id
+
+
+async def find_customer(conn: AsyncConnection, ref: str) -> int:
+    """A customer by id or by name, for the command line."""
+    query = select(customers.c.id)
+    query = (
+        query.where(customers.c.id == int(ref))
+        if ref.isdigit()
+        else query.where(customers.c.name == ref)
+    )
+    customer_id = await conn.scalar(query)
+    if customer_id is None:
+        raise AccountError(
+            f"no customer {ref!r}: give an id or a name from `smmpanel customer list`"
+        )
+    return customer_id
+
+
+async def set_customer_status(conn: AsyncConnection, customer_id: int, active: bool) -> None:
+    status = CUSTOMER_ACTIVE if active else CUSTOMER_SUSPENDED
+    await conn.execute(update(customers).where(customers.c.id == customer_id).values(status=status))
+
+
+async def create_api_key(conn: AsyncConnection, customer_id: int) -> str:
+    key = new_api_key()
+    await conn.execute(
+        insert(api_keys).values(
+            customer_id=customer_id, key_hash=hash_key(key), prefix=key[:6], created_at=utcnow()
+        )
+    )
+    return key
+
+
+async def revoke_api_key(conn: AsyncConnection, key_id: int) -> None:
+    result = await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise AccountError(f"no active key with id {key_id}: see `smmpanel key list CUSTOMER`")
+
+
+async def authenticate(conn: AsyncConnection, key: str) -> ApiCustomer | None:
+    """The active customer holding this unrevoked key, or None."""
+    row = (
+        await conn.execute(
+            select(customers.c.id, customers.c.balance, api_keys.c.id, api_keys.c.last_used_at)
+            .join(customers, customers.c.id == api_keys.c.customer_id)
+            .where(
+                api_keys.c.key_hash == hash_key(key),
+                api_keys.c.revoked_at.is_(None),
+                customers.c.status == CUSTOMER_ACTIVE,
+            )
+        )
+    ).first()
+    return None if row is None else ApiCustomer(*row)
+
+
+async def touch_api_key(conn: AsyncConnection, key_id: int) -> None:
+    await conn.execute(
+        update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=utcnow())
+    )
+
+
+async def debit(
+    conn: AsyncConnection,
+    customer_id: int,
+    amount: int,
+    *,
+    kind: str,
+    reason: str = "",
+    order_id: int | None = None,
+    cause: str | None = None,
+) -> bool:
+    """Take `amount` millionths if the balance covers it: one conditional UPDATE, then its row."""
+    result = await conn.execute(
+        update(customers)
+        .where(customers.c.id == customer_id, customers.c.balance >= amount)
+        .values(balance=customers.c.balance - amount)
+    )
+    if result.rowcount != 1:
+        return False
+    await _record(conn, customer_id, -amount, kind, reason, order_id, cause)
+    return True
+
+
+async def credit(
+    conn: AsyncConnection,
+    customer_id: int,
+    amount: int,
+    *,
+    kind: str,
+    reason: str = "",
+    order_id: int | None = None,
+    cause: str | None = None,
+) -> bool:
+    """Add `amount`; with a cause, at most once per (order, cause). False if already done."""
+    if cause is not None:
+        inserted = await conn.execute(
+            insert_or_ignore(conn, ledger_entries).values(
+                customer_id=customer_id,
+                amount=amount,
+                kind=kind,
+                reason=reason,
+                order_id=order_id,
+                cause=cause,
+                created_at=utcnow(),
+            )
+        )
+        if inserted.rowcount != 1:
+            return False
+    else:
+        await _record(conn, customer_id, amount, kind, reason, order_id, cause)
+    await conn.execute(
+        update(customers)
+        .where(customers.c.id == customer_id)
+        .values(balance=customers.c.balance + amount)
+    )
+    return True
+
+
+async def _record(
+    conn: AsyncConnection,
+    customer_id: int,
+    amount: int,
+    kind: str,
+    reason: str,
+    order_id: int | None,
+    cause: str | None,
+) -> None:
+    await conn.execute(
+        insert(ledger_entries).values(
+            customer_id=customer_id,
+            amount=amount,
+            kind=kind,
+            reason=reason,
+            order_id=order_id,
+            cause=cause,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def adjust_funds(conn: AsyncConnection, customer_id: int, amount: int, reason: str) -> int:
+    """Add (positive) or subtract (negative) funds by hand, never below zero; the new balance."""
+    if amount == 0:
+        raise AccountError("the amount must not be zero")
+    if not reason.strip():
+        raise AccountError("give a reason: it is kept in the customer's ledger")
+    if amount > 0:
+        await credit(conn, customer_id, amount, kind="deposit", reason=reason)
+    elif not await debit(conn, customer_id, -amount, kind="adjustment", reason=reason):
+        raise AccountError("the balance is smaller than the amount to subtract; nothing changed")
+    return await balance_of(conn, customer_id)
+
+
+async def balance_of(conn: AsyncConnection, customer_id: int) -> int:
+    balance = await conn.scalar(select(customers.c.balance).where(customers.c.id == customer_id))
+    if balance is None:
+        raise AccountError(f"no customer with id {customer_id}")
+    return balance
+
+
+async def ledger_sum(conn: AsyncConnection, customer_id: int) -> int:
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(
+            ledger_entries.c.customer_id == customer_id
+        )
+    )
+    return int(total)

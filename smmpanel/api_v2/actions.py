@@ -1,0 +1,207 @@
+"""The API v2 actions: each takes the caller and the request's fields, returns the reply."""
+
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from smmpanel.accounts.service import ApiCustomer, authenticate, touch_api_key
+from smmpanel.api_v2 import replies
+from smmpanel.catalog.models import customer_prices
+from smmpanel.catalog.service import enabled_services
+from smmpanel.db import Database, is_unique_violation
+from smmpanel.money import render_balance
+from smmpanel.orders import errors
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.placement import explain_conflict, place_order
+from smmpanel.orders.queries import customer_orders_status
+from smmpanel.orders.requests import refill_status, request_cancel, request_refill
+from smmpanel.orders.validation import parse_positive_int
+from smmpanel.panel.models import panel_settings
+from smmpanel.panel.service import get_settings
+
+MAX_IDS = 100
+TOO_MANY_IDS = "Too many ids, maximum is 100"
+SETTINGS_TTL_SECONDS = 5.0
+MAX_CACHED_CATALOGS = 64
+
+Reply = dict | list | bytes
+Action = Callable[[ApiCustomer, dict[str, str]], Awaitable[Reply]]
+
+
+class TooManyIds(Exception):
+    pass
+
+
+def split_ids(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if len(ids) > MAX_IDS:
+        raise TooManyIds
+    return ids
+
+
+class Api:
+    """The actions, with the few caches they share in this process."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._currency = ("", 0.0)
+        self._catalogs: dict[tuple[int, int | None], bytes] = {}
+        self.actions: dict[str, Action] = {
+            "balance": self.balance,
+            "services": self.services,
+            "add": self.add,
+            "status": self.status,
+            "refill": self.refill,
+            "refill_status": self.refill_status,
+            "cancel": self.cancel,
+        }
+
+    async def authenticate(self, key: str) -> ApiCustomer | None:
+        async with self.db.read() as conn:
+            customer = await authenticate(conn, key)
+        if customer is not None and customer.key_needs_touch:
+            async with self.db.write() as conn:
+                await touch_api_key(conn, customer.key_id)
+        return customer
+
+    async def currency(self) -> str:
+        currency, fetched_at = self._currency
+        if time.monotonic() - fetched_at > SETTINGS_TTL_SECONDS:
+            async with self.db.read() as conn:
+                currency = (await get_settings(conn)).currency
+            self._currency = (currency, time.monotonic())
+        return currency
+
+    async def balance(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        return {
+            "status": "success",
+            "balance": render_balance(customer.balance),
+            "currency": await self.currency(),
+        }
+
+    async def services(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        async with self.db.read() as conn:
+            version, custom = (
+                await conn.execute(
+                    select(
+                        panel_settings.c.catalog_version,
+                        exists().where(customer_prices.c.customer_id == customer.id),
+                    )
+                )
+            ).one()
+            cache_key = (version, customer.id if custom else None)
+            body = self._catalogs.get(cache_key)
+            if body is None:
+                rows = await enabled_services(conn, cache_key[1])
+                body = orjson.dumps([replies.service_entry(row) for row in rows])
+                self._remember_catalog(cache_key, body)
+        return body
+
+    def _remember_catalog(self, cache_key: tuple[int, int | None], body: bytes) -> None:
+        if len(self._catalogs) >= MAX_CACHED_CATALOGS:
+            self._catalogs.clear()
+        self._catalogs[cache_key] = body
+
+    async def add(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        try:
+            async with self.db.write() as conn:
+                order_id = await place_order(conn, customer.id, fields)
+        except IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            async with self.db.read() as conn:
+                order_id = await explain_conflict(conn, customer.id, fields)
+        return {"status": "success", "order": order_id}
+
+    async def status(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        currency = await self.currency()
+        if "orders" in fields:
+            ids = split_ids(fields["orders"])
+            found = await self._statuses(customer, ids)
+            return {
+                given: replies.order_status(found[oid], currency)
+                if (oid := parse_positive_int(given)) in found
+                else replies.error(errors.INCORRECT_ORDER)
+                for given in ids
+            }
+        found = await self._statuses(customer, [fields.get("order", "")])
+        order_id = parse_positive_int(fields.get("order", ""))
+        if order_id not in found:
+            return replies.error(errors.INCORRECT_ORDER)
+        return replies.order_status(found[order_id], currency)
+
+    async def _statuses(self, customer: ApiCustomer, given_ids: list[str]) -> dict[int, dict]:
+        order_ids = [oid for oid in map(parse_positive_int, given_ids) if oid is not None]
+        async with self.db.read() as conn:
+            return await customer_orders_status(conn, customer.id, order_ids)
+
+    async def refill(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        if "orders" in fields:
+            ids = split_ids(fields["orders"])
+            results = [await self._refill_one(customer, given) for given in ids]
+            return [
+                {"order": _id_reply(given), "refill": result}
+                for given, result in zip(ids, results, strict=True)
+            ]
+        result = await self._refill_one(customer, fields.get("order", ""))
+        return result if isinstance(result, dict) else {"refill": result}
+
+    async def _refill_one(self, customer: ApiCustomer, given: str) -> int | dict:
+        order_id = parse_positive_int(given)
+        if order_id is None:
+            return replies.error(errors.INCORRECT_ORDER)
+        try:
+            async with self.db.write() as conn:
+                return await request_refill(conn, customer.id, order_id)
+        except OrderRefused as refused:
+            return replies.error(refused.message)
+
+    async def refill_status(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        if "refills" in fields:
+            ids = split_ids(fields["refills"])
+            statuses = [await self._refill_status_one(customer, given) for given in ids]
+            return [
+                {"refill": _id_reply(given), "status": status}
+                for given, status in zip(ids, statuses, strict=True)
+            ]
+        status = await self._refill_status_one(customer, fields.get("refill", ""))
+        return status if isinstance(status, dict) else {"status": status}
+
+    async def _refill_status_one(self, customer: ApiCustomer, given: str) -> str | dict:
+        refill_id = parse_positive_int(given)
+        if refill_id is None:
+            return replies.error(errors.REFILL_NOT_FOUND)
+        try:
+            async with self.db.read() as conn:
+                return await refill_status(conn, customer.id, refill_id)
+        except OrderRefused as refused:
+            return replies.error(refused.message)
+
+    async def cancel(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        ids = split_ids(fields["orders"] if "orders" in fields else fields.get("order", ""))
+        if not ids:
+            return replies.error(errors.INCORRECT_ORDER)
+        return [
+            {"order": _id_reply(given), "cancel": await self._cancel_one(customer, given)}
+            for given in ids
+        ]
+
+    async def _cancel_one(self, customer: ApiCustomer, given: str) -> int | dict:
+        order_id = parse_positive_int(given)
+        if order_id is None:
+            return replies.error(errors.INCORRECT_ORDER)
+        try:
+            async with self.db.write() as conn:
+                await request_cancel(conn, customer.id, order_id)
+        except OrderRefused as refused:
+            return replies.error(refused.message)
+        return 1
+
+
+def _id_reply(given: str) -> int | str:
+    """Ids echo back as integers where they are numbers, as given otherwise."""
+    order_id = parse_positive_int(given)
+    return given if order_id is None else order_id

@@ -1,0 +1,54 @@
+"""The ASGI application: API v2, pages and (unless split off) the background worker."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+
+from smmpanel.api_v2.actions import Api
+from smmpanel.api_v2.ratelimit import RateLimiter
+from smmpanel.api_v2.route import api_routes
+from smmpanel.config import Settings, get_settings
+from smmpanel.db import Database
+from smmpanel.logs import configure_logging
+from smmpanel.panel.service import get_settings as get_panel_settings
+from smmpanel.worker.loop import run_worker
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def create_app(settings: Settings | None = None, *, with_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    db = Database(settings.database_url, settings.db_pool_size)
+    run_worker_here = settings.run_worker if with_worker is None else with_worker
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(db, stop)) if run_worker_here else None
+        yield
+        stop.set()
+        if worker is not None:
+            await worker
+        await db.dispose()
+
+    app = FastAPI(title="smmpanel", lifespan=lifespan, docs_url=None, redoc_url=None)
+    api = Api(db)
+    limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
+    for route in api_routes(api, limiter):
+        app.router.routes.append(route)
+
+    @app.get("/", response_class=HTMLResponse)
+    async def home(request: Request) -> HTMLResponse:
+        async with db.read() as conn:
+            panel = await get_panel_settings(conn)
+        return TEMPLATES.TemplateResponse(request, "home.html", {"panel": panel})
+
+    app.state.db = db
+    return app

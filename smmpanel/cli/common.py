@@ -1,0 +1,75 @@
+"""What every command shares: running a use case in one transaction, and clear failures."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.config import get_settings
+from smmpanel.db import Database
+from smmpanel.db.migrate import upgrade
+
+T = TypeVar("T")
+
+# Errors a domain raises for a person to read; anything else is a bug and keeps its traceback.
+from smmpanel.accounts.service import AccountError  # noqa: E402
+from smmpanel.catalog.service import CatalogError  # noqa: E402
+from smmpanel.money import MoneyError  # noqa: E402
+from smmpanel.orders.errors import OrderRefused  # noqa: E402
+from smmpanel.orders.lifecycle import LifecycleError  # noqa: E402
+
+EXPECTED_ERRORS = (AccountError, CatalogError, MoneyError, LifecycleError, OrderRefused, ValueError)
+
+
+def fail(message: str) -> NoReturn:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def database() -> Database:
+    settings = get_settings()
+    return Database(settings.database_url, pool_size=2)
+
+
+def migrate_database() -> None:
+    try:
+        upgrade(get_settings().database_url)
+    except Exception as exc:  # the driver's own message says what is wrong with the URL
+        fail(f"cannot migrate the database ({exc}); check SMMPANEL_DATABASE_URL")
+
+
+def in_transaction(use_case: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run one use case in one write transaction on a migrated database."""
+    migrate_database()
+
+    async def run() -> T:
+        db = database()
+        try:
+            async with db.write() as conn:
+                return await use_case(conn)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except EXPECTED_ERRORS as exc:
+        fail(str(getattr(exc, "message", exc)))
+
+
+def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run work that manages its own transactions (imports with progress, audits)."""
+    migrate_database()
+
+    async def run() -> T:
+        db = database()
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except EXPECTED_ERRORS as exc:
+        fail(str(getattr(exc, "message", exc)))

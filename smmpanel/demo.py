@@ -1,0 +1,69 @@
+"""Demo data for a first run: a small manual catalogue and a customer with funds."""
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.models import customers
+from smmpanel.accounts.service import create_api_key, create_customer
+from smmpanel.catalog.service import category_id_for, create_service
+from smmpanel.money import parse, to_micros
+
+DEMO_CUSTOMER = "demo"
+DEMO_BALANCE = "100"
+
+DEMO_CATALOG = {
+    "Instagram - Followers": [
+        ("Instagram Followers [Refill 30 days]", "Default", "1.02", 100, 10000, True, True, True),
+        ("Instagram Followers - Cheap", "Default", "0.04", 500, 300000, True, False, False),
+    ],
+    "Instagram - Comments": [
+        ("Instagram Custom Comments", "Custom Comments", "12.5", 5, 500, False, False, True),
+        ("Instagram Comment Likes", "Comment Likes", "2.4", 20, 5000, False, False, True),
+    ],
+    "Instagram - Packages": [
+        ("Instagram Starter Package", "Package", "3", 1, 1, False, False, False),
+    ],
+    "Instagram - Auto Likes": [
+        (
+            "Instagram Auto Likes (subscription)",
+            "Subscriptions",
+            "0.9",
+            50,
+            5000,
+            False,
+            False,
+            False,
+        ),
+    ],
+    "Telegram - Polls": [
+        ("Telegram Poll Votes", "Poll", "0.8", 100, 50000, False, False, True),
+    ],
+}
+
+
+async def database_is_empty(conn: AsyncConnection) -> bool:
+    return not await conn.scalar(select(func.count()).select_from(customers))
+
+
+async def create_demo_data(conn: AsyncConnection) -> str:
+    """Fill an empty panel with the demo catalogue and customer; returns the customer's key."""
+    for position, (category, rows) in enumerate(DEMO_CATALOG.items()):
+        category_id = await category_id_for(conn, category, position)
+        for service_position, row in enumerate(rows):
+            name, type_, rate, low, high, dripfeed, refill, cancel = row
+            await create_service(
+                conn,
+                category_id,
+                name=name,
+                type=type_,
+                rate=to_micros(parse(rate)),
+                min_quantity=low,
+                max_quantity=high,
+                description=f"{name}. Delivered by hand by the panel's operator.",
+                dripfeed=dripfeed,
+                refill=refill,
+                cancel=cancel,
+                position=service_position,
+            )
+    customer_id = await create_customer(conn, DEMO_CUSTOMER, to_micros(parse(DEMO_BALANCE)))
+    return await create_api_key(conn, customer_id)

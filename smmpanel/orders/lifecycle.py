@@ -1,0 +1,160 @@
+"""Moving an order through its life cycle, with each refund made at most once."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.models import ledger_entries
+from smmpanel.accounts.service import credit
+from smmpanel.db.base import utcnow
+from smmpanel.money import partial_refund_micros
+from smmpanel.orders.models import cancel_requests, orders, subscriptions
+from smmpanel.orders.statuses import (
+    ALLOWED_AFTER_FINISH,
+    CANCEL_ACCEPTED,
+    CANCEL_REJECTED,
+    COMPLETED,
+    ORDER_STATUSES,
+    PARTIAL,
+    REFUND_PRO_RATA,
+    SUBSCRIPTION_STATUSES,
+    SUBSCRIPTIONS,
+    is_finished,
+    refund_cause,
+)
+
+
+class LifecycleError(Exception):
+    """An operator's change refused; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    order_id: int
+    status: str
+    refunded: int  # millionths refunded by this change
+
+
+async def update_order(
+    conn: AsyncConnection,
+    order_id: int,
+    *,
+    status: str | None = None,
+    start_count: int | None = None,
+    remains: int | None = None,
+) -> OrderChange:
+    order = await _locked_order(conn, order_id)
+    is_subscription = order.type == SUBSCRIPTIONS
+    new_status = status or order.status
+    _check_transition(order, new_status, is_subscription)
+    new_remains = _new_remains(order, new_status, remains, is_subscription)
+    values: dict = {"status": new_status, "remains": new_remains, "updated_at": utcnow()}
+    if start_count is not None:
+        values["start_count"] = start_count
+    if is_finished(new_status):
+        values["active_link"] = None
+        values["finished_at"] = order.finished_at or utcnow()
+    refunded = 0
+    cause = refund_cause(new_status, is_subscription) if new_status != order.status else None
+    if cause is not None:
+        refunded = await _refund(conn, order, cause, new_remains)
+    await conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
+    if is_finished(new_status):
+        await _close_cancel_requests(conn, order_id, accepted=new_status != COMPLETED)
+    return OrderChange(order_id=order_id, status=new_status, refunded=refunded)
+
+
+async def _close_cancel_requests(conn: AsyncConnection, order_id: int, accepted: bool) -> None:
+    """A finished order answers any cancel request still open for it."""
+    await conn.execute(
+        update(cancel_requests)
+        .where(cancel_requests.c.open_order_id == order_id)
+        .values(
+            status=CANCEL_ACCEPTED if accepted else CANCEL_REJECTED,
+            open_order_id=None,
+            resolved_at=utcnow(),
+        )
+    )
+
+
+def order_units(quantity: int, runs: int | None, posts: int | None, is_subscription: bool) -> int:
+    """The units an order was charged for."""
+    if is_subscription:
+        return quantity * posts if posts else 0
+    return quantity * (runs or 1)
+
+
+async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
+    total = await conn.scalar(
+        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(
+            ledger_entries.c.order_id == order_id, ledger_entries.c.kind == "refund"
+        )
+    )
+    return int(total)
+
+
+async def _locked_order(conn: AsyncConnection, order_id: int):  # type: ignore[no-untyped-def]
+    query = (
+        select(orders, subscriptions.c.posts)
+        .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
+        .where(orders.c.id == order_id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=orders)
+    order = (await conn.execute(query)).first()
+    if order is None:
+        raise LifecycleError(f"no order {order_id}: see `smmpanel order list`")
+    return order
+
+
+def _check_transition(order, new_status: str, is_subscription: bool) -> None:  # type: ignore[no-untyped-def]
+    known = SUBSCRIPTION_STATUSES if is_subscription else ORDER_STATUSES
+    if new_status not in known:
+        raise LifecycleError(f"unknown status {new_status!r}; use one of: {', '.join(known)}")
+    if new_status == order.status or not is_finished(order.status):
+        return
+    if new_status not in ALLOWED_AFTER_FINISH.get(order.status, frozenset()):
+        raise LifecycleError(
+            f"order {order.id} is {order.status} and cannot become {new_status}: "
+            "a finished order may only move to a status that refunds more"
+        )
+
+
+def _new_remains(order, new_status: str, remains: int | None, is_subscription: bool) -> int:  # type: ignore[no-untyped-def]
+    if is_finished(order.status) and remains is not None and remains != order.remains:
+        raise LifecycleError(
+            f"order {order.id} is {order.status}: its remains were settled and cannot change"
+        )
+    if remains is None:
+        remains = 0 if new_status == COMPLETED and not is_subscription else order.remains
+    units = _units(order)
+    if new_status == PARTIAL and not is_subscription and not 0 < remains <= units:
+        raise LifecycleError(
+            f"a Partial order needs --remains between 1 and {units} (the undelivered count)"
+        )
+    return remains
+
+
+def _units(order) -> int:  # type: ignore[no-untyped-def]
+    return order_units(order.quantity, order.runs, order.posts, order.type == SUBSCRIPTIONS)
+
+
+async def _refund(conn: AsyncConnection, order, cause: str, remains: int) -> int:  # type: ignore[no-untyped-def]
+    if cause == REFUND_PRO_RATA:
+        amount = partial_refund_micros(order.charge, remains, _units(order))
+    else:
+        amount = order.charge
+    amount = min(amount, order.charge - await refunded_total(conn, order.id))
+    if amount <= 0:
+        return 0
+    done = await credit(
+        conn,
+        order.customer_id,
+        amount,
+        kind="refund",
+        reason=f"order {order.id} {cause.split(':')[1]}",
+        order_id=order.id,
+        cause=cause,
+    )
+    return amount if done else 0

@@ -1,0 +1,110 @@
+"""Placing an order: check it, store it and charge for it in the caller's transaction."""
+
+from collections.abc import Mapping
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.service import debit
+from smmpanel.catalog.service import orderable_service
+from smmpanel.db.base import utcnow
+from smmpanel.orders import errors
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.models import orders, subscriptions
+from smmpanel.orders.statuses import ACTIVE, PENDING
+from smmpanel.orders.validation import NewOrder, parse_positive_int, validate_order
+
+MAX_IDEMPOTENCY_KEY = 100
+
+
+async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[str, str]) -> int:
+    """Store and charge a new order; its id. Raises OrderRefused, or IntegrityError on a
+    duplicate active link or idempotency key (see `explain_conflict`)."""
+    idempotency_key = _idempotency_key(fields)
+    if idempotency_key:
+        earlier = await order_for_idempotency_key(conn, customer_id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    service_id = parse_positive_int(fields.get("service", ""))
+    service = service_id and await orderable_service(conn, service_id, customer_id)
+    if not service:
+        raise OrderRefused(errors.INCORRECT_SERVICE)
+    new_order = validate_order(service, fields)
+    order_id = await _insert_order(conn, customer_id, service.id, new_order, idempotency_key)
+    charged = await debit(
+        conn,
+        customer_id,
+        new_order.charge,
+        kind="charge",
+        reason=f"order {order_id}",
+        order_id=order_id,
+        cause="charge",
+    )
+    if not charged:
+        raise OrderRefused(errors.NOT_ENOUGH_FUNDS)
+    return order_id
+
+
+async def explain_conflict(
+    conn: AsyncConnection, customer_id: int, fields: Mapping[str, str]
+) -> int:
+    """After a unique violation: the earlier order of the same idempotency key, or the refusal."""
+    idempotency_key = _idempotency_key(fields)
+    if idempotency_key:
+        earlier = await order_for_idempotency_key(conn, customer_id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    raise OrderRefused(errors.ACTIVE_ORDER_EXISTS)
+
+
+async def order_for_idempotency_key(
+    conn: AsyncConnection, customer_id: int, idempotency_key: str
+) -> int | None:
+    return await conn.scalar(
+        select(orders.c.id).where(
+            orders.c.customer_id == customer_id, orders.c.idempotency_key == idempotency_key
+        )
+    )
+
+
+def _idempotency_key(fields: Mapping[str, str]) -> str | None:
+    key = fields.get("idempotency_key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY:
+        raise OrderRefused(errors.INCORRECT_IDEMPOTENCY_KEY)
+    return key or None
+
+
+async def _insert_order(
+    conn: AsyncConnection,
+    customer_id: int,
+    service_id: int,
+    new_order: NewOrder,
+    idempotency_key: str | None,
+) -> int:
+    now = utcnow()
+    is_subscription = new_order.subscription is not None
+    order_id = await conn.scalar(
+        insert(orders)
+        .values(
+            customer_id=customer_id,
+            service_id=service_id,
+            type=new_order.type,
+            status=ACTIVE if is_subscription else PENDING,
+            link=new_order.link,
+            active_link=new_order.link,
+            quantity=new_order.quantity,
+            runs=new_order.runs,
+            interval=new_order.interval,
+            charge=new_order.charge,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            updated_at=now,
+            **new_order.texts,
+        )
+        .returning(orders.c.id)
+    )
+    if is_subscription:
+        await conn.execute(
+            insert(subscriptions).values(order_id=order_id, **new_order.subscription)
+        )
+    return order_id

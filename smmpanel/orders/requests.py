@@ -1,0 +1,145 @@
+"""Refill and cancel requests: customers ask, the operator (or the upstream) answers."""
+
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.catalog.models import services
+from smmpanel.db.base import as_utc, utcnow
+from smmpanel.orders import errors
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.lifecycle import LifecycleError, update_order
+from smmpanel.orders.models import cancel_requests, orders, refills
+from smmpanel.orders.statuses import (
+    CANCEL_PENDING,
+    CANCEL_REJECTED,
+    CANCELED,
+    COMPLETED,
+    PARTIAL,
+    REFILL_OPEN,
+    REFILL_PENDING,
+    REFILL_STATUSES,
+    is_finished,
+)
+
+
+async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int):  # type: ignore[no-untyped-def]
+    row = (
+        await conn.execute(
+            select(
+                orders.c.id,
+                orders.c.status,
+                orders.c.finished_at,
+                orders.c.created_at,
+                services.c.refill,
+                services.c.refill_days,
+                services.c.cancel,
+            )
+            .join(services, services.c.id == orders.c.service_id)
+            .where(orders.c.id == order_id, orders.c.customer_id == customer_id)
+        )
+    ).first()
+    if row is None:
+        raise OrderRefused(errors.INCORRECT_ORDER)
+    return row
+
+
+async def request_refill(conn: AsyncConnection, customer_id: int, order_id: int) -> int:
+    order = await _customer_order(conn, customer_id, order_id)
+    if not order.refill or order.status not in (COMPLETED, PARTIAL):
+        raise OrderRefused(errors.REFILL_UNAVAILABLE)
+    finished = as_utc(order.finished_at or order.created_at)
+    if utcnow() > finished + timedelta(days=order.refill_days):
+        raise OrderRefused(errors.REFILL_PERIOD_OVER)
+    try:
+        async with conn.begin_nested():
+            return await conn.scalar(
+                insert(refills)
+                .values(
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    status=REFILL_PENDING,
+                    open_order_id=order_id,
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+                .returning(refills.c.id)
+            )
+    except IntegrityError:
+        raise OrderRefused(errors.REFILL_ALREADY_REQUESTED) from None
+
+
+async def refill_status(conn: AsyncConnection, customer_id: int, refill_id: int) -> str:
+    status = await conn.scalar(
+        select(refills.c.status).where(
+            refills.c.id == refill_id, refills.c.customer_id == customer_id
+        )
+    )
+    if status is None:
+        raise OrderRefused(errors.REFILL_NOT_FOUND)
+    return status
+
+
+async def update_refill(conn: AsyncConnection, refill_id: int, status: str) -> None:
+    if status not in REFILL_STATUSES:
+        raise LifecycleError(
+            f"unknown refill status {status!r}; use one of: {', '.join(REFILL_STATUSES)}"
+        )
+    result = await conn.execute(
+        update(refills)
+        .where(refills.c.id == refill_id)
+        .values(
+            status=status,
+            open_order_id=refills.c.order_id if status in REFILL_OPEN else None,
+            updated_at=utcnow(),
+        )
+    )
+    if result.rowcount != 1:
+        raise LifecycleError(f"no refill {refill_id}: see `smmpanel refill list`")
+
+
+async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int) -> None:
+    order = await _customer_order(conn, customer_id, order_id)
+    if not order.cancel or is_finished(order.status):
+        raise OrderRefused(errors.CANCEL_UNAVAILABLE)
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(cancel_requests).values(
+                    order_id=order_id,
+                    customer_id=customer_id,
+                    status=CANCEL_PENDING,
+                    open_order_id=order_id,
+                    created_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        raise OrderRefused(errors.CANCEL_ALREADY_REQUESTED) from None
+
+
+async def resolve_cancel(
+    conn: AsyncConnection, cancel_id: int, *, accept: bool, remains: int | None = None
+) -> None:
+    """Accept (the order becomes Canceled, or Partial with `remains`) or reject a request."""
+    order_id = await conn.scalar(
+        select(cancel_requests.c.order_id).where(
+            cancel_requests.c.id == cancel_id, cancel_requests.c.status == CANCEL_PENDING
+        )
+    )
+    if order_id is None:
+        raise LifecycleError(f"no open cancel request {cancel_id}: see `smmpanel cancel list`")
+    if accept:
+        status = PARTIAL if remains is not None else CANCELED
+        await update_order(conn, order_id, status=status, remains=remains)
+        return  # finishing the order answered the request
+    await conn.execute(
+        update(cancel_requests)
+        .where(cancel_requests.c.id == cancel_id)
+        .values(
+            status=CANCEL_REJECTED,
+            open_order_id=None,
+            resolved_at=utcnow(),
+        )
+    )

@@ -1,0 +1,182 @@
+"""Checks an `add` request against its service's type, in the contract's order."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
+
+from smmpanel.catalog.service import OrderableService
+from smmpanel.catalog.types import ORDER_TEXT_FIELDS, SERVICE_TYPES, Units, split_lines
+from smmpanel.money import charge_micros
+from smmpanel.orders import errors
+from smmpanel.orders.errors import OrderRefused
+
+MAX_LINK_LENGTH = 2000
+MAX_RUNS = 10_000
+MAX_INTERVAL_MINUTES = 43_200  # 30 days
+MAX_POSTS = 10_000
+SUBSCRIPTION_DELAYS = frozenset({0, 5, 10, 15, 30, 60, 90})
+_POSITIVE_INT = re.compile(r"\d{1,9}")
+_BARE_LINK = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?(?:[/?#]\S*)?"
+)
+
+
+@dataclass
+class NewOrder:
+    """A checked order, ready to store: its columns, units charged for, and the charge."""
+
+    type: str
+    quantity: int
+    units: int
+    charge: int
+    link: str | None = None
+    runs: int | None = None
+    interval: int | None = None
+    texts: dict[str, str] = field(default_factory=dict)
+    subscription: dict | None = None
+
+
+def validate_order(service: OrderableService, fields: Mapping[str, str]) -> NewOrder:
+    service_type = SERVICE_TYPES[service.type]
+    for name in service_type.required:
+        if not fields.get(name, "").strip():
+            raise errors.required(name)
+    if service_type.units is Units.SUBSCRIPTION:
+        return _subscription(service, fields)
+    link = fields["link"].strip()
+    if not is_valid_link(link):
+        raise OrderRefused(errors.INCORRECT_LINK)
+    quantity = _quantity(service, fields, service_type.units, service_type.lines_field)
+    runs, interval = _dripfeed(service, fields) if "runs" in service_type.optional else (None, None)
+    if service.type == "Poll":
+        _check_answer_number(fields["answer_number"])
+    units = quantity * (runs or 1)
+    return NewOrder(
+        type=service.type,
+        quantity=quantity,
+        units=units,
+        charge=charge_micros(service.rate, units),
+        link=link,
+        runs=runs,
+        interval=interval,
+        texts={name: fields[name] for name in ORDER_TEXT_FIELDS if name in service_type.required},
+    )
+
+
+def is_valid_link(link: str) -> bool:
+    if not link or len(link) > MAX_LINK_LENGTH or any(c.isspace() or c < " " for c in link):
+        return False
+    try:
+        parts = urlsplit(link)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme:
+        return parts.scheme.lower() in ("http", "https") and bool(host)
+    return _BARE_LINK.fullmatch(link) is not None
+
+
+def parse_positive_int(text: str) -> int | None:
+    text = text.strip()
+    if not _POSITIVE_INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value > 0 else None
+
+
+def _quantity(
+    service: OrderableService, fields: Mapping[str, str], units: Units, lines_field: str | None
+) -> int:
+    if units is Units.FLAT:
+        return 1
+    if units is Units.LINES:
+        quantity = len(split_lines(fields[lines_field or ""]))
+    else:
+        parsed = parse_positive_int(fields["quantity"])
+        if parsed is None:
+            raise OrderRefused(errors.INCORRECT_QUANTITY)
+        quantity = parsed
+    if quantity < service.min_quantity:
+        raise errors.quantity_below(service.min_quantity)
+    if quantity > service.max_quantity:
+        raise errors.quantity_above(service.max_quantity)
+    return quantity
+
+
+def _dripfeed(
+    service: OrderableService, fields: Mapping[str, str]
+) -> tuple[int | None, int | None]:
+    runs_text = fields.get("runs", "").strip()
+    interval_text = fields.get("interval", "").strip()
+    if not runs_text and not interval_text:
+        return None, None
+    if not service.dripfeed:
+        raise OrderRefused(errors.DRIPFEED_UNSUPPORTED)
+    runs = parse_positive_int(runs_text)
+    if runs is None or not 2 <= runs <= MAX_RUNS:
+        raise OrderRefused(errors.INCORRECT_RUNS)
+    interval = parse_positive_int(interval_text)
+    if interval is None or interval > MAX_INTERVAL_MINUTES:
+        raise OrderRefused(errors.INCORRECT_INTERVAL)
+    return runs, interval
+
+
+def _check_answer_number(text: str) -> None:
+    if parse_positive_int(text) is None:
+        raise OrderRefused(errors.INCORRECT_ANSWER)
+
+
+def _subscription(service: OrderableService, fields: Mapping[str, str]) -> NewOrder:
+    low = parse_positive_int(fields["min"])
+    high = parse_positive_int(fields["max"])
+    if (
+        low is None
+        or high is None
+        or low > high
+        or low < service.min_quantity
+        or high > service.max_quantity
+    ):
+        raise OrderRefused(errors.INCORRECT_MIN_MAX)
+    delay = fields["delay"].strip()
+    if not delay.isdigit() or int(delay) not in SUBSCRIPTION_DELAYS:
+        raise OrderRefused(errors.INCORRECT_DELAY)
+    posts = _optional_posts(fields.get("posts", ""))
+    expiry = _optional_expiry(fields.get("expiry", ""))
+    units = high * posts if posts else 0
+    return NewOrder(
+        type=service.type,
+        quantity=high,
+        units=units,
+        charge=charge_micros(service.rate, units),
+        subscription={
+            "username": fields["username"].strip(),
+            "min_quantity": low,
+            "max_quantity": high,
+            "posts": posts,
+            "delay": int(delay),
+            "expiry": expiry,
+        },
+    )
+
+
+def _optional_posts(text: str) -> int | None:
+    if not text.strip():
+        return None
+    posts = parse_positive_int(text)
+    if posts is None or posts > MAX_POSTS:
+        raise OrderRefused(errors.INCORRECT_POSTS)
+    return posts
+
+
+def _optional_expiry(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        expiry = datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        raise OrderRefused(errors.INCORRECT_EXPIRY) from None
+    if expiry <= datetime.now(UTC).date():
+        raise OrderRefused(errors.INCORRECT_EXPIRY)
+    return expiry

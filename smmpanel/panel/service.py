@@ -1,0 +1,32 @@
+"""Panel-wide settings."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.panel.models import panel_settings
+
+EDITABLE = ("name", "currency", "payment_instructions", "default_language")
+
+
+@dataclass(frozen=True)
+class PanelSettings:
+    name: str
+    currency: str
+    payment_instructions: str
+    default_language: str
+
+
+async def get_settings(conn: AsyncConnection) -> PanelSettings:
+    row = (await conn.execute(select(*(panel_settings.c[name] for name in EDITABLE)))).one()
+    return PanelSettings(**row._mapping)
+
+
+async def change_settings(conn: AsyncConnection, **values: str) -> None:
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "currency" in values and not (len(values["currency"]) == 3 and values["currency"].isalpha()):
+        raise ValueError("currency must be a three-letter code such as USD or TWD")
+    await conn.execute(update(panel_settings).values(**values))

@@ -1,0 +1,3 @@
+from smmpanel.cli import main
+
+main()

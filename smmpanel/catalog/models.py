@@ -12,7 +12,7 @@ from sqlalchemy import (
     Text,
 )
 
-from smmpanel.db.base import BigId, Timestamp, metadata
+from smmpanel.db.base import BigId, metadata
 
 FULFIL_MANUAL = "manual"
 FULFIL_PROVIDER = "provider"
@@ -23,18 +23,6 @@ categories = Table(
     Column("id", BigId, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("position", Integer, nullable=False, server_default="0"),
-)
-
-providers = Table(
-    "providers",
-    metadata,
-    Column("id", BigId, primary_key=True),
-    Column("name", String(100), nullable=False, unique=True),
-    Column("api_url", String(500), nullable=False),
-    Column("api_key", String(200), nullable=False),
-    Column("enabled", Boolean, nullable=False, server_default="1"),
-    Column("timeout_seconds", Integer, nullable=False, server_default="30"),
-    Column("created_at", Timestamp, nullable=False),
 )
 
 services = Table(

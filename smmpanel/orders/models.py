@@ -40,13 +40,16 @@ orders = Table(
     Column("answer_number", String(20), nullable=True),
     Column("groups", Text, nullable=True),
     Column("parent_id", BigId, ForeignKey("orders.id"), nullable=True, index=True),
-    # The link while the order is unfinished, NULL after: one active order per service and link.
+    # The link while the order is unfinished, NULL after: a customer has one active order
+    # per service and link.
     Column("active_link", Text, nullable=True),
     Column("idempotency_key", String(100), nullable=True),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp, nullable=True),
-    UniqueConstraint("service_id", "active_link", name="uq_orders_service_id_active_link"),
+    UniqueConstraint(
+        "customer_id", "service_id", "active_link", name="uq_orders_customer_service_active_link"
+    ),
     UniqueConstraint(
         "customer_id", "idempotency_key", name="uq_orders_customer_id_idempotency_key"
     ),

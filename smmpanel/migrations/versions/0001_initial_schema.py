@@ -186,7 +186,12 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "customer_id", "idempotency_key", name="uq_orders_customer_id_idempotency_key"
         ),
-        sa.UniqueConstraint("service_id", "active_link", name="uq_orders_service_id_active_link"),
+        sa.UniqueConstraint(
+            "customer_id",
+            "service_id",
+            "active_link",
+            name="uq_orders_customer_service_active_link",
+        ),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_customer_id_id", ["customer_id", "id"], unique=False)

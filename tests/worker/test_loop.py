@@ -1,0 +1,33 @@
+"""The worker loop runs each job on its schedule and outlives a failing job."""
+
+import asyncio
+
+from smmpanel.worker.loop import Job, run_worker
+
+
+async def test_a_failing_job_does_not_stop_the_others():
+    runs = {"good": 0, "bad": 0}
+
+    async def good(_db):
+        runs["good"] += 1
+        return 1
+
+    async def bad(_db):
+        runs["bad"] += 1
+        raise RuntimeError("upstream exploded")
+
+    stop = asyncio.Event()
+    jobs = (Job("bad", 0.0, bad), Job("good", 0.0, good))
+    worker = asyncio.create_task(run_worker(None, stop, jobs))
+    await asyncio.sleep(2.5)
+    stop.set()
+    await asyncio.wait_for(worker, timeout=5)
+    assert runs["bad"] >= 2 and runs["good"] >= 2
+
+
+async def test_stop_ends_the_loop_promptly():
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(None, stop, ()))
+    await asyncio.sleep(0.1)
+    stop.set()
+    await asyncio.wait_for(worker, timeout=2)

@@ -29,7 +29,8 @@ async def _balances_off_ledger(conn: AsyncConnection) -> list[str]:
         .where(customers.c.balance != total)
     )
     return [
-        f"customer {row.id} ({row.name}): balance {row.balance} millionths, ledger sums to {row.total}"
+        f"customer {row.id} ({row.name}): balance {row.balance} millionths, "
+        f"ledger sums to {int(row.total)}"
         for row in rows
     ]
 
@@ -48,7 +49,7 @@ async def _charges_off_orders(conn: AsyncConnection) -> list[str]:
         .where(orders.c.charge != taken)
     )
     return [
-        f"order {row.id}: charge {row.charge} millionths, ledger charged {row.taken}"
+        f"order {row.id}: charge {row.charge} millionths, ledger charged {int(row.taken)}"
         for row in rows
     ]
 
@@ -66,6 +67,7 @@ async def _refunds_beyond_charge(conn: AsyncConnection) -> list[str]:
         .where(refunded.c.refunded > orders.c.charge)
     )
     return [
-        f"order {row.id}: refunded {row.refunded} millionths, more than its charge {row.charge}"
+        f"order {row.id}: refunded {int(row.refunded)} millionths, "
+        f"more than its charge {row.charge}"
         for row in rows
     ]

@@ -18,13 +18,14 @@ from smmpanel.accounts.models import (
 )
 from smmpanel.db.base import as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
+from smmpanel.errors import DomainError, check_fits
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 40
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A request the accounts domain refuses; the message says what to do."""
 
 
@@ -56,6 +57,11 @@ async def create_customer(
     name = name.strip()
     if not name:
         raise AccountError("a customer needs a name")
+    check_fits(customers.c.name, name, "the name")
+    if email is not None:
+        if "@" not in email:
+            raise AccountError(f"{email!r} is not an e-mail address")
+        check_fits(customers.c.email, email, "the e-mail address")
     exists = await conn.scalar(select(customers.c.id).where(customers.c.name == name))
     if exists is not None:
         raise AccountError(f"a customer named {name!r} exists already (id {exists})")
@@ -238,3 +244,34 @@ async def ledger_sum(conn: AsyncConnection, customer_id: int) -> int:
         )
     )
     return int(total)
+
+
+async def list_customers(conn: AsyncConnection) -> list:
+    """Every customer, oldest first, for the operator."""
+    query = select(
+        customers.c.id, customers.c.name, customers.c.status, customers.c.balance
+    ).order_by(customers.c.id)
+    return list((await conn.execute(query)).all())
+
+
+async def list_api_keys(conn: AsyncConnection, customer_id: int) -> list:
+    """A customer's keys as the operator may see them: never the key, only its prefix."""
+    query = (
+        select(
+            api_keys.c.id,
+            api_keys.c.prefix,
+            api_keys.c.created_at,
+            api_keys.c.last_used_at,
+            api_keys.c.revoked_at,
+        )
+        .where(api_keys.c.customer_id == customer_id)
+        .order_by(api_keys.c.id)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def customer_name(conn: AsyncConnection, customer_id: int) -> str:
+    name = await conn.scalar(select(customers.c.name).where(customers.c.id == customer_id))
+    if name is None:
+        raise AccountError(f"no customer with id {customer_id}")
+    return name

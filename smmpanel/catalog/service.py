@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import categories, customer_prices, services
 from smmpanel.catalog.types import SERVICE_TYPES
+from smmpanel.errors import DomainError
 from smmpanel.panel.models import panel_settings
 
 SERVICE_FIELDS = (
@@ -25,7 +26,7 @@ SERVICE_FIELDS = (
 )
 
 
-class CatalogError(Exception):
+class CatalogError(DomainError):
     """A catalogue change refused; the message says what to fix."""
 
 
@@ -183,3 +184,26 @@ async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> li
         categories.c.position, categories.c.id, services.c.position, services.c.id
     )
     return list((await conn.execute(query)).all())
+
+
+async def find_service(conn: AsyncConnection, service_id: int):  # type: ignore[no-untyped-def]
+    """A service's id, name and list rate, enabled or not; refused if there is none."""
+    row = (
+        await conn.execute(
+            select(services.c.id, services.c.name, services.c.rate).where(
+                services.c.id == service_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise CatalogError(f"no service {service_id}: see `smmpanel catalog export`")
+    return row
+
+
+async def custom_rate(conn: AsyncConnection, customer_id: int, service_id: int) -> int | None:
+    return await conn.scalar(
+        select(customer_prices.c.rate).where(
+            customer_prices.c.customer_id == customer_id,
+            customer_prices.c.service_id == service_id,
+        )
+    )

@@ -1,5 +1,6 @@
 """The 14 service types of API v2: which fields an order of each type takes and how it counts."""
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -49,6 +50,8 @@ SERVICE_TYPES: dict[str, ServiceType] = {
 
 TYPE_NAMES = tuple(SERVICE_TYPES)
 
+_NEWLINE = re.compile(r"\r?\n")
+
 # Text fields an order keeps as typed (lists keep their lines).
 ORDER_TEXT_FIELDS = (
     "comments",
@@ -63,5 +66,5 @@ ORDER_TEXT_FIELDS = (
 
 
 def split_lines(text: str) -> list[str]:
-    """One item per line, `\\r\\n` or `\\n`; never split on commas."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """One item per line, `\\r\\n` or `\\n` only; never split on commas."""
+    return [line.strip() for line in _NEWLINE.split(text) if line.strip()]

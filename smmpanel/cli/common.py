@@ -10,17 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.config import get_settings
 from smmpanel.db import Database
 from smmpanel.db.migrate import upgrade
+from smmpanel.errors import DomainError
+from smmpanel.money import MoneyError, parse, to_micros
+from smmpanel.orders.errors import OrderRefused
 
 T = TypeVar("T")
 
-# Errors a domain raises for a person to read; anything else is a bug and keeps its traceback.
-from smmpanel.accounts.service import AccountError  # noqa: E402
-from smmpanel.catalog.service import CatalogError  # noqa: E402
-from smmpanel.money import MoneyError  # noqa: E402
-from smmpanel.orders.errors import OrderRefused  # noqa: E402
-from smmpanel.orders.lifecycle import LifecycleError  # noqa: E402
+MAX_MICROS = 2**63 - 1  # what a BIGINT column holds
 
-EXPECTED_ERRORS = (AccountError, CatalogError, MoneyError, LifecycleError, OrderRefused, ValueError)
+# Errors a domain raises for a person to read; anything else is a bug and keeps its traceback.
+EXPECTED_ERRORS = (DomainError, MoneyError, OrderRefused)
 
 
 def fail(message: str) -> NoReturn:
@@ -73,3 +72,24 @@ def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except EXPECTED_ERRORS as exc:
         fail(str(getattr(exc, "message", exc)))
+
+
+def read_only(query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    """Run a look-up that changes nothing (lists, exports, the audit)."""
+
+    async def work(db: Database) -> T:
+        async with db.read() as conn:
+            return await query(conn)
+
+    return with_database(work)
+
+
+def parse_amount(text: str, what: str) -> int:
+    """An amount typed on the command line, in millionths."""
+    try:
+        micros = to_micros(parse(text))
+    except MoneyError as exc:
+        fail(f"{what}: {exc} (write it like 12.50)")
+    if abs(micros) > MAX_MICROS:
+        fail(f"{what}: {text} is too large an amount")
+    return micros

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import ledger_entries
 from smmpanel.accounts.service import credit
 from smmpanel.db.base import utcnow
+from smmpanel.errors import DomainError
 from smmpanel.money import partial_refund_micros
 from smmpanel.orders.models import cancel_requests, orders, subscriptions
 from smmpanel.orders.statuses import (
@@ -25,7 +26,7 @@ from smmpanel.orders.statuses import (
 )
 
 
-class LifecycleError(Exception):
+class LifecycleError(DomainError):
     """An operator's change refused; the message says why and what to do."""
 
 
@@ -122,7 +123,8 @@ def _check_transition(order, new_status: str, is_subscription: bool) -> None:  #
 
 
 def _new_remains(order, new_status: str, remains: int | None, is_subscription: bool) -> int:  # type: ignore[no-untyped-def]
-    if is_finished(order.status) and remains is not None and remains != order.remains:
+    settled = is_finished(order.status) and new_status == order.status
+    if settled and remains is not None and remains != order.remains:
         raise LifecycleError(
             f"order {order.id} is {order.status}: its remains were settled and cannot change"
         )

@@ -87,7 +87,12 @@ async def update_refill(conn: AsyncConnection, refill_id: int, status: str) -> N
         raise LifecycleError(
             f"unknown refill status {status!r}; use one of: {', '.join(REFILL_STATUSES)}"
         )
-    result = await conn.execute(
+    current = await conn.scalar(select(refills.c.status).where(refills.c.id == refill_id))
+    if current is None:
+        raise LifecycleError(f"no refill {refill_id}: see `smmpanel refill list`")
+    if current not in REFILL_OPEN and status != current:
+        raise LifecycleError(f"refill {refill_id} is {current}: a closed refill cannot change")
+    await conn.execute(
         update(refills)
         .where(refills.c.id == refill_id)
         .values(
@@ -96,8 +101,6 @@ async def update_refill(conn: AsyncConnection, refill_id: int, status: str) -> N
             updated_at=utcnow(),
         )
     )
-    if result.rowcount != 1:
-        raise LifecycleError(f"no refill {refill_id}: see `smmpanel refill list`")
 
 
 async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.errors import DomainError, check_fits
 from smmpanel.panel.models import panel_settings
 
 EDITABLE = ("name", "currency", "payment_instructions", "default_language")
@@ -26,7 +27,11 @@ async def get_settings(conn: AsyncConnection) -> PanelSettings:
 async def change_settings(conn: AsyncConnection, **values: str) -> None:
     unknown = set(values) - set(EDITABLE)
     if unknown:
-        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        raise DomainError(f"unknown settings: {', '.join(sorted(unknown))}")
     if "currency" in values and not (len(values["currency"]) == 3 and values["currency"].isalpha()):
-        raise ValueError("currency must be a three-letter code such as USD or TWD")
+        raise DomainError("currency must be a three-letter code such as USD or TWD")
+    for name, value in values.items():
+        if not value.strip() and name != "payment_instructions":
+            raise DomainError(f"{name.replace('_', ' ')} must not be empty")
+        check_fits(panel_settings.c[name], value, name.replace("_", " "))
     await conn.execute(update(panel_settings).values(**values))

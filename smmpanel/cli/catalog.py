@@ -1,0 +1,131 @@
+"""catalog and price: the services on offer, as a JSON file, and per-customer rates."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.service import customer_name, find_customer
+from smmpanel.catalog.service import (
+    CatalogError,
+    custom_rate,
+    find_service,
+    set_customer_price,
+)
+from smmpanel.catalog.transfer import (
+    CategoryEntry,
+    ImportSummary,
+    dump,
+    export_catalog,
+    import_catalog,
+    read_catalog,
+)
+from smmpanel.cli.common import fail, in_transaction, parse_amount, read_only
+from smmpanel.money import render_rate
+
+catalog_app = typer.Typer(help="Export and import the catalogue as JSON.")
+price_app = typer.Typer(help="Set or clear a customer's own rate for a service.")
+
+
+@catalog_app.command("export")
+def export_command(
+    file: Annotated[
+        Path | None,
+        typer.Argument(dir_okay=False, help="Where to write; stdout if left out."),
+    ] = None,
+) -> None:
+    """Write every category and service (enabled or not) as JSON."""
+    document = read_only(export_catalog)
+    text = dump(document)
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror}; check the path and its permissions")
+    count = sum(len(category["services"]) for category in document["categories"])
+    typer.echo(f"exported {count} services in {len(document['categories'])} categories to {file}")
+
+
+@catalog_app.command("import")
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(dir_okay=False, help="A file as `catalog export` writes.")
+    ],
+) -> None:
+    """Add or update services by id from a JSON file; all of it, or nothing if one is wrong."""
+    entries = _read_file(file)
+    total = sum(len(entry.services) for entry in entries)
+    with typer.progressbar(length=total, label="importing services", file=sys.stderr) as bar:
+        summary = _import(entries, lambda: bar.update(1))
+    typer.echo(
+        f"imported {total} services in {summary.categories} categories: "
+        f"{summary.created} new, {summary.updated} updated"
+    )
+
+
+def _read_file(file: Path) -> list[CategoryEntry]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}; check the path")
+    except UnicodeDecodeError:
+        fail(f"{file} is not UTF-8 text; save it as UTF-8 JSON")
+    try:
+        return read_catalog(text)
+    except CatalogError as exc:
+        fail(f"{file}: {exc}")
+
+
+def _import(entries: list[CategoryEntry], on_service) -> ImportSummary:  # type: ignore[no-untyped-def]
+    async def use_case(conn: AsyncConnection) -> ImportSummary:
+        return await import_catalog(conn, entries, on_service)
+
+    return in_transaction(use_case)
+
+
+@price_app.command("set")
+def set_price(
+    customer: str = typer.Argument(..., help="Id or name."),
+    service_id: int = typer.Argument(..., help="The service's id."),
+    rate: str = typer.Argument(..., help="Price per 1000, e.g. 0.85."),
+) -> None:
+    """Charge one customer their own rate for a service."""
+    micros = parse_amount(rate, "RATE")
+
+    async def use_case(conn: AsyncConnection) -> tuple[str, str, int]:
+        customer_id = await find_customer(conn, customer)
+        service = await find_service(conn, service_id)
+        await set_customer_price(conn, customer_id, service_id, micros)
+        return await customer_name(conn, customer_id), service.name, service.rate
+
+    name, service_name, list_rate = in_transaction(use_case)
+    typer.echo(
+        f"{name} pays {render_rate(micros)} per 1000 for service {service_id} ({service_name}); "
+        f"the list price is {render_rate(list_rate)}"
+    )
+
+
+@price_app.command("clear")
+def clear_price(
+    customer: str = typer.Argument(..., help="Id or name."),
+    service_id: int = typer.Argument(..., help="The service's id."),
+) -> None:
+    """Return a customer to the list price of a service."""
+
+    async def use_case(conn: AsyncConnection) -> tuple[str, int, bool]:
+        customer_id = await find_customer(conn, customer)
+        service = await find_service(conn, service_id)
+        had_own = await custom_rate(conn, customer_id, service_id) is not None
+        await set_customer_price(conn, customer_id, service_id, None)
+        return await customer_name(conn, customer_id), service.rate, had_own
+
+    name, list_rate, had_own = in_transaction(use_case)
+    before = "" if had_own else " (there was no own price to clear)"
+    typer.echo(
+        f"{name} pays the list price {render_rate(list_rate)} per 1000 "
+        f"for service {service_id}{before}"
+    )

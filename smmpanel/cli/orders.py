@@ -1,0 +1,257 @@
+"""order, refill and cancel: the operator's side of the order life cycle."""
+
+from collections.abc import Sequence
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.models import customers
+from smmpanel.accounts.service import find_customer
+from smmpanel.cli.common import fail, in_transaction, read_only
+from smmpanel.cli.tables import moment, print_table
+from smmpanel.money import render_balance
+from smmpanel.orders.lifecycle import LifecycleError, refunded_total, update_order
+from smmpanel.orders.models import cancel_requests, orders, refills
+from smmpanel.orders.requests import resolve_cancel, update_refill
+from smmpanel.orders.statuses import (
+    CANCEL_PENDING,
+    ORDER_STATUSES,
+    REFILL_STATUSES,
+    SUBSCRIPTION_STATUSES,
+)
+
+order_app = typer.Typer(help="List orders and move them through their life cycle.")
+refill_app = typer.Typer(help="List refill requests and answer them.")
+cancel_app = typer.Typer(help="List cancel requests and accept or reject them.")
+
+ALL_ORDER_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
+DEFAULT_LIMIT = 50
+
+
+def canonical_status(typed: str, known: Sequence[str], option: str = "--status") -> str:
+    """The status as the API spells it ("in progress" -> "In progress")."""
+    for status in known:
+        if status.lower() == typed.strip().lower():
+            return status
+    fail(f"{option}: unknown status {typed!r}; use one of: {', '.join(known)}")
+
+
+def _limit_option() -> int:
+    return typer.Option(DEFAULT_LIMIT, min=1, help="Show at most this many, newest first.")
+
+
+# ---- orders
+
+
+@order_app.command("list")
+def list_orders(
+    status: str = typer.Option(None, help="Only orders in this status."),
+    customer: str = typer.Option(None, help="Only this customer's orders (id or name)."),
+    limit: int = _limit_option(),
+) -> None:
+    """Orders, newest first."""
+    wanted = canonical_status(status, ALL_ORDER_STATUSES) if status else None
+
+    async def query(conn: AsyncConnection) -> list:
+        customer_id = await find_customer(conn, customer) if customer else None
+        return await _orders(conn, wanted, customer_id, limit)
+
+    rows = read_only(query)
+    print_table(
+        ("id", "customer", "service", "status", "quantity", "charge", "remains", "link"),
+        [
+            (
+                row.id,
+                row.customer,
+                row.service_id,
+                row.status,
+                row.quantity,
+                render_balance(row.charge),
+                row.remains,
+                row.link,
+            )
+            for row in rows
+        ],
+        empty="no orders match",
+    )
+
+
+async def _orders(
+    conn: AsyncConnection, status: str | None, customer_id: int | None, limit: int
+) -> list:
+    query = (
+        select(
+            orders.c.id,
+            customers.c.name.label("customer"),
+            orders.c.service_id,
+            orders.c.status,
+            orders.c.quantity,
+            orders.c.charge,
+            orders.c.remains,
+            orders.c.link,
+        )
+        .join(customers, customers.c.id == orders.c.customer_id)
+        .order_by(orders.c.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        query = query.where(orders.c.status == status)
+    if customer_id is not None:
+        query = query.where(orders.c.customer_id == customer_id)
+    return list((await conn.execute(query)).all())
+
+
+@order_app.command("update")
+def update_order_command(
+    order_id: int = typer.Argument(..., help="The order's id."),
+    status: str = typer.Option(None, help=f"New status: {', '.join(ALL_ORDER_STATUSES)}."),
+    start_count: int = typer.Option(None, min=0, help="The count before delivery started."),
+    remains: int = typer.Option(None, help="Undelivered units (Partial refunds them)."),
+) -> None:
+    """Change an order's status, start count or remains; refunds what a new status calls for."""
+    if status is None and start_count is None and remains is None:
+        fail("nothing to change: give --status, --start-count or --remains")
+    new_status = canonical_status(status, ALL_ORDER_STATUSES) if status else None
+
+    async def use_case(conn: AsyncConnection):  # type: ignore[no-untyped-def]
+        return await update_order(
+            conn, order_id, status=new_status, start_count=start_count, remains=remains
+        )
+
+    change = in_transaction(use_case)
+    typer.echo(f"order {order_id} is {change.status}; {_refund_text(change.refunded)}")
+
+
+def _refund_text(refunded: int) -> str:
+    return f"refunded {render_balance(refunded)}" if refunded else "nothing refunded"
+
+
+# ---- refills
+
+
+@refill_app.command("list")
+def list_refills(
+    status: str = typer.Option(None, help=f"Only these: {', '.join(REFILL_STATUSES)}."),
+    limit: int = _limit_option(),
+) -> None:
+    """Refill requests, newest first."""
+    wanted = canonical_status(status, REFILL_STATUSES) if status else None
+
+    async def query(conn: AsyncConnection) -> list:
+        statement = (
+            select(
+                refills.c.id,
+                refills.c.order_id,
+                customers.c.name.label("customer"),
+                refills.c.status,
+                refills.c.created_at,
+                refills.c.updated_at,
+            )
+            .join(customers, customers.c.id == refills.c.customer_id)
+            .order_by(refills.c.id.desc())
+            .limit(limit)
+        )
+        if wanted is not None:
+            statement = statement.where(refills.c.status == wanted)
+        return list((await conn.execute(statement)).all())
+
+    rows = read_only(query)
+    print_table(
+        ("id", "order", "customer", "status", "requested", "updated"),
+        [
+            (r.id, r.order_id, r.customer, r.status, moment(r.created_at), moment(r.updated_at))
+            for r in rows
+        ],
+        empty="no refill requests match",
+    )
+
+
+@refill_app.command("update")
+def update_refill_command(
+    refill_id: int = typer.Argument(..., help="The id from `smmpanel refill list`."),
+    status: str = typer.Option(..., help=f"One of: {', '.join(REFILL_STATUSES)}."),
+) -> None:
+    """Record how a refill went; the customer sees it in `refill_status`."""
+    new_status = canonical_status(status, REFILL_STATUSES)
+
+    async def use_case(conn: AsyncConnection) -> None:
+        await update_refill(conn, refill_id, new_status)
+
+    in_transaction(use_case)
+    typer.echo(f"refill {refill_id} is {new_status}")
+
+
+# ---- cancel requests
+
+
+@cancel_app.command("list")
+def list_cancels(
+    all_: bool = typer.Option(False, "--all", help="Include requests already answered."),
+    limit: int = _limit_option(),
+) -> None:
+    """Cancel requests waiting for an answer (with --all, answered ones too), newest first."""
+
+    async def query(conn: AsyncConnection) -> list:
+        statement = (
+            select(
+                cancel_requests.c.id,
+                cancel_requests.c.order_id,
+                customers.c.name.label("customer"),
+                orders.c.status.label("order_status"),
+                cancel_requests.c.status,
+                cancel_requests.c.created_at,
+            )
+            .join(customers, customers.c.id == cancel_requests.c.customer_id)
+            .join(orders, orders.c.id == cancel_requests.c.order_id)
+            .order_by(cancel_requests.c.id.desc())
+            .limit(limit)
+        )
+        if not all_:
+            statement = statement.where(cancel_requests.c.status == CANCEL_PENDING)
+        return list((await conn.execute(statement)).all())
+
+    rows = read_only(query)
+    print_table(
+        ("id", "order", "customer", "order status", "request", "requested"),
+        [
+            (r.id, r.order_id, r.customer, r.order_status, r.status, moment(r.created_at))
+            for r in rows
+        ],
+        empty="no cancel requests waiting" if not all_ else "no cancel requests",
+    )
+
+
+@cancel_app.command("resolve")
+def resolve_cancel_command(
+    cancel_id: int = typer.Argument(..., help="The id from `smmpanel cancel list`."),
+    accept: bool = typer.Option(
+        ..., "--accept/--reject", help="Accept (the order is canceled) or reject (it goes on)."
+    ),
+    remains: int = typer.Option(
+        None, help="With --accept: units not delivered; the order becomes Partial, not Canceled."
+    ),
+) -> None:
+    """Answer a cancel request; accepting refunds the undelivered part."""
+    if remains is not None and not accept:
+        fail("--remains goes with --accept only: a rejected request leaves the order as it is")
+
+    async def use_case(conn: AsyncConnection) -> tuple[int, str, int]:
+        order_id = await conn.scalar(
+            select(cancel_requests.c.order_id).where(cancel_requests.c.id == cancel_id)
+        )
+        if order_id is None:
+            raise LifecycleError(f"no cancel request {cancel_id}: see `smmpanel cancel list`")
+        before = await refunded_total(conn, order_id)
+        await resolve_cancel(conn, cancel_id, accept=accept, remains=remains)
+        status = await conn.scalar(select(orders.c.status).where(orders.c.id == order_id))
+        return order_id, str(status), await refunded_total(conn, order_id) - before
+
+    order_id, order_status, refunded = in_transaction(use_case)
+    if accept:
+        typer.echo(
+            f"cancel request {cancel_id} accepted: order {order_id} is {order_status}; "
+            f"{_refund_text(refunded)}"
+        )
+    else:
+        typer.echo(f"cancel request {cancel_id} rejected: order {order_id} stays {order_status}")

@@ -1,0 +1,114 @@
+"""Reading a catalogue file: every shape of mistake is named, in process (no database)."""
+
+import json
+
+import pytest
+
+from smmpanel.catalog.transfer import CatalogFileError, read_catalog
+
+GOOD_SERVICE = {
+    "id": 1,
+    "name": "Followers",
+    "type": "Default",
+    "rate": "1.5",
+    "min": 10,
+    "max": 99,
+}
+
+
+def read(services: list, **category: object) -> str:
+    document = {"categories": [{"name": "Cat", "position": 0, "services": services, **category}]}
+    return json.dumps(document)
+
+
+def problems(text: str) -> str:
+    with pytest.raises(CatalogFileError) as refused:
+        read_catalog(text)
+    return str(refused.value)
+
+
+def test_a_minimal_service_takes_the_defaults_and_rate_in_millionths():
+    [category] = read_catalog(read([GOOD_SERVICE]))
+    assert category.services == [
+        {
+            "id": 1,
+            "name": "Followers",
+            "type": "Default",
+            "rate": 1_500_000,
+            "min_quantity": 10,
+            "max_quantity": 99,
+            "description": "",
+            "dripfeed": False,
+            "refill": False,
+            "cancel": False,
+            "refill_days": 30,
+            "enabled": True,
+            "position": 0,
+        }
+    ]
+
+
+def test_a_json_number_rate_is_read_exactly():
+    [category] = read_catalog(read([{**GOOD_SERVICE, "rate": 0.1}]))
+    assert category.services[0]["rate"] == 100_000
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"rate": "0"}, "the rate must be above zero"),
+        ({"rate": "1.0000001"}, "at most 6 decimals"),
+        ({"rate": "abc"}, "not an amount"),
+        ({"rate": True}, "rate must be a decimal number"),
+        ({"min": 0}, "need 1 <= min <= max"),
+        ({"min": "10"}, "min must be a whole number"),
+        ({"max": 10.0}, "max must be a whole number"),
+        ({"id": 0}, "id must be a whole number from 1"),
+        ({"enabled": 1}, "enabled must be true or false"),
+        ({"type": "default"}, "unknown service type 'default'"),
+        ({"name": " "}, "a service needs a name"),
+        ({"mn": 1}, "unknown field mn"),
+    ],
+)
+def test_a_wrong_field_is_named_with_the_entry(change, message):
+    text = problems(read([GOOD_SERVICE, {**GOOD_SERVICE, "id": 2, **change}]))
+    name = repr(change.get("name", "Followers"))
+    assert f"service entry 2 ({name} in category 'Cat'): " in text
+    assert message in text
+    assert "service entry 1 " not in text
+
+
+def test_missing_fields_duplicate_ids_and_names_are_named():
+    missing = {key: value for key, value in GOOD_SERVICE.items() if key not in ("rate", "max")}
+    assert "missing rate, max" in problems(read([missing]))
+    assert "id 1 appears twice" in problems(read([GOOD_SERVICE, GOOD_SERVICE]))
+    twice = json.dumps({"categories": [{"name": "A"}, {"name": "A"}]})
+    assert "category 2 ('A'): the name appears twice" in problems(twice)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "not JSON"),
+        ("[]", 'expected an object {"categories": [...]}'),
+        ('{"categories": [7]}', "category 1: expected an object"),
+        ('{"categories": [{"name": ""}]}', "name must be text of 1 to 200 characters"),
+        ('{"categories": [{"name": "A", "services": {}}]}', "services must be a list"),
+    ],
+)
+def test_a_wrong_shape_is_refused(text, message):
+    assert message in problems(text)
+
+
+def test_services_keep_their_numbering_past_a_bad_category():
+    document = {
+        "categories": [
+            {"name": "", "services": [GOOD_SERVICE]},
+            {"name": "B", "services": [{**GOOD_SERVICE, "id": 2, "min": 0}]},
+        ]
+    }
+    assert "service entry 2 ('Followers' in category 'B')" in problems(json.dumps(document))
+
+
+def test_a_rate_too_large_for_the_database_is_refused():
+    assert "rate is too large" in problems(read([{**GOOD_SERVICE, "rate": "9999999999999"}]))

@@ -25,6 +25,9 @@ from smmpanel.panel.service import get_settings
 MAX_IDS = 100
 TOO_MANY_IDS = "Too many ids, maximum is 100"
 SETTINGS_TTL_SECONDS = 5.0
+# The catalogue cache is keyed on the version every catalogue change bumps; the age limit is a
+# backstop for changes made without it (SQL by hand), so the list never stays stale for long.
+CATALOG_TTL_SECONDS = 2.0
 MAX_CACHED_CATALOGS = 64
 
 Reply = dict | list | bytes
@@ -48,7 +51,7 @@ class Api:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._currency = ("", 0.0)
-        self._catalogs: dict[tuple[int, int | None], bytes] = {}
+        self._catalogs: dict[tuple[int, int | None], tuple[bytes, float]] = {}
         self.actions: dict[str, Action] = {
             "balance": self.balance,
             "services": self.services,
@@ -93,17 +96,23 @@ class Api:
                 )
             ).one()
             cache_key = (version, customer.id if custom else None)
-            body = self._catalogs.get(cache_key)
+            body = self._cached_catalog(cache_key)
             if body is None:
                 rows = await enabled_services(conn, cache_key[1])
                 body = orjson.dumps([replies.service_entry(row) for row in rows])
                 self._remember_catalog(cache_key, body)
         return body
 
+    def _cached_catalog(self, cache_key: tuple[int, int | None]) -> bytes | None:
+        body, cached_at = self._catalogs.get(cache_key, (None, 0.0))
+        if body is None or time.monotonic() - cached_at > CATALOG_TTL_SECONDS:
+            return None
+        return body
+
     def _remember_catalog(self, cache_key: tuple[int, int | None], body: bytes) -> None:
         if len(self._catalogs) >= MAX_CACHED_CATALOGS:
             self._catalogs.clear()
-        self._catalogs[cache_key] = body
+        self._catalogs[cache_key] = (body, time.monotonic())
 
     async def add(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
         try:

@@ -12,12 +12,14 @@ from smmpanel.money import charge_micros
 from smmpanel.orders import errors
 from smmpanel.orders.errors import OrderRefused
 
-MAX_LINK_LENGTH = 2000
+# In UTF-8 bytes: the active link is indexed, and PostgreSQL refuses index rows over ~2.7 kB.
+MAX_LINK_BYTES = 2000
 MAX_RUNS = 10_000
 MAX_INTERVAL_MINUTES = 43_200  # 30 days
 MAX_POSTS = 10_000
 SUBSCRIPTION_DELAYS = frozenset({0, 5, 10, 15, 30, 60, 90})
-_POSITIVE_INT = re.compile(r"\d{1,9}")
+# ASCII digits only (`\d` also takes other scripts' digits); 18 fit a BIGINT id.
+_DIGITS = re.compile(r"[0-9]{1,18}")
 _BARE_LINK = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?(?:[/?#]\S*)?"
 )
@@ -50,23 +52,28 @@ def validate_order(service: OrderableService, fields: Mapping[str, str]) -> NewO
         raise OrderRefused(errors.INCORRECT_LINK)
     quantity = _quantity(service, fields, service_type.units, service_type.lines_field)
     runs, interval = _dripfeed(service, fields) if "runs" in service_type.optional else (None, None)
+    texts = {name: fields[name] for name in ORDER_TEXT_FIELDS if name in service_type.required}
     if service.type == "Poll":
-        _check_answer_number(fields["answer_number"])
+        texts["answer_number"] = _answer_number(fields["answer_number"])
     units = quantity * (runs or 1)
+    # A package's rate is its price: charged as it stands, not per 1000.
+    charge = (
+        service.rate if service_type.units is Units.FLAT else charge_micros(service.rate, units)
+    )
     return NewOrder(
         type=service.type,
         quantity=quantity,
         units=units,
-        charge=charge_micros(service.rate, units),
+        charge=charge,
         link=link,
         runs=runs,
         interval=interval,
-        texts={name: fields[name] for name in ORDER_TEXT_FIELDS if name in service_type.required},
+        texts=texts,
     )
 
 
 def is_valid_link(link: str) -> bool:
-    if not link or len(link) > MAX_LINK_LENGTH or any(c.isspace() or c < " " for c in link):
+    if not link or len(link.encode()) > MAX_LINK_BYTES or any(c.isspace() or c < " " for c in link):
         return False
     try:
         parts = urlsplit(link)
@@ -80,7 +87,7 @@ def is_valid_link(link: str) -> bool:
 
 def parse_positive_int(text: str) -> int | None:
     text = text.strip()
-    if not _POSITIVE_INT.fullmatch(text):
+    if not _DIGITS.fullmatch(text):
         return None
     value = int(text)
     return value if value > 0 else None
@@ -123,9 +130,11 @@ def _dripfeed(
     return runs, interval
 
 
-def _check_answer_number(text: str) -> None:
-    if parse_positive_int(text) is None:
+def _answer_number(text: str) -> str:
+    answer = parse_positive_int(text)
+    if answer is None:
         raise OrderRefused(errors.INCORRECT_ANSWER)
+    return str(answer)
 
 
 def _subscription(service: OrderableService, fields: Mapping[str, str]) -> NewOrder:
@@ -140,7 +149,7 @@ def _subscription(service: OrderableService, fields: Mapping[str, str]) -> NewOr
     ):
         raise OrderRefused(errors.INCORRECT_MIN_MAX)
     delay = fields["delay"].strip()
-    if not delay.isdigit() or int(delay) not in SUBSCRIPTION_DELAYS:
+    if not _DIGITS.fullmatch(delay) or int(delay) not in SUBSCRIPTION_DELAYS:
         raise OrderRefused(errors.INCORRECT_DELAY)
     posts = _optional_posts(fields.get("posts", ""))
     expiry = _optional_expiry(fields.get("expiry", ""))

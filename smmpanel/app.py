@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(db, stop)) if run_worker_here else None
+        worker = asyncio.create_task(run_worker(db, settings, stop)) if run_worker_here else None
         yield
         stop.set()
         if worker is not None:

@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     # Whether `smmpanel serve` runs the background worker in the same process.
     run_worker: bool = True
+    worker_tick_seconds: float = 1.0
+    forward_batch: int = 100
+    poll_batch: int = 1000
+    # A forwarded order is polled after this, then less often while nothing changes.
+    poll_fastest_seconds: int = 60
+    poll_slowest_seconds: int = 3600
+    retry_unreachable_seconds: int = 30
+    pause_short_of_funds_seconds: int = 300
+    # An order still `sending` this long past its provider's timeout is put in doubt.
+    sending_grace_seconds: int = 60
 
     @field_validator("database_url")
     @classmethod

@@ -45,6 +45,12 @@ services = Table(
     Column("fulfilment", String(20), nullable=False, server_default=FULFIL_MANUAL),
     Column("provider_id", BigId, ForeignKey("providers.id"), nullable=True),
     Column("provider_service_id", String(50), nullable=True),
+    # The upstream's own rate per 1000 (millionths), for re-pricing and profit.
+    Column("upstream_rate", BigInteger, nullable=True),
+    # Whether the upstream runs drip-feed itself; if not, runs become child orders here.
+    Column("upstream_dripfeed", Boolean, nullable=False, server_default="0"),
+    Column("fallback_provider_id", BigId, ForeignKey("providers.id"), nullable=True),
+    Column("fallback_provider_service_id", String(50), nullable=True),
     CheckConstraint("rate > 0", name="rate_positive"),
     CheckConstraint("min_quantity >= 1 AND max_quantity >= min_quantity", name="limits_valid"),
     CheckConstraint("fulfilment IN ('manual', 'provider')", name="fulfilment_known"),

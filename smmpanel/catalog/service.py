@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.catalog.models import categories, customer_prices, services
+from smmpanel.catalog.models import FULFIL_PROVIDER, categories, customer_prices, services
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.errors import DomainError
 from smmpanel.panel.models import panel_settings
@@ -43,6 +43,8 @@ class OrderableService:
     refill: bool
     cancel: bool
     refill_days: int
+    provider_id: int | None = None  # set when an upstream provider fulfils it
+    upstream_dripfeed: bool = False
 
 
 async def bump_catalog_version(conn: AsyncConnection) -> None:
@@ -132,6 +134,9 @@ async def orderable_service(
                 services.c.refill,
                 services.c.cancel,
                 services.c.refill_days,
+                services.c.fulfilment,
+                services.c.provider_id,
+                services.c.upstream_dripfeed,
             ).where(services.c.id == service_id, services.c.enabled.is_(True))
         )
     ).first()
@@ -147,6 +152,8 @@ async def orderable_service(
         refill=row.refill,
         cancel=row.cancel,
         refill_days=row.refill_days,
+        provider_id=row.provider_id if row.fulfilment == FULFIL_PROVIDER else None,
+        upstream_dripfeed=row.upstream_dripfeed,
     )
 
 

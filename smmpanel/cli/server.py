@@ -91,6 +91,6 @@ async def _run_worker_until_signal() -> None:
     db = database()
     typer.echo("worker running (Ctrl+C to stop)")
     try:
-        await run_worker(db, stop)
+        await run_worker(db, get_settings(), stop)
     finally:
         await db.dispose()

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -44,6 +45,18 @@ orders = Table(
     # per service and link.
     Column("active_link", Text, nullable=True),
     Column("idempotency_key", String(100), nullable=True),
+    # Forwarding to an upstream (NULL state: fulfilled by hand). See providers/forwarding.py.
+    Column("provider_id", BigId, ForeignKey("providers.id"), nullable=True),
+    Column("upstream_order_id", String(64), nullable=True),
+    Column("forward_state", String(20), nullable=True),
+    Column("next_action_at", Timestamp, nullable=True),
+    Column("poll_interval", Integer, nullable=True),
+    Column("sending_since", Timestamp, nullable=True),
+    Column("upstream_status", String(40), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("tried_fallback", Boolean, nullable=False, server_default="0"),
+    # Drip-feed run here: how many runs have been placed as child orders.
+    Column("runs_placed", Integer, nullable=False, server_default="0"),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp, nullable=True),
@@ -53,7 +66,11 @@ orders = Table(
     UniqueConstraint(
         "customer_id", "idempotency_key", name="uq_orders_customer_id_idempotency_key"
     ),
+    UniqueConstraint(
+        "provider_id", "upstream_order_id", name="uq_orders_provider_id_upstream_order_id"
+    ),
     Index("ix_orders_customer_id_id", "customer_id", "id"),
+    Index("ix_orders_forward_state_next_action_at", "forward_state", "next_action_at"),
     Index("ix_orders_status", "status"),
 )
 
@@ -81,6 +98,10 @@ refills = Table(
     Column("open_order_id", BigId, nullable=True, unique=True),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    Column("upstream_refill_id", String(64), nullable=True),
+    Column("forward_state", String(20), nullable=True),
+    Column("next_action_at", Timestamp, nullable=True),
+    Column("last_error", Text, nullable=True),
 )
 
 cancel_requests = Table(
@@ -93,4 +114,6 @@ cancel_requests = Table(
     Column("open_order_id", BigId, nullable=True, unique=True),
     Column("created_at", Timestamp, nullable=False),
     Column("resolved_at", Timestamp, nullable=True),
+    Column("forward_state", String(20), nullable=True),
+    Column("last_error", Text, nullable=True),
 )

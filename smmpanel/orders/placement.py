@@ -1,17 +1,18 @@
 """Placing an order: check it, store it and charge for it in the caller's transaction."""
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import debit
-from smmpanel.catalog.service import orderable_service
+from smmpanel.catalog.service import OrderableService, orderable_service
 from smmpanel.db.base import utcnow
 from smmpanel.orders import errors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.models import orders, subscriptions
-from smmpanel.orders.statuses import ACTIVE, PENDING
+from smmpanel.orders.statuses import ACTIVE, FORWARD_DRIPFEED, FORWARD_QUEUED, PENDING
 from smmpanel.orders.validation import NewOrder, parse_positive_int, validate_order
 
 MAX_IDEMPOTENCY_KEY = 100
@@ -30,7 +31,7 @@ async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[s
     if not service:
         raise OrderRefused(errors.INCORRECT_SERVICE)
     new_order = validate_order(service, fields)
-    order_id = await _insert_order(conn, customer_id, service.id, new_order, idempotency_key)
+    order_id = await _insert_order(conn, customer_id, service, new_order, idempotency_key)
     charged = await debit(
         conn,
         customer_id,
@@ -74,10 +75,22 @@ def _idempotency_key(fields: Mapping[str, str]) -> str | None:
     return key or None
 
 
+def _forwarding(service: OrderableService, new_order: NewOrder, now: datetime) -> dict:
+    """How an order leaves: by hand (nothing to do), upstream, or run by run as child orders."""
+    if service.provider_id is None:
+        return {}
+    runs_here = new_order.runs is not None and not service.upstream_dripfeed
+    return {
+        "provider_id": service.provider_id,
+        "forward_state": FORWARD_DRIPFEED if runs_here else FORWARD_QUEUED,
+        "next_action_at": now,
+    }
+
+
 async def _insert_order(
     conn: AsyncConnection,
     customer_id: int,
-    service_id: int,
+    service: OrderableService,
     new_order: NewOrder,
     idempotency_key: str | None,
 ) -> int:
@@ -87,7 +100,7 @@ async def _insert_order(
         insert(orders)
         .values(
             customer_id=customer_id,
-            service_id=service_id,
+            service_id=service.id,
             type=new_order.type,
             status=ACTIVE if is_subscription else PENDING,
             link=new_order.link,
@@ -100,6 +113,7 @@ async def _insert_order(
             created_at=now,
             updated_at=now,
             **new_order.texts,
+            **_forwarding(service, new_order, now),
         )
         .returning(orders.c.id)
     )

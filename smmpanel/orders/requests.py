@@ -17,6 +17,7 @@ from smmpanel.orders.statuses import (
     CANCEL_REJECTED,
     CANCELED,
     COMPLETED,
+    FORWARD_QUEUED,
     PARTIAL,
     REFILL_OPEN,
     REFILL_PENDING,
@@ -33,6 +34,7 @@ async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int
                 orders.c.status,
                 orders.c.finished_at,
                 orders.c.created_at,
+                orders.c.provider_id,
                 services.c.refill,
                 services.c.refill_days,
                 services.c.cancel,
@@ -44,6 +46,15 @@ async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int
     if row is None:
         raise OrderRefused(errors.INCORRECT_ORDER)
     return row
+
+
+def _forwarding(order, with_schedule: bool = True) -> dict:  # type: ignore[no-untyped-def]
+    """A request about an order that went upstream goes upstream too."""
+    if order.provider_id is None:
+        return {}
+    return {"forward_state": FORWARD_QUEUED} | (
+        {"next_action_at": utcnow()} if with_schedule else {}
+    )
 
 
 async def request_refill(conn: AsyncConnection, customer_id: int, order_id: int) -> int:
@@ -64,6 +75,7 @@ async def request_refill(conn: AsyncConnection, customer_id: int, order_id: int)
                     open_order_id=order_id,
                     created_at=utcnow(),
                     updated_at=utcnow(),
+                    **_forwarding(order),
                 )
                 .returning(refills.c.id)
             )
@@ -116,6 +128,7 @@ async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int)
                     status=CANCEL_PENDING,
                     open_order_id=order_id,
                     created_at=utcnow(),
+                    **_forwarding(order, with_schedule=False),
                 )
             )
     except IntegrityError:

@@ -17,6 +17,7 @@ PAUSED = "Paused"
 EXPIRED = "Expired"
 SUBSCRIPTION_STATUSES = (ACTIVE, PAUSED, COMPLETED, EXPIRED, CANCELED)
 SUBSCRIPTION_FINISHED = frozenset({COMPLETED, EXPIRED, CANCELED})
+ALL_FINISHED = FINISHED | SUBSCRIPTION_FINISHED
 
 # A finished order may only move to a status that refunds more, never back.
 ALLOWED_AFTER_FINISH = {
@@ -48,4 +49,14 @@ def refund_cause(status: str, is_subscription: bool) -> str | None:
 
 
 def is_finished(status: str) -> bool:
-    return status in FINISHED or status == EXPIRED
+    return status in ALL_FINISHED
+
+
+# Where an order stands with its upstream provider (NULL: fulfilled by hand).
+FORWARD_QUEUED = "queued"  # due to be sent at next_action_at
+FORWARD_SENDING = "sending"  # claimed by a worker, the call may be in flight
+FORWARD_SENT = "sent"  # the upstream took it; polled at next_action_at
+FORWARD_IN_DOUBT = "in_doubt"  # no answer: the operator decides, nothing is re-sent alone
+FORWARD_REJECTED = "rejected"  # the upstream refused it: canceled and refunded
+FORWARD_DRIPFEED = "dripfeed"  # runs placed here as child orders, one per interval
+FORWARD_DRIPFEED_PLACED = "dripfeed_placed"  # every run placed; waits for the children

@@ -1,6 +1,6 @@
 """Upstream providers: other panels speaking API v2 that our services forward to."""
 
-from sqlalchemy import Boolean, Column, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table, Text
 
 from smmpanel.db.base import BigId, Timestamp, metadata
 
@@ -13,5 +13,34 @@ providers = Table(
     Column("api_key", String(200), nullable=False),
     Column("enabled", Boolean, nullable=False, server_default="1"),
     Column("timeout_seconds", Integer, nullable=False, server_default="30"),
+    Column("created_at", Timestamp, nullable=False),
+    # The price rule of imports and syncs, as JSON: percent, fixed, decimals, floor.
+    Column("price_rule", Text, nullable=False, server_default="{}"),
+    Column("sync_hours", Integer, nullable=False, server_default="6"),
+    Column("synced_at", Timestamp, nullable=True),
+    Column("sent_count", BigInteger, nullable=False, server_default="0"),
+    Column("rejected_count", BigInteger, nullable=False, server_default="0"),
+    Column("in_doubt_count", BigInteger, nullable=False, server_default="0"),
+    Column("polled_count", BigInteger, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", Timestamp, nullable=True),
+    Column("last_success_at", Timestamp, nullable=True),
+    # Set when the upstream says it is short of funds: sending waits until then.
+    Column("paused_until", Timestamp, nullable=True),
+    Column("balance", BigInteger, nullable=True),
+    Column("balance_currency", String(3), nullable=True),
+    Column("balance_checked_at", Timestamp, nullable=True),
+)
+
+# What a catalogue sync changed, for the operator to read.
+service_changes = Table(
+    "service_changes",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("service_id", BigId, ForeignKey("services.id"), nullable=False, index=True),
+    Column("provider_id", BigId, ForeignKey("providers.id"), nullable=False, index=True),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
     Column("created_at", Timestamp, nullable=False),
 )

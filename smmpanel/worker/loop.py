@@ -1,45 +1,49 @@
-"""The background worker: runs each due job in turn, each in its own transaction."""
+"""The background worker: runs each job when due, again at once while it finds work."""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
+from smmpanel.config import Settings
 from smmpanel.db import Database
-from smmpanel.orders.subscriptions import expire_subscriptions
+from smmpanel.providers.client import UpstreamClient
+from smmpanel.worker.context import Job, WorkerContext, upstream_http_client
+from smmpanel.worker.jobs import JOBS
 
 log = logging.getLogger("smmpanel.worker")
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every_seconds: float
-    run: Callable[[Database], Awaitable[int]]
-
-
-JOBS = (Job("expire_subscriptions", 60.0, expire_subscriptions),)
-
-
-async def run_worker(db: Database, stop: asyncio.Event, jobs: tuple[Job, ...] = JOBS) -> None:
+async def run_worker(
+    db: Database, settings: Settings, stop: asyncio.Event, jobs: tuple[Job, ...] | None = None
+) -> None:
     """Run every job on its schedule until `stop` is set; a failing job is logged and retried."""
-    next_run = {job.name: 0.0 for job in jobs}
+    async with upstream_http_client() as http:
+        context = WorkerContext(db, UpstreamClient(http), settings)
+        await _loop(context, stop, JOBS if jobs is None else jobs)
+
+
+async def _loop(context: WorkerContext, stop: asyncio.Event, jobs: tuple[Job, ...]) -> None:
     loop = asyncio.get_running_loop()
+    next_run = {job.name: 0.0 for job in jobs}
     while not stop.is_set():
         for job in jobs:
+            if stop.is_set():
+                return
             if loop.time() >= next_run[job.name]:
-                await _run_job(db, job)
-                next_run[job.name] = loop.time() + job.every_seconds
+                found_work = await _run_job(context, job)
+                next_run[job.name] = loop.time() + (0.0 if found_work else job.every_seconds)
+        idle = all(when > loop.time() for when in next_run.values())
+        timeout = context.settings.worker_tick_seconds if idle else 0
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=1.0)
+            await asyncio.wait_for(stop.wait(), timeout=timeout)
 
 
-async def _run_job(db: Database, job: Job) -> None:
+async def _run_job(context: WorkerContext, job: Job) -> bool:
     try:
-        done = await job.run(db)
+        done = await job.run(context)
     except Exception:
         log.exception("job failed", extra={"job": job.name})
-        return
+        return False
     if done:
         log.info("job done", extra={"job": job.name, "count": done})
+    return done > 0

@@ -1,0 +1,354 @@
+"""Sending paid orders upstream, at most once.
+
+A batch is claimed (queued -> sending) and committed before any call is made, so a crash or a
+lost answer leaves the order `sending`, which the sweeper turns `in_doubt` for the operator:
+nothing is ever sent twice on its own. A definite rejection refunds the order (or tries the
+service's fallback provider); an unreachable upstream or one short of funds makes it wait.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.catalog.models import services
+from smmpanel.catalog.types import SERVICE_TYPES
+from smmpanel.db import Database
+from smmpanel.db.base import utcnow
+from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.models import orders, subscriptions
+from smmpanel.orders.statuses import (
+    CANCELED,
+    FORWARD_IN_DOUBT,
+    FORWARD_QUEUED,
+    FORWARD_REJECTED,
+    FORWARD_SENDING,
+    FORWARD_SENT,
+    SUBSCRIPTIONS,
+)
+from smmpanel.providers.client import Endpoint, NoAnswer, Rejected, Unreachable, UpstreamClient
+from smmpanel.providers.models import providers
+from smmpanel.providers.service import pause_provider, record_outcome
+
+log = logging.getLogger("smmpanel.forwarding")
+
+SEND_CONCURRENCY = 32
+RETRY_UNREACHABLE = timedelta(seconds=30)
+PAUSE_SHORT_OF_FUNDS = timedelta(minutes=5)
+FIRST_POLL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An order claimed for sending, with what the call needs."""
+
+    order_id: int
+    endpoint: Endpoint
+    fields: dict[str, object]
+    has_fallback: bool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    claimed: Claimed
+    upstream_id: str | None = None
+    rejection: Rejected | None = None
+    unreachable: Unreachable | None = None
+    no_answer: NoAnswer | None = None
+
+
+@dataclass(frozen=True)
+class ForwardingTimes:
+    first_poll: timedelta = FIRST_POLL
+    retry_unreachable: timedelta = RETRY_UNREACHABLE
+    pause_short_of_funds: timedelta = PAUSE_SHORT_OF_FUNDS
+
+
+async def forward_due_orders(
+    db: Database,
+    client: UpstreamClient,
+    batch: int = 100,
+    times: ForwardingTimes = ForwardingTimes(),
+) -> int:
+    """Send one batch of due orders; how many were claimed."""
+    async with db.write() as conn:
+        claimed = await claim_orders(conn, batch)
+    if not claimed:
+        return 0
+    outcomes = await send_all(client, claimed)
+    async with db.write() as conn:
+        await record_outcomes(conn, outcomes, times)
+    return len(claimed)
+
+
+async def claim_orders(conn: AsyncConnection, batch: int) -> list[Claimed]:
+    now = utcnow()
+    due = (
+        select(orders.c.id)
+        .join(providers, providers.c.id == orders.c.provider_id)
+        .where(
+            orders.c.forward_state == FORWARD_QUEUED,
+            orders.c.next_action_at <= now,
+            providers.c.enabled.is_(True),
+            or_(providers.c.paused_until.is_(None), providers.c.paused_until <= now),
+        )
+        .order_by(orders.c.next_action_at, orders.c.id)
+        .limit(batch)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(of=orders, skip_locked=True)
+    order_ids = list((await conn.scalars(due)).all())
+    if not order_ids:
+        return []
+    await conn.execute(
+        update(orders)
+        .where(orders.c.id.in_(order_ids))
+        .values(forward_state=FORWARD_SENDING, sending_since=now, updated_at=now)
+    )
+    return await _load_claimed(conn, order_ids)
+
+
+async def _load_claimed(conn: AsyncConnection, order_ids: list[int]) -> list[Claimed]:
+    rows = await conn.execute(
+        select(
+            orders,
+            providers.c.api_url,
+            providers.c.api_key,
+            providers.c.timeout_seconds,
+            services.c.provider_service_id,
+            services.c.fallback_provider_id,
+            services.c.fallback_provider_service_id,
+            services.c.upstream_dripfeed,
+            subscriptions.c.username.label("sub_username"),
+            subscriptions.c.min_quantity.label("sub_min"),
+            subscriptions.c.max_quantity.label("sub_max"),
+            subscriptions.c.posts.label("sub_posts"),
+            subscriptions.c.delay.label("sub_delay"),
+            subscriptions.c.expiry.label("sub_expiry"),
+        )
+        .join(providers, providers.c.id == orders.c.provider_id)
+        .join(services, services.c.id == orders.c.service_id)
+        .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
+        .where(orders.c.id.in_(order_ids))
+        .order_by(orders.c.id)
+    )
+    return [_claimed(row) for row in rows]
+
+
+def _claimed(row) -> Claimed:  # type: ignore[no-untyped-def]
+    on_fallback = row.tried_fallback
+    upstream_service = row.fallback_provider_service_id if on_fallback else row.provider_service_id
+    endpoint = Endpoint(row.provider_id, row.api_url, row.api_key, row.timeout_seconds)
+    has_fallback = row.fallback_provider_id is not None and not on_fallback
+    return Claimed(row.id, endpoint, upstream_fields(row, upstream_service), has_fallback)
+
+
+def upstream_fields(row, upstream_service: str | None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """The `add` fields for an order of this type, as the upstream expects them."""
+    fields: dict[str, object] = {"service": upstream_service}
+    if row.type == SUBSCRIPTIONS:
+        fields.update(
+            username=row.sub_username,
+            min=row.sub_min,
+            max=row.sub_max,
+            posts=row.sub_posts,
+            delay=row.sub_delay,
+            expiry=row.sub_expiry.strftime("%d/%m/%Y") if row.sub_expiry else None,
+        )
+        return fields
+    for name in SERVICE_TYPES[row.type].required:
+        fields[name] = row.quantity if name == "quantity" else getattr(row, name)
+    if row.runs and row.upstream_dripfeed:
+        fields.update(runs=row.runs, interval=row.interval)
+    return fields
+
+
+async def send_all(client: UpstreamClient, claimed: list[Claimed]) -> list[Outcome]:
+    limit = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    async def send(item: Claimed) -> Outcome:
+        async with limit:
+            return await send_one(client, item)
+
+    return await asyncio.gather(*(send(item) for item in claimed))
+
+
+async def send_one(client: UpstreamClient, item: Claimed) -> Outcome:
+    try:
+        return Outcome(item, upstream_id=await client.add(item.endpoint, item.fields))
+    except Rejected as rejection:
+        return Outcome(item, rejection=rejection)
+    except Unreachable as unreachable:
+        return Outcome(item, unreachable=unreachable)
+    except NoAnswer as no_answer:
+        return Outcome(item, no_answer=no_answer)
+
+
+async def record_outcomes(
+    conn: AsyncConnection, outcomes: list[Outcome], times: ForwardingTimes
+) -> None:
+    taken = await _upstream_ids_taken(conn, outcomes)
+    for outcome in outcomes:
+        await _record(conn, outcome, taken, times)
+    for provider_id, counts in _counts_by_provider(outcomes, taken).items():
+        await record_outcome(conn, provider_id, **counts)
+
+
+async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) -> set[tuple]:
+    """Upstream ids already held by other orders: the upstream repeated itself."""
+    wanted = {(o.claimed.endpoint.provider_id, o.upstream_id) for o in outcomes if o.upstream_id}
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(orders.c.provider_id, orders.c.upstream_order_id).where(
+            or_(
+                *(
+                    and_(orders.c.provider_id == p, orders.c.upstream_order_id == u)
+                    for p, u in wanted
+                )
+            )
+        )
+    )
+    return {tuple(row) for row in rows}
+
+
+async def _record(
+    conn: AsyncConnection, outcome: Outcome, taken: set[tuple], times: ForwardingTimes
+) -> None:
+    order_id, provider_id = outcome.claimed.order_id, outcome.claimed.endpoint.provider_id
+    now = utcnow()
+    if outcome.upstream_id is not None:
+        key = (provider_id, outcome.upstream_id)
+        if key in taken:
+            await _in_doubt(
+                conn,
+                order_id,
+                f"the upstream gave id {outcome.upstream_id}, which another order holds already",
+            )
+            return
+        taken.add(key)
+        await _set(
+            conn,
+            order_id,
+            forward_state=FORWARD_SENT,
+            upstream_order_id=outcome.upstream_id,
+            next_action_at=now + times.first_poll,
+            poll_interval=int(times.first_poll.total_seconds()),
+            last_error=None,
+        )
+    elif outcome.rejection is not None and outcome.rejection.short_of_funds:
+        why = f"upstream short of funds: {outcome.rejection}"
+        await pause_provider(conn, provider_id, now + times.pause_short_of_funds, why)
+        await _requeue(conn, order_id, now + times.pause_short_of_funds, why)
+    elif outcome.rejection is not None:
+        await _rejected(conn, outcome, str(outcome.rejection))
+    elif outcome.unreachable is not None:
+        await _requeue(
+            conn,
+            order_id,
+            now + times.retry_unreachable,
+            f"upstream unreachable: {outcome.unreachable}",
+        )
+    else:
+        await _in_doubt(conn, order_id, f"no answer to add: {outcome.no_answer}")
+
+
+async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> None:
+    order_id = outcome.claimed.order_id
+    if outcome.claimed.has_fallback:
+        fallback = await conn.scalar(
+            select(services.c.fallback_provider_id)
+            .join(orders, orders.c.service_id == services.c.id)
+            .where(orders.c.id == order_id)
+        )
+        await _set(
+            conn,
+            order_id,
+            provider_id=fallback,
+            tried_fallback=True,
+            forward_state=FORWARD_QUEUED,
+            next_action_at=utcnow(),
+            last_error=f"rejected upstream, trying the fallback: {message}",
+        )
+        return
+    rejected = await _set(
+        conn,
+        order_id,
+        forward_state=FORWARD_REJECTED,
+        next_action_at=None,
+        last_error=f"rejected upstream: {message}",
+    )
+    if rejected:
+        await update_order(conn, order_id, status=CANCELED)
+
+
+async def _requeue(conn: AsyncConnection, order_id: int, when, why: str) -> None:  # type: ignore[no-untyped-def]
+    await _set(conn, order_id, forward_state=FORWARD_QUEUED, next_action_at=when, last_error=why)
+
+
+async def _in_doubt(conn: AsyncConnection, order_id: int, why: str) -> None:
+    log.warning("order in doubt", extra={"order_id": order_id, "reason": why})
+    await _set(conn, order_id, forward_state=FORWARD_IN_DOUBT, next_action_at=None, last_error=why)
+
+
+async def _set(conn: AsyncConnection, order_id: int, **values: object) -> bool:
+    """Write a send's result, unless the order has left `sending` meanwhile (sweeper aside)."""
+    result = await conn.execute(
+        update(orders)
+        .where(
+            orders.c.id == order_id,
+            orders.c.forward_state.in_((FORWARD_SENDING, FORWARD_IN_DOUBT)),
+        )
+        .values(sending_since=None, updated_at=utcnow(), **values)
+    )
+    return result.rowcount == 1
+
+
+def _counts_by_provider(outcomes: list[Outcome], taken: set[tuple]) -> dict[int, dict]:
+    counts: dict[int, dict] = {}
+    for outcome in outcomes:
+        entry = counts.setdefault(
+            outcome.claimed.endpoint.provider_id,
+            {"sent": 0, "rejected": 0, "in_doubt": 0, "error": None, "success": False},
+        )
+        if outcome.upstream_id is not None:
+            entry["sent"] += 1
+            entry["success"] = True
+        elif outcome.rejection is not None and not outcome.rejection.short_of_funds:
+            entry["rejected"] += 1
+            entry["success"] = True
+        elif outcome.no_answer is not None:
+            entry["in_doubt"] += 1
+        error = outcome.rejection or outcome.unreachable or outcome.no_answer
+        if error is not None:
+            entry["error"] = str(error)
+    return counts
+
+
+async def sweep_stale_sending(db: Database, grace: timedelta) -> int:
+    """Orders left `sending` longer than their timeout and `grace`: in doubt, for the operator."""
+    now = utcnow()
+    async with db.write() as conn:
+        timeouts = (await conn.execute(select(providers.c.id, providers.c.timeout_seconds))).all()
+        swept = 0
+        for provider_id, timeout in timeouts:
+            result = await conn.execute(
+                update(orders)
+                .where(
+                    orders.c.provider_id == provider_id,
+                    orders.c.forward_state == FORWARD_SENDING,
+                    orders.c.sending_since < now - grace - timedelta(seconds=timeout),
+                )
+                .values(
+                    forward_state=FORWARD_IN_DOUBT,
+                    sending_since=None,
+                    last_error="no answer recorded: the worker stopped while sending",
+                )
+            )
+            if result.rowcount:
+                swept += result.rowcount
+                await record_outcome(conn, provider_id, in_doubt=result.rowcount)
+    return swept

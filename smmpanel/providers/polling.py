@@ -1,0 +1,277 @@
+"""Keeping forwarded orders in step: multi-status calls of up to 100 ids per provider.
+
+Quiet orders are polled less and less often; a change resets the pace. An error, garbage or
+an unknown status never fails an order: it is noted and tried again later.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.db import Database
+from smmpanel.db.base import utcnow
+from smmpanel.orders.lifecycle import LifecycleError, update_order
+from smmpanel.orders.models import orders, subscriptions
+from smmpanel.orders.statuses import (
+    ALL_FINISHED,
+    COMPLETED,
+    FORWARD_SENT,
+    SUBSCRIPTIONS,
+    is_finished,
+)
+from smmpanel.providers.client import Endpoint, UpstreamClient, UpstreamError
+from smmpanel.providers.models import providers
+from smmpanel.providers.service import record_outcome
+from smmpanel.providers.statuses import order_status
+
+log = logging.getLogger("smmpanel.polling")
+
+IDS_PER_CALL = 100
+CALL_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class PollingTimes:
+    fastest: timedelta = timedelta(seconds=60)
+    slowest: timedelta = timedelta(hours=1)
+    lease: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    order_id: int
+    endpoint: Endpoint
+    upstream_id: str
+    type: str
+    status: str
+    start_count: int
+    remains: int
+    poll_interval: int
+    parent_id: int | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the upstream said of one order, in our terms; `problem` if nothing usable."""
+
+    status: str | None = None
+    start_count: int | None = None
+    remains: int | None = None
+    posts: int | None = None
+    problem: str | None = None
+
+
+async def poll_due_orders(
+    db: Database, client: UpstreamClient, limit: int = 1000, times: PollingTimes = PollingTimes()
+) -> int:
+    """Poll one batch of due orders; how many were polled."""
+    async with db.write() as conn:
+        tracked = await claim_polls(conn, limit, times.lease)
+    if not tracked:
+        return 0
+    readings = await read_statuses(client, tracked)
+    async with db.write() as conn:
+        await apply_readings(conn, tracked, readings, times)
+    return len(tracked)
+
+
+async def claim_polls(conn: AsyncConnection, limit: int, lease: timedelta) -> list[Tracked]:
+    now = utcnow()
+    due = (
+        select(
+            orders.c.id,
+            providers.c.id,
+            providers.c.api_url,
+            providers.c.api_key,
+            providers.c.timeout_seconds,
+            orders.c.upstream_order_id,
+            orders.c.type,
+            orders.c.status,
+            orders.c.start_count,
+            orders.c.remains,
+            orders.c.poll_interval,
+            orders.c.parent_id,
+        )
+        .join(providers, providers.c.id == orders.c.provider_id)
+        .where(
+            orders.c.forward_state == FORWARD_SENT,
+            orders.c.next_action_at <= now,
+            orders.c.status.not_in(ALL_FINISHED),
+            providers.c.enabled.is_(True),
+        )
+        .order_by(orders.c.next_action_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(of=orders, skip_locked=True)
+    rows = (await conn.execute(due)).all()
+    if not rows:
+        return []
+    await conn.execute(
+        update(orders)
+        .where(orders.c.id.in_([row[0] for row in rows]))
+        .values(next_action_at=now + lease)
+    )
+    return [Tracked(row[0], Endpoint(row[1], row[2], row[3], row[4]), *row[5:]) for row in rows]
+
+
+async def read_statuses(client: UpstreamClient, tracked: list[Tracked]) -> dict[int, Reading]:
+    chunks: list[list[Tracked]] = []
+    by_provider: dict[int, list[Tracked]] = {}
+    for item in tracked:
+        by_provider.setdefault(item.endpoint.provider_id, []).append(item)
+    for items in by_provider.values():
+        chunks += [items[i : i + IDS_PER_CALL] for i in range(0, len(items), IDS_PER_CALL)]
+    limit = asyncio.Semaphore(CALL_CONCURRENCY)
+
+    async def read(chunk: list[Tracked]) -> dict[int, Reading]:
+        async with limit:
+            return await _read_chunk(client, chunk)
+
+    readings: dict[int, Reading] = {}
+    for part in await asyncio.gather(*(read(chunk) for chunk in chunks)):
+        readings.update(part)
+    return readings
+
+
+async def _read_chunk(client: UpstreamClient, chunk: list[Tracked]) -> dict[int, Reading]:
+    try:
+        reply = await client.statuses(chunk[0].endpoint, [item.upstream_id for item in chunk])
+    except UpstreamError as exc:
+        problem = f"status call failed: {exc}"
+        return {item.order_id: Reading(problem=problem) for item in chunk}
+    return {item.order_id: interpret(reply.get(item.upstream_id)) for item in chunk}
+
+
+def interpret(entry: object) -> Reading:
+    if not isinstance(entry, dict):
+        return Reading(problem=f"no status for this order: {str(entry)[:200]}")
+    if "error" in entry:
+        return Reading(problem=f"upstream says: {str(entry['error'])[:200]}")
+    status = order_status(entry.get("status"))
+    if status is None:
+        return Reading(problem=f"unknown upstream status {str(entry.get('status'))[:60]!r}")
+    return Reading(
+        status=status,
+        start_count=_count(entry.get("start_count")),
+        remains=_count(entry.get("remains")),
+        posts=_count(entry.get("posts")),
+    )
+
+
+def _count(value: object) -> int | None:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return int(number) if number.is_finite() and number == number.to_integral_value() else None
+
+
+async def apply_readings(
+    conn: AsyncConnection,
+    tracked: list[Tracked],
+    readings: dict[int, Reading],
+    times: PollingTimes,
+) -> None:
+    now = utcnow()
+    schedule: list[dict] = []
+    outcomes: dict[int, dict] = {}
+    for item in tracked:
+        reading = readings[item.order_id]
+        changed, problem = await _apply(conn, item, reading)
+        outcome = outcomes.setdefault(item.endpoint.provider_id, {"polled": 0, "error": None})
+        outcome["polled"] += 1
+        if problem:
+            outcome["error"] = problem
+            log.warning("poll problem", extra={"order_id": item.order_id, "problem": problem})
+        interval = _next_interval(item.poll_interval, changed, times)
+        finished = reading.status is not None and changed and is_finished(reading.status)
+        schedule.append(
+            {
+                "order": item.order_id,
+                "interval": int(interval.total_seconds()),
+                "at": None if finished else now + interval,
+                "problem": problem,
+            }
+        )
+    await _reschedule(conn, schedule)
+    for provider_id, outcome in outcomes.items():
+        await record_outcome(
+            conn,
+            provider_id,
+            polled=outcome["polled"],
+            error=outcome["error"],
+            success=outcome["error"] is None,
+        )
+
+
+async def _apply(conn: AsyncConnection, item: Tracked, reading: Reading) -> tuple[bool, str | None]:
+    """Apply a reading; whether anything changed, and the problem if there was one."""
+    if reading.problem is not None:
+        return False, reading.problem
+    posts_changed = await _apply_posts(conn, item, reading.posts)
+    if not _differs(item, reading):
+        return posts_changed, None
+    try:
+        await update_order(
+            conn,
+            item.order_id,
+            status=reading.status,
+            start_count=reading.start_count,
+            remains=_remains_for(reading),
+        )
+    except LifecycleError as refused:
+        return False, f"upstream reports {reading.status}, not applied: {refused}"
+    return True, None
+
+
+def _remains_for(reading: Reading) -> int | None:
+    """Completed means nothing left to refund: only over-delivery (negative) is kept."""
+    if reading.status == COMPLETED and reading.remains is not None and reading.remains > 0:
+        return None
+    return reading.remains
+
+
+def _differs(item: Tracked, reading: Reading) -> bool:
+    return (
+        reading.status != item.status
+        or (reading.start_count is not None and reading.start_count != item.start_count)
+        or (reading.remains is not None and reading.remains != item.remains)
+    )
+
+
+async def _apply_posts(conn: AsyncConnection, item: Tracked, posts: int | None) -> bool:
+    if item.type != SUBSCRIPTIONS or posts is None:
+        return False
+    result = await conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.order_id == item.order_id, subscriptions.c.posts_delivered != posts)
+        .values(posts_delivered=posts)
+    )
+    return result.rowcount == 1
+
+
+def _next_interval(current: int | None, changed: bool, times: PollingTimes) -> timedelta:
+    if changed or not current:
+        return times.fastest
+    return min(timedelta(seconds=current * 2), times.slowest)
+
+
+async def _reschedule(conn: AsyncConnection, schedule: list[dict]) -> None:
+    if not schedule:
+        return
+    await conn.execute(
+        update(orders)
+        .where(orders.c.id == bindparam("order"))
+        .values(
+            poll_interval=bindparam("interval"),
+            next_action_at=bindparam("at"),
+            last_error=bindparam("problem"),
+        ),
+        schedule,
+    )

@@ -1,0 +1,182 @@
+"""Providers: adding, editing, disabling, and what the worker needs to reach them."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.db.base import utcnow
+from smmpanel.errors import DomainError, check_fits
+from smmpanel.providers.client import Endpoint
+from smmpanel.providers.models import providers
+
+MIN_TIMEOUT, MAX_TIMEOUT = 1, 300
+
+
+class ProviderError(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProviderStats:
+    id: int
+    name: str
+    enabled: bool
+    sent: int
+    rejected: int
+    in_doubt: int
+    polled: int
+    last_error: str | None
+    last_error_at: object
+    last_success_at: object
+    paused_until: object
+    balance: int | None
+    balance_currency: str | None
+
+
+def _check_url(api_url: str) -> None:
+    if not api_url.startswith(("http://", "https://")):
+        raise ProviderError(f"{api_url!r} is not an http(s) URL; give the panel's API v2 address")
+
+
+def _check_timeout(timeout: int) -> None:
+    if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+        raise ProviderError(f"the timeout must be {MIN_TIMEOUT} to {MAX_TIMEOUT} seconds")
+
+
+async def add_provider(
+    conn: AsyncConnection, name: str, api_url: str, api_key: str, timeout_seconds: int = 30
+) -> int:
+    name, api_url, api_key = name.strip(), api_url.strip(), api_key.strip()
+    if not name or not api_key:
+        raise ProviderError("a provider needs a name and the API key its panel gave you")
+    _check_url(api_url)
+    _check_timeout(timeout_seconds)
+    for column, value, label in (
+        (providers.c.name, name, "the name"),
+        (providers.c.api_url, api_url, "the URL"),
+        (providers.c.api_key, api_key, "the key"),
+    ):
+        check_fits(column, value, label)
+    if await conn.scalar(select(providers.c.id).where(providers.c.name == name)) is not None:
+        raise ProviderError(f"a provider named {name!r} exists already")
+    return await conn.scalar(
+        insert(providers)
+        .values(
+            name=name,
+            api_url=api_url,
+            api_key=api_key,
+            timeout_seconds=timeout_seconds,
+            created_at=utcnow(),
+        )
+        .returning(providers.c.id)
+    )
+
+
+async def edit_provider(
+    conn: AsyncConnection,
+    provider_id: int,
+    *,
+    api_url: str | None = None,
+    api_key: str | None = None,
+    timeout_seconds: int | None = None,
+    enabled: bool | None = None,
+) -> None:
+    values: dict = {}
+    if api_url is not None:
+        _check_url(api_url.strip())
+        values["api_url"] = api_url.strip()
+    if api_key is not None:
+        values["api_key"] = api_key.strip()
+    if timeout_seconds is not None:
+        _check_timeout(timeout_seconds)
+        values["timeout_seconds"] = timeout_seconds
+    if enabled is not None:
+        values["enabled"] = enabled
+    if not values:
+        raise ProviderError("nothing to change")
+    result = await conn.execute(
+        update(providers).where(providers.c.id == provider_id).values(**values)
+    )
+    if result.rowcount != 1:
+        raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
+
+
+async def find_provider(conn: AsyncConnection, ref: str) -> int:
+    """A provider by id or name."""
+    column = providers.c.id if ref.isdigit() else providers.c.name
+    provider_id = await conn.scalar(
+        select(providers.c.id).where(column == (int(ref) if ref.isdigit() else ref))
+    )
+    if provider_id is None:
+        raise ProviderError(f"no provider {ref!r}: see `smmpanel provider list`")
+    return provider_id
+
+
+async def endpoint(conn: AsyncConnection, provider_id: int) -> Endpoint:
+    row = (
+        await conn.execute(
+            select(
+                providers.c.id,
+                providers.c.api_url,
+                providers.c.api_key,
+                providers.c.timeout_seconds,
+            ).where(providers.c.id == provider_id)
+        )
+    ).one()
+    return Endpoint(*row)
+
+
+async def provider_stats(conn: AsyncConnection) -> list[ProviderStats]:
+    rows = await conn.execute(
+        select(
+            providers.c.id,
+            providers.c.name,
+            providers.c.enabled,
+            providers.c.sent_count,
+            providers.c.rejected_count,
+            providers.c.in_doubt_count,
+            providers.c.polled_count,
+            providers.c.last_error,
+            providers.c.last_error_at,
+            providers.c.last_success_at,
+            providers.c.paused_until,
+            providers.c.balance,
+            providers.c.balance_currency,
+        ).order_by(providers.c.id)
+    )
+    return [ProviderStats(*row) for row in rows]
+
+
+async def record_outcome(
+    conn: AsyncConnection,
+    provider_id: int,
+    *,
+    sent: int = 0,
+    rejected: int = 0,
+    in_doubt: int = 0,
+    polled: int = 0,
+    error: str | None = None,
+    success: bool = False,
+) -> None:
+    """Count what a batch did with one provider, and note its last error or success."""
+    now = utcnow()
+    values: dict = {
+        "sent_count": providers.c.sent_count + sent,
+        "rejected_count": providers.c.rejected_count + rejected,
+        "in_doubt_count": providers.c.in_doubt_count + in_doubt,
+        "polled_count": providers.c.polled_count + polled,
+    }
+    if error is not None:
+        values.update(last_error=error[:1000], last_error_at=now)
+    if success:
+        values["last_success_at"] = now
+    await conn.execute(update(providers).where(providers.c.id == provider_id).values(**values))
+
+
+async def pause_provider(conn: AsyncConnection, provider_id: int, until: object, why: str) -> None:
+    await conn.execute(
+        update(providers)
+        .where(providers.c.id == provider_id)
+        .values(paused_until=until, last_error=why[:1000], last_error_at=utcnow())
+    )

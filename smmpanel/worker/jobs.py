@@ -1,0 +1,54 @@
+"""What the worker does, and how often it looks."""
+
+from datetime import timedelta
+
+from smmpanel.orders.subscriptions import expire_subscriptions
+from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders, sweep_stale_sending
+from smmpanel.providers.polling import PollingTimes, poll_due_orders
+from smmpanel.worker.context import Job, WorkerContext
+
+
+def _forwarding_times(context: WorkerContext) -> ForwardingTimes:
+    settings = context.settings
+    return ForwardingTimes(
+        first_poll=timedelta(seconds=settings.poll_fastest_seconds),
+        retry_unreachable=timedelta(seconds=settings.retry_unreachable_seconds),
+        pause_short_of_funds=timedelta(seconds=settings.pause_short_of_funds_seconds),
+    )
+
+
+def _polling_times(context: WorkerContext) -> PollingTimes:
+    settings = context.settings
+    return PollingTimes(
+        fastest=timedelta(seconds=settings.poll_fastest_seconds),
+        slowest=timedelta(seconds=settings.poll_slowest_seconds),
+    )
+
+
+async def forward_orders(context: WorkerContext) -> int:
+    return await forward_due_orders(
+        context.db, context.upstream, context.settings.forward_batch, _forwarding_times(context)
+    )
+
+
+async def poll_orders(context: WorkerContext) -> int:
+    return await poll_due_orders(
+        context.db, context.upstream, context.settings.poll_batch, _polling_times(context)
+    )
+
+
+async def sweep_sending(context: WorkerContext) -> int:
+    grace = timedelta(seconds=context.settings.sending_grace_seconds)
+    return await sweep_stale_sending(context.db, grace)
+
+
+async def end_expired_subscriptions(context: WorkerContext) -> int:
+    return await expire_subscriptions(context.db)
+
+
+JOBS = (
+    Job("forward_orders", 1.0, forward_orders),
+    Job("poll_orders", 1.0, poll_orders),
+    Job("sweep_sending", 30.0, sweep_sending),
+    Job("expire_subscriptions", 60.0, end_expired_subscriptions),
+)

@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     # Requests per key per second on /api/v2; 0 turns the limit off.
     api_rate_limit: int = 50
     api_rate_burst: int = 200
-    db_pool_size: int = 10
+    # Connections per process; below the number of requests in flight, the pool churns.
+    db_pool_size: int = 20
     # Whether `smmpanel serve` runs the background worker in the same process.
     run_worker: bool = True
     worker_tick_seconds: float = 1.0

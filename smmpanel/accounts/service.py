@@ -18,6 +18,7 @@ from smmpanel.accounts.models import (
 )
 from smmpanel.db.base import as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
+from smmpanel.db.hotpath import HotReader
 from smmpanel.errors import DomainError, check_fits
 
 KEY_ALPHABET = string.ascii_letters + string.digits
@@ -116,20 +117,22 @@ async def revoke_api_key(conn: AsyncConnection, key_id: int) -> None:
         raise AccountError(f"no active key with id {key_id}: see `smmpanel key list CUSTOMER`")
 
 
-async def authenticate(conn: AsyncConnection, key: str) -> ApiCustomer | None:
+AUTHENTICATE_SQL = (
+    "SELECT c.id, c.balance, k.id, k.last_used_at FROM api_keys k"
+    " JOIN customers c ON c.id = k.customer_id"
+    " WHERE k.key_hash = ? AND k.revoked_at IS NULL AND c.status = 'active'"
+)
+
+
+async def authenticate(reader: HotReader, key: str) -> ApiCustomer | None:
     """The active customer holding this unrevoked key, or None."""
-    row = (
-        await conn.execute(
-            select(customers.c.id, customers.c.balance, api_keys.c.id, api_keys.c.last_used_at)
-            .join(customers, customers.c.id == api_keys.c.customer_id)
-            .where(
-                api_keys.c.key_hash == hash_key(key),
-                api_keys.c.revoked_at.is_(None),
-                customers.c.status == CUSTOMER_ACTIVE,
-            )
-        )
-    ).first()
-    return None if row is None else ApiCustomer(*row)
+    row = await reader.fetch_one(AUTHENTICATE_SQL, hash_key(key))
+    if row is None:
+        return None
+    customer_id, balance, key_id, last_used = row
+    if isinstance(last_used, str):  # SQLite read below SQLAlchemy: the text it stored
+        last_used = datetime.fromisoformat(last_used)
+    return ApiCustomer(customer_id, balance, key_id, last_used)
 
 
 async def touch_api_key(conn: AsyncConnection, key_id: int) -> None:

@@ -1,15 +1,14 @@
 """The API v2 actions: each takes the caller and the request's fields, returns the reply."""
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
 import orjson
-from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from smmpanel.accounts.service import ApiCustomer, authenticate, touch_api_key
 from smmpanel.api_v2 import replies
-from smmpanel.catalog.models import customer_prices
 from smmpanel.catalog.service import enabled_services
 from smmpanel.db import Database, is_unique_violation
 from smmpanel.money import render_balance
@@ -19,7 +18,6 @@ from smmpanel.orders.placement import explain_conflict, place_order
 from smmpanel.orders.queries import customer_orders_status
 from smmpanel.orders.requests import refill_status, request_cancel, request_refill
 from smmpanel.orders.validation import parse_positive_int
-from smmpanel.panel.models import panel_settings
 from smmpanel.panel.service import get_settings
 
 MAX_IDS = 100
@@ -27,8 +25,14 @@ TOO_MANY_IDS = "Too many ids, maximum is 100"
 SETTINGS_TTL_SECONDS = 5.0
 # The catalogue cache is keyed on the version every catalogue change bumps; the age limit is a
 # backstop for changes made without it (SQL by hand), so the list never stays stale for long.
-CATALOG_TTL_SECONDS = 2.0
+# The version check catches every change made through the panel; the expiry heals a change
+# made by hand in the database.
+CATALOG_TTL_SECONDS = 5.0
 MAX_CACHED_CATALOGS = 64
+CATALOG_STATE_SQL = (
+    "SELECT catalog_version,"
+    " EXISTS (SELECT 1 FROM customer_prices WHERE customer_id = ?) FROM panel_settings"
+)
 
 Reply = dict | list | bytes
 Action = Callable[[ApiCustomer, dict[str, str]], Awaitable[Reply]]
@@ -52,6 +56,7 @@ class Api:
         self.db = db
         self._currency = ("", 0.0)
         self._catalogs: dict[tuple[int, int | None], tuple[bytes, float]] = {}
+        self._catalog_build = asyncio.Lock()
         self.actions: dict[str, Action] = {
             "balance": self.balance,
             "services": self.services,
@@ -63,8 +68,7 @@ class Api:
         }
 
     async def authenticate(self, key: str) -> ApiCustomer | None:
-        async with self.db.read() as conn:
-            customer = await authenticate(conn, key)
+        customer = await authenticate(self.db.hot, key)
         if customer is not None and customer.key_needs_touch:
             async with self.db.write() as conn:
                 await touch_api_key(conn, customer.key_id)
@@ -86,19 +90,20 @@ class Api:
         }
 
     async def services(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
-        async with self.db.read() as conn:
-            version, custom = (
-                await conn.execute(
-                    select(
-                        panel_settings.c.catalog_version,
-                        exists().where(customer_prices.c.customer_id == customer.id),
-                    )
-                )
-            ).one()
-            cache_key = (version, customer.id if custom else None)
+        version, custom = await self.db.hot.fetch_one(CATALOG_STATE_SQL, customer.id)
+        cache_key = (version, customer.id if custom else None)
+        body = self._cached_catalog(cache_key)
+        if body is None:
+            body = await self._build_catalog(cache_key)
+        return body
+
+    async def _build_catalog(self, cache_key: tuple[int, int | None]) -> bytes:
+        """One build at a time: requests that missed the cache together wait for it."""
+        async with self._catalog_build:
             body = self._cached_catalog(cache_key)
             if body is None:
-                rows = await enabled_services(conn, cache_key[1])
+                async with self.db.read() as conn:
+                    rows = await enabled_services(conn, cache_key[1])
                 body = orjson.dumps([replies.service_entry(row) for row in rows])
                 self._remember_catalog(cache_key, body)
         return body
@@ -144,8 +149,7 @@ class Api:
 
     async def _statuses(self, customer: ApiCustomer, given_ids: list[str]) -> dict[int, dict]:
         order_ids = [oid for oid in map(parse_positive_int, given_ids) if oid is not None]
-        async with self.db.read() as conn:
-            return await customer_orders_status(conn, customer.id, order_ids)
+        return await customer_orders_status(self.db.hot, customer.id, order_ids)
 
     async def refill(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
         if "orders" in fields:

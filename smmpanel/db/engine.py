@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from smmpanel.config import async_database_url
+from smmpanel.db.hotpath import HotReader
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -25,6 +26,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self.hot = HotReader(self.url, pool_size)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -39,6 +41,7 @@ class Database:
             yield conn
 
     async def dispose(self) -> None:
+        await self.hot.close()
         await self.engine.dispose()
 
 

@@ -177,11 +177,6 @@ async def test_bad_requests_are_incorrect_request(api, shop, case):
     assert await api.balance(key) == Decimal("5")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request.py decodes the query string with U+FFFD replacement instead of refusing it; "
-    "reported to its owner",
-)
 async def test_invalid_utf8_in_a_query_string_is_incorrect_request(api, shop):
     _, key = await shop.customer("5")
     query = f"key={key}&action=balance&link=%FF%FE"

@@ -14,7 +14,7 @@ class BadRequest(Exception):
 
 
 async def read_fields(request: Request) -> dict[str, str]:
-    fields = dict(request.query_params)
+    fields = _urlencoded_fields(request.scope.get("query_string", b""))
     if request.method == "POST":
         fields.update(await _body_fields(request))
     for name, value in fields.items():
@@ -32,8 +32,13 @@ async def _body_fields(request: Request) -> dict[str, str]:
         content_type in ("", "text/plain") and body.lstrip().startswith(b"{")
     ):
         return _json_fields(body)
+    return _urlencoded_fields(body)
+
+
+def _urlencoded_fields(data: bytes) -> dict[str, str]:
+    """A query string or form body; invalid UTF-8, raw or percent-encoded, is refused."""
     try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+        return dict(parse_qsl(data.decode("utf-8"), keep_blank_values=True, errors="strict"))
     except (UnicodeDecodeError, ValueError):
         raise BadRequest from None
 

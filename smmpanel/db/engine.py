@@ -11,6 +11,12 @@ from smmpanel.config import async_database_url
 from smmpanel.db.hotpath import HotReader
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The hot-path reads (one short statement each) share a quarter of the pool's size.
+HOT_READ_SHARE = 4
+
+
+def hot_pool_size(pool_size: int) -> int:
+    return max(2, pool_size // HOT_READ_SHARE)
 
 
 class Database:
@@ -26,7 +32,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self.hot = HotReader(self.url, pool_size)
+        self.hot = HotReader(self.url, hot_pool_size(pool_size))
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -55,9 +61,10 @@ def _create_engine(url: str, pool_size: int) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
-    )
+    # No overflow: PostgreSQL refuses clients past max_connections (100 by default), where a
+    # full pool makes a request wait its turn. A process opens at most `pool_size` connections
+    # for transactions plus `hot_pool_size(pool_size)` for the hot-path reads.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

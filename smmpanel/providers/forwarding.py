@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
@@ -35,7 +35,8 @@ from smmpanel.providers.service import pause_provider, record_outcome
 
 log = logging.getLogger("smmpanel.forwarding")
 
-SEND_CONCURRENCY = 32
+# More calls in flight cost more CPU in the HTTP client's pool than they gain (bench/worker.py).
+SEND_CONCURRENCY = 8
 RETRY_UNREACHABLE = timedelta(seconds=30)
 PAUSE_SHORT_OF_FUNDS = timedelta(minutes=5)
 FIRST_POLL = timedelta(seconds=60)
@@ -191,33 +192,36 @@ async def record_outcomes(
     conn: AsyncConnection, outcomes: list[Outcome], times: ForwardingTimes
 ) -> None:
     taken = await _upstream_ids_taken(conn, outcomes)
+    repeated: set[int] = set()
     for outcome in outcomes:
-        await _record(conn, outcome, taken, times)
-    for provider_id, counts in _counts_by_provider(outcomes, taken).items():
+        if await _record(conn, outcome, taken, times):
+            repeated.add(outcome.claimed.order_id)
+    for provider_id, counts in _counts_by_provider(outcomes, repeated).items():
         await record_outcome(conn, provider_id, **counts)
 
 
 async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) -> set[tuple]:
     """Upstream ids already held by other orders: the upstream repeated itself."""
-    wanted = {(o.claimed.endpoint.provider_id, o.upstream_id) for o in outcomes if o.upstream_id}
-    if not wanted:
-        return set()
-    rows = await conn.execute(
-        select(orders.c.provider_id, orders.c.upstream_order_id).where(
-            or_(
-                *(
-                    and_(orders.c.provider_id == p, orders.c.upstream_order_id == u)
-                    for p, u in wanted
-                )
+    wanted: dict[int, set[str]] = {}
+    for outcome in outcomes:
+        if outcome.upstream_id:
+            wanted.setdefault(outcome.claimed.endpoint.provider_id, set()).add(outcome.upstream_id)
+    taken: set[tuple] = set()
+    for provider_id, upstream_ids in wanted.items():
+        held = await conn.scalars(
+            select(orders.c.upstream_order_id).where(
+                orders.c.provider_id == provider_id,
+                orders.c.upstream_order_id.in_(sorted(upstream_ids)),
             )
         )
-    )
-    return {tuple(row) for row in rows}
+        taken |= {(provider_id, upstream_id) for upstream_id in held}
+    return taken
 
 
 async def _record(
     conn: AsyncConnection, outcome: Outcome, taken: set[tuple], times: ForwardingTimes
-) -> None:
+) -> bool:
+    """Write one send's result; True if the upstream gave an id another order holds."""
     order_id, provider_id = outcome.claimed.order_id, outcome.claimed.endpoint.provider_id
     now = utcnow()
     if outcome.upstream_id is not None:
@@ -228,7 +232,7 @@ async def _record(
                 order_id,
                 f"the upstream gave id {outcome.upstream_id}, which another order holds already",
             )
-            return
+            return True
         taken.add(key)
         await _set(
             conn,
@@ -254,6 +258,7 @@ async def _record(
         )
     else:
         await _in_doubt(conn, order_id, f"no answer to add: {outcome.no_answer}")
+    return False
 
 
 async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> None:
@@ -307,14 +312,18 @@ async def _set(conn: AsyncConnection, order_id: int, **values: object) -> bool:
     return result.rowcount == 1
 
 
-def _counts_by_provider(outcomes: list[Outcome], taken: set[tuple]) -> dict[int, dict]:
+def _counts_by_provider(outcomes: list[Outcome], repeated: set[int]) -> dict[int, dict]:
+    """Per provider: sent, rejected and in doubt; `repeated` orders got an id already held."""
     counts: dict[int, dict] = {}
     for outcome in outcomes:
         entry = counts.setdefault(
             outcome.claimed.endpoint.provider_id,
             {"sent": 0, "rejected": 0, "in_doubt": 0, "error": None, "success": False},
         )
-        if outcome.upstream_id is not None:
+        if outcome.claimed.order_id in repeated:
+            entry["in_doubt"] += 1
+            entry["error"] = f"gave id {outcome.upstream_id} again, for another order"
+        elif outcome.upstream_id is not None:
             entry["sent"] += 1
             entry["success"] = True
         elif outcome.rejection is not None and not outcome.rejection.short_of_funds:

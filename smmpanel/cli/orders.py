@@ -20,6 +20,12 @@ from smmpanel.orders.statuses import (
     REFILL_STATUSES,
     SUBSCRIPTION_STATUSES,
 )
+from smmpanel.providers.doubts import (
+    orders_in_doubt,
+    resolve_as_not_sent,
+    resolve_as_sent,
+    resolve_by_canceling,
+)
 
 order_app = typer.Typer(help="List orders and move them through their life cycle.")
 refill_app = typer.Typer(help="List refill requests and answer them.")
@@ -121,6 +127,41 @@ def update_order_command(
 
     change = in_transaction(use_case)
     typer.echo(f"order {order_id} is {change.status}; {_refund_text(change.refunded)}")
+
+
+@order_app.command("doubts")
+def list_doubts(limit: int = _limit_option()) -> None:
+    """Orders sent upstream with no answer: check each on the provider's side, then resolve."""
+    rows = read_only(lambda conn: orders_in_doubt(conn, limit))
+    print_table(
+        ("id", "customer", "provider", "quantity", "link", "since", "why"),
+        [
+            (r.id, r.customer, r.provider, r.quantity, r.link, moment(r.updated_at), r.last_error)
+            for r in rows
+        ],
+        empty="no orders in doubt",
+    )
+
+
+@order_app.command("resolve")
+def resolve_doubt_command(
+    order_id: int = typer.Argument(..., help="The id from `smmpanel order doubts`."),
+    sent: str = typer.Option(None, "--sent", help="The upstream has it: its order id there."),
+    not_sent: bool = typer.Option(False, "--not-sent", help="The upstream never got it: resend."),
+    cancel: bool = typer.Option(False, "--cancel", help="Cancel it and refund in full."),
+) -> None:
+    """Settle an order in doubt: exactly one of --sent ID, --not-sent or --cancel."""
+    if (sent is not None) + not_sent + cancel != 1:
+        fail("give exactly one of --sent UPSTREAM_ID, --not-sent or --cancel")
+    if sent is not None:
+        in_transaction(lambda conn: resolve_as_sent(conn, order_id, sent))
+        typer.echo(f"order {order_id} follows upstream order {sent}")
+    elif not_sent:
+        in_transaction(lambda conn: resolve_as_not_sent(conn, order_id))
+        typer.echo(f"order {order_id} will be sent again")
+    else:
+        in_transaction(lambda conn: resolve_by_canceling(conn, order_id))
+        typer.echo(f"order {order_id} is Canceled and refunded")
 
 
 def _refund_text(refunded: int) -> str:

@@ -15,7 +15,9 @@ from smmpanel.orders.statuses import (
     ALLOWED_AFTER_FINISH,
     CANCEL_ACCEPTED,
     CANCEL_REJECTED,
+    CANCELED,
     COMPLETED,
+    FORWARD_DRIPFEED_PLACED,
     ORDER_STATUSES,
     PARTIAL,
     REFUND_PRO_RATA,
@@ -63,7 +65,52 @@ async def update_order(
     await conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
     if is_finished(new_status):
         await _close_cancel_requests(conn, order_id, accepted=new_status != COMPLETED)
+        if order.parent_id is not None:
+            await settle_dripfeed(conn, order.parent_id)
     return OrderChange(order_id=order_id, status=new_status, refunded=refunded)
+
+
+async def settle_dripfeed(conn: AsyncConnection, parent_id: int) -> None:
+    """A drip-feed run here ends once every run is placed and finished: the parent is settled
+    on what its children left undelivered (runs never placed count as undelivered)."""
+    parent = (
+        await conn.execute(
+            select(
+                orders.c.forward_state,
+                orders.c.status,
+                orders.c.quantity,
+                orders.c.runs,
+                orders.c.runs_placed,
+            ).where(orders.c.id == parent_id)
+        )
+    ).one()
+    if parent.forward_state != FORWARD_DRIPFEED_PLACED or is_finished(parent.status):
+        return
+    children = (
+        await conn.execute(
+            select(orders.c.status, orders.c.remains, orders.c.quantity).where(
+                orders.c.parent_id == parent_id
+            )
+        )
+    ).all()
+    if any(not is_finished(child.status) for child in children):
+        return
+    unplaced = (parent.runs - parent.runs_placed) * parent.quantity
+    undelivered = unplaced + sum(_undelivered(child) for child in children)
+    if undelivered == 0:
+        await update_order(conn, parent_id, status=COMPLETED)
+    elif undelivered >= parent.quantity * parent.runs:
+        await update_order(conn, parent_id, status=CANCELED)
+    else:
+        await update_order(conn, parent_id, status=PARTIAL, remains=undelivered)
+
+
+def _undelivered(child) -> int:  # type: ignore[no-untyped-def]
+    if child.status == CANCELED:
+        return child.quantity
+    if child.status == PARTIAL:
+        return max(0, min(child.remains, child.quantity))
+    return 0
 
 
 async def _close_cancel_requests(conn: AsyncConnection, order_id: int, accepted: bool) -> None:

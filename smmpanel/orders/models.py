@@ -115,5 +115,6 @@ cancel_requests = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("resolved_at", Timestamp, nullable=True),
     Column("forward_state", String(20), nullable=True),
+    Column("next_action_at", Timestamp, nullable=True),
     Column("last_error", Text, nullable=True),
 )

@@ -48,13 +48,11 @@ async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int
     return row
 
 
-def _forwarding(order, with_schedule: bool = True) -> dict:  # type: ignore[no-untyped-def]
-    """A request about an order that went upstream goes upstream too."""
+def _forwarding(order) -> dict:  # type: ignore[no-untyped-def]
+    """A request about an order fulfilled upstream goes upstream too."""
     if order.provider_id is None:
         return {}
-    return {"forward_state": FORWARD_QUEUED} | (
-        {"next_action_at": utcnow()} if with_schedule else {}
-    )
+    return {"forward_state": FORWARD_QUEUED, "next_action_at": utcnow()}
 
 
 async def request_refill(conn: AsyncConnection, customer_id: int, order_id: int) -> int:
@@ -128,7 +126,7 @@ async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int)
                     status=CANCEL_PENDING,
                     open_order_id=order_id,
                     created_at=utcnow(),
-                    **_forwarding(order, with_schedule=False),
+                    **_forwarding(order),
                 )
             )
     except IntegrityError:

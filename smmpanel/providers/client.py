@@ -93,16 +93,17 @@ class UpstreamClient:
 
 
 def _decode(response: httpx.Response) -> Any:
+    """A usable reply; `{"error"}` is a definite answer only with HTTP 200 (API v2 answers its
+    errors so). Elsewhere it is a failure: our own panel says 503 "Temporary error" when it may
+    or may not have done the work."""
     try:
         reply = orjson.loads(response.content)
     except orjson.JSONDecodeError:
         raise _unusable(response, f"not JSON: {response.text[:120]!r}") from None
-    if isinstance(reply, dict) and "error" in reply:
-        if response.status_code == 429:
-            raise Unreachable(f"rate limited: {reply['error']}")
-        raise Rejected(str(reply["error"]))
     if response.status_code != 200:
-        raise _unusable(response, f"HTTP {response.status_code}")
+        raise _unusable(response, _excerpt(reply))
+    if isinstance(reply, dict) and "error" in reply:
+        raise Rejected(str(reply["error"]))
     return reply
 
 

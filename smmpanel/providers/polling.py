@@ -194,7 +194,7 @@ async def apply_readings(
         schedule.append(
             {
                 "order": item.order_id,
-                "interval": int(interval.total_seconds()),
+                "every": int(interval.total_seconds()),
                 "at": None if finished else now + interval,
                 "problem": problem,
             }
@@ -269,7 +269,7 @@ async def _reschedule(conn: AsyncConnection, schedule: list[dict]) -> None:
         update(orders)
         .where(orders.c.id == bindparam("order"))
         .values(
-            poll_interval=bindparam("interval"),
+            poll_interval=bindparam("every"),
             next_action_at=bindparam("at"),
             last_error=bindparam("problem"),
         ),

@@ -46,6 +46,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("cancel_requests", schema=None) as batch_op:
         batch_op.add_column(sa.Column("forward_state", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("next_action_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_error", sa.Text(), nullable=True))
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
@@ -185,6 +186,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table("cancel_requests", schema=None) as batch_op:
         batch_op.drop_column("last_error")
+        batch_op.drop_column("next_action_at")
         batch_op.drop_column("forward_state")
 
     with op.batch_alter_table("service_changes", schema=None) as batch_op:

@@ -1,0 +1,92 @@
+"""Orders in doubt: sent or not, only the operator can tell (from the upstream's own pages)."""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.models import customers
+from smmpanel.db.base import utcnow
+from smmpanel.errors import DomainError
+from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.models import orders
+from smmpanel.orders.statuses import (
+    CANCELED,
+    FORWARD_IN_DOUBT,
+    FORWARD_QUEUED,
+    FORWARD_REJECTED,
+    FORWARD_SENT,
+)
+from smmpanel.providers.models import providers
+
+
+class DoubtError(DomainError):
+    pass
+
+
+async def orders_in_doubt(conn: AsyncConnection, limit: int = 100) -> list:
+    return list(
+        (
+            await conn.execute(
+                select(
+                    orders.c.id,
+                    customers.c.name.label("customer"),
+                    providers.c.name.label("provider"),
+                    orders.c.link,
+                    orders.c.quantity,
+                    orders.c.updated_at,
+                    orders.c.last_error,
+                )
+                .join(customers, customers.c.id == orders.c.customer_id)
+                .join(providers, providers.c.id == orders.c.provider_id)
+                .where(orders.c.forward_state == FORWARD_IN_DOUBT)
+                .order_by(orders.c.id)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def _leave_doubt(conn: AsyncConnection, order_id: int, **values: object) -> None:
+    result = await conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.forward_state == FORWARD_IN_DOUBT)
+        .values(updated_at=utcnow(), **values)
+    )
+    if result.rowcount != 1:
+        raise DoubtError(f"order {order_id} is not in doubt: see `smmpanel order doubts`")
+
+
+async def resolve_as_sent(conn: AsyncConnection, order_id: int, upstream_id: str) -> None:
+    """The upstream has it, under `upstream_id`: follow it from now on."""
+    upstream_id = upstream_id.strip()
+    provider_id = await conn.scalar(select(orders.c.provider_id).where(orders.c.id == order_id))
+    holder = await conn.scalar(
+        select(orders.c.id).where(
+            orders.c.provider_id == provider_id, orders.c.upstream_order_id == upstream_id
+        )
+    )
+    if not upstream_id or holder is not None:
+        raise DoubtError(
+            f"upstream id {upstream_id!r} is empty or already belongs to order {holder}"
+        )
+    await _leave_doubt(
+        conn,
+        order_id,
+        forward_state=FORWARD_SENT,
+        upstream_order_id=upstream_id,
+        next_action_at=utcnow(),
+        poll_interval=None,
+        last_error=None,
+    )
+
+
+async def resolve_as_not_sent(conn: AsyncConnection, order_id: int) -> None:
+    """The upstream never got it: send it again."""
+    await _leave_doubt(conn, order_id, forward_state=FORWARD_QUEUED, next_action_at=utcnow())
+
+
+async def resolve_by_canceling(conn: AsyncConnection, order_id: int) -> None:
+    """Give up on it: cancel and refund in full."""
+    await _leave_doubt(
+        conn, order_id, forward_state=FORWARD_REJECTED, last_error="canceled by the operator"
+    )
+    await update_order(conn, order_id, status=CANCELED)

@@ -1,6 +1,7 @@
 """Providers: adding, editing, disabling, and what the worker needs to reach them."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,11 +28,12 @@ class ProviderStats:
     in_doubt: int
     polled: int
     last_error: str | None
-    last_error_at: object
-    last_success_at: object
-    paused_until: object
+    last_error_at: datetime | None
+    last_success_at: datetime | None
+    paused_until: datetime | None
     balance: int | None
     balance_currency: str | None
+    synced_at: datetime | None = None
 
 
 def _check_url(api_url: str) -> None:
@@ -85,8 +87,12 @@ async def edit_provider(
     values: dict = {}
     if api_url is not None:
         _check_url(api_url.strip())
+        check_fits(providers.c.api_url, api_url.strip(), "the URL")
         values["api_url"] = api_url.strip()
     if api_key is not None:
+        if not api_key.strip():
+            raise ProviderError("the key is empty; give the API key the provider's panel shows")
+        check_fits(providers.c.api_key, api_key.strip(), "the key")
         values["api_key"] = api_key.strip()
     if timeout_seconds is not None:
         _check_timeout(timeout_seconds)
@@ -143,6 +149,7 @@ async def provider_stats(conn: AsyncConnection) -> list[ProviderStats]:
             providers.c.paused_until,
             providers.c.balance,
             providers.c.balance_currency,
+            providers.c.synced_at,
         ).order_by(providers.c.id)
     )
     return [ProviderStats(*row) for row in rows]

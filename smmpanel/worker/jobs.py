@@ -3,8 +3,11 @@
 from datetime import timedelta
 
 from smmpanel.orders.subscriptions import expire_subscriptions
+from smmpanel.providers.catalog_sync import sync_due_providers
+from smmpanel.providers.dripfeed import place_due_runs
 from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders, sweep_stale_sending
 from smmpanel.providers.polling import PollingTimes, poll_due_orders
+from smmpanel.providers.requests_forwarding import forward_cancels, forward_refills
 from smmpanel.worker.context import Job, WorkerContext
 
 
@@ -42,6 +45,22 @@ async def sweep_sending(context: WorkerContext) -> int:
     return await sweep_stale_sending(context.db, grace)
 
 
+async def place_dripfeed_runs(context: WorkerContext) -> int:
+    return await place_due_runs(context.db)
+
+
+async def carry_refills(context: WorkerContext) -> int:
+    return await forward_refills(context.db, context.upstream)
+
+
+async def carry_cancels(context: WorkerContext) -> int:
+    return await forward_cancels(context.db, context.upstream)
+
+
+async def sync_catalogues(context: WorkerContext) -> int:
+    return await sync_due_providers(context.db, context.upstream)
+
+
 async def end_expired_subscriptions(context: WorkerContext) -> int:
     return await expire_subscriptions(context.db)
 
@@ -49,6 +68,10 @@ async def end_expired_subscriptions(context: WorkerContext) -> int:
 JOBS = (
     Job("forward_orders", 1.0, forward_orders),
     Job("poll_orders", 1.0, poll_orders),
+    Job("place_dripfeed_runs", 5.0, place_dripfeed_runs),
+    Job("carry_refills", 5.0, carry_refills),
+    Job("carry_cancels", 2.0, carry_cancels),
     Job("sweep_sending", 30.0, sweep_sending),
     Job("expire_subscriptions", 60.0, end_expired_subscriptions),
+    Job("sync_catalogues", 60.0, sync_catalogues),
 )

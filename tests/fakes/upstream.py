@@ -2,8 +2,11 @@
 
 Run: python tests/fakes/upstream.py --port P. It keeps its orders in memory. Control it with
 JSON POSTs to /_control: {"add": MODE, "status": MODE, "delay": seconds, "balance": "12.5",
-"services": [...]}; MODE is one of ok, slow, html, garbage, empty, http500, error, funds, drop,
-unknown_status, same_id. GET /_state returns the orders and how often each link was sent;
+"services": [...], "modes": {"services": MODE, "balance": MODE}}; MODE is one of ok, slow, html,
+garbage, empty, http500, busy, error, funds, drop, unknown_status, same_id. Each misbehaviour but
+error and funds does the work first, then loses or spoils the answer (busy: HTTP 503 with a JSON
+error, as our own panel answers when it fails). GET /_state returns the orders and how often each
+link was sent;
 POST /_order {"id": .., "status": .., "remains": .., "start_count": ..} changes an order.
 """
 
@@ -13,11 +16,19 @@ import json
 from urllib.parse import parse_qsl
 
 KEY = "upstream-test-key"
+BUSY = json.dumps({"error": "Temporary error, please try again later"}).encode()
 
 
 class FakePanel:
     def __init__(self) -> None:
-        self.modes = {"add": "ok", "status": "ok", "refill": "ok", "cancel": "ok"}
+        self.modes = {
+            "add": "ok",
+            "status": "ok",
+            "refill": "ok",
+            "cancel": "ok",
+            "services": "ok",
+            "balance": "ok",
+        }
         self.delay = 0.0
         self.balance = "1000.00"
         self.services: list[dict] = []
@@ -31,6 +42,7 @@ class FakePanel:
         for action in ("add", "status", "refill", "cancel"):
             if action in settings:
                 self.modes[action] = settings[action]
+        self.modes.update(settings.get("modes", {}))
         self.delay = float(settings.get("delay", self.delay))
         self.balance = str(settings.get("balance", self.balance))
         self.services = settings.get("services", self.services)
@@ -58,9 +70,13 @@ class FakePanel:
         return handler(fields) if handler else {"error": "Incorrect request"}
 
     def action_balance(self, fields: dict) -> object:
+        if self.modes["balance"] == "error":
+            return {"error": "Account suspended"}
         return {"status": "success", "balance": self.balance, "currency": "USD"}
 
     def action_services(self, fields: dict) -> object:
+        if self.modes["services"] == "error":
+            return {"error": "Service list unavailable"}
         return self.services
 
     def action_add(self, fields: dict) -> object:
@@ -170,6 +186,7 @@ async def answer(panel: FakePanel, target: str, body: bytes) -> bytes | None:
         "garbage": lambda: response("200 OK", b"\x00\xffnot json{"),
         "empty": lambda: response("200 OK", b""),
         "http500": lambda: response("500 Internal Server Error", b"oops", "text/plain"),
+        "busy": lambda: response("503 Service Unavailable", BUSY),
     }
     if mode == "drop":
         panel.api(fields)  # the upstream did the work, the answer is lost

@@ -1,0 +1,396 @@
+"""provider: the upstream panels we resell, their catalogues, balances and counters."""
+
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.catalog.models import services
+from smmpanel.cli.common import fail, in_transaction, read_only, with_database
+from smmpanel.cli.tables import moment, print_table
+from smmpanel.db import Database
+from smmpanel.money import MoneyError, parse, render_balance
+from smmpanel.providers.catalog_sync import (
+    ImportSummary,
+    SyncSummary,
+    check_balance,
+    import_services,
+    load_provider,
+    sync_provider,
+)
+from smmpanel.providers.client import UpstreamClient
+from smmpanel.providers.listing import Skipped
+from smmpanel.providers.models import providers, service_changes
+from smmpanel.providers.service import (
+    ProviderError,
+    add_provider,
+    edit_provider,
+    find_provider,
+    provider_stats,
+)
+from smmpanel.worker.context import upstream_http_client
+
+T = TypeVar("T")
+
+provider_app = typer.Typer(help="Add upstream providers, import and sync their catalogues.")
+
+MAX_SKIPPED_SHOWN = 20
+SHORT_ERROR = 40
+DEFAULT_LIMIT = 50
+KEY_KEPT = "the key is stored and is never shown again"
+
+
+def _provider_argument() -> str:
+    return typer.Argument(..., help="Id or name (see `smmpanel provider list`).")
+
+
+def with_upstream(work: Callable[[Database, UpstreamClient], Awaitable[T]]) -> T:
+    """Run work that calls upstream panels, with one HTTP client for the whole command."""
+
+    async def run(db: Database) -> T:
+        async with upstream_http_client() as http:
+            return await work(db, UpstreamClient(http))
+
+    return with_database(run)
+
+
+async def _find(db: Database, ref: str) -> int:
+    async with db.read() as conn:
+        return await find_provider(conn, ref)
+
+
+# ---- add, edit, enable, disable, list
+
+
+@provider_app.command("add")
+def add_command(
+    name: str = typer.Argument(..., help="A unique name for this provider."),
+    url: str = typer.Argument(..., help="Its API v2 address, e.g. https://example.com/api/v2."),
+    key: str = typer.Option(
+        ...,
+        prompt="API key",
+        hide_input=True,
+        help="The key its panel gave you (asked for if left out).",
+    ),
+    timeout: int = typer.Option(30, help="Seconds to wait for each of its answers (1-300)."),
+) -> None:
+    """Add an upstream provider; its key is kept and never printed."""
+
+    async def use_case(conn: AsyncConnection) -> int:
+        return await add_provider(conn, name, url, key, timeout)
+
+    provider_id = in_transaction(use_case)
+    typer.echo(f"added provider {provider_id} ({name.strip()}) at {url.strip()}; {KEY_KEPT}")
+    typer.echo(
+        f"next: `smmpanel provider balance {provider_id}` to check the key, then "
+        f"`smmpanel provider import {provider_id} --markup-percent 30`"
+    )
+
+
+@provider_app.command("edit")
+def edit_command(
+    provider: str = _provider_argument(),
+    url: str = typer.Option(None, help="A new API v2 address."),
+    key: str = typer.Option(None, help="A new API key (never shown again)."),
+    timeout: int = typer.Option(None, help="Seconds to wait for each answer (1-300)."),
+) -> None:
+    """Change a provider's URL, key or timeout."""
+    given = {"URL": url, "key": key, "timeout": timeout}
+    changed = [label for label, value in given.items() if value is not None]
+    if not changed:
+        fail("nothing to change: give --url, --key or --timeout")
+
+    async def use_case(conn: AsyncConnection) -> int:
+        provider_id = await find_provider(conn, provider)
+        await edit_provider(conn, provider_id, api_url=url, api_key=key, timeout_seconds=timeout)
+        return provider_id
+
+    provider_id = in_transaction(use_case)
+    kept = f"; {KEY_KEPT}" if key is not None else ""
+    typer.echo(f"provider {provider_id}: changed {', '.join(changed)}{kept}")
+
+
+@provider_app.command("disable")
+def disable_command(provider: str = _provider_argument()) -> None:
+    """Stop sending orders to a provider and skip it in automatic syncs."""
+    provider_id = _set_enabled(provider, enabled=False)
+    typer.echo(
+        f"provider {provider_id} is disabled: orders for its services wait in the queue and"
+        " it is not synced; its services stay on offer, disable them too to stop taking orders"
+    )
+
+
+@provider_app.command("enable")
+def enable_command(provider: str = _provider_argument()) -> None:
+    """Send orders to a provider again."""
+    provider_id = _set_enabled(provider, enabled=True)
+    typer.echo(f"provider {provider_id} is enabled: queued orders go out again")
+
+
+def _set_enabled(provider: str, enabled: bool) -> int:
+    async def use_case(conn: AsyncConnection) -> int:
+        provider_id = await find_provider(conn, provider)
+        await edit_provider(conn, provider_id, enabled=enabled)
+        return provider_id
+
+    return in_transaction(use_case)
+
+
+@provider_app.command("list")
+def list_command() -> None:
+    """Every provider with its order counters, last error, last success and balance."""
+    rows = read_only(provider_stats)
+    print_table(
+        (
+            "id",
+            "name",
+            "enabled",
+            "sent",
+            "rejected",
+            "in doubt",
+            "polled",
+            "last error",
+            "last success",
+            "balance",
+            "synced",
+        ),
+        [
+            (
+                row.id,
+                row.name,
+                "yes" if row.enabled else "no",
+                row.sent,
+                row.rejected,
+                row.in_doubt,
+                row.polled,
+                _short_error(row.last_error, row.last_error_at),
+                moment(row.last_success_at),
+                _balance_text(row.balance, row.balance_currency),
+                moment(row.synced_at),
+            )
+            for row in rows
+        ],
+        empty="no providers yet: add one with `smmpanel provider add NAME URL --key KEY`",
+    )
+
+
+def _short_error(error: str | None, when) -> str | None:  # type: ignore[no-untyped-def]
+    if not error:
+        return None
+    first_line = " ".join(error.split())
+    if len(first_line) > SHORT_ERROR:
+        first_line = first_line[: SHORT_ERROR - 1] + "…"
+    return f"{moment(when)} {first_line}"
+
+
+def _balance_text(balance: int | None, currency: str | None) -> str | None:
+    if balance is None:
+        return None
+    return f"{render_balance(balance)} {currency or ''}".strip()
+
+
+# ---- balance
+
+
+@provider_app.command("balance")
+def balance_command(provider: str = _provider_argument()) -> None:
+    """Ask a provider for our balance there (and keep it for `provider list`)."""
+
+    async def work(db: Database, client: UpstreamClient):  # type: ignore[no-untyped-def]
+        return await check_balance(db, client, await _find(db, provider))
+
+    balance = with_upstream(work)
+    amount = render_balance(balance.micros)
+    typer.echo(f"balance at {balance.provider}: {amount} {balance.currency}".rstrip())
+
+
+# ---- import and sync
+
+
+@provider_app.command("import")
+def import_command(
+    provider: str = _provider_argument(),
+    markup_percent: str = typer.Option(None, help="Percent added to the upstream rate, e.g. 30."),
+    markup_fixed: str = typer.Option(None, help="Amount added per 1000 after the percent."),
+    decimals: int = typer.Option(None, help="Round our rate UP to this many decimals (0-6)."),
+    floor: str = typer.Option(None, help="The lowest rate we sell at, per 1000."),
+    services_: str = typer.Option(
+        None, "--services", help="Only these upstream service ids, e.g. 1,2,3."
+    ),
+) -> None:
+    """Import a provider's services into our catalogue, priced by a rule saved for its syncs.
+
+    Options left out keep the provider's saved rule (at first: no markup, 6 decimals, no floor).
+    Services imported before are updated, never duplicated.
+    """
+    changes = _rule_changes(markup_percent, markup_fixed, decimals, floor)
+    only_ids = _service_ids(services_) if services_ is not None else None
+
+    async def work(db: Database, client: UpstreamClient) -> ImportSummary:
+        provider_id = await _find(db, provider)
+        rule = replace((await load_provider(db, provider_id)).rule, **changes)
+        return await import_services(db, client, provider_id, rule, only_ids, _show_progress)
+
+    summary = with_upstream(work)
+    _print_import(summary)
+
+
+def _rule_changes(
+    percent: str | None, fixed: str | None, decimals: int | None, floor: str | None
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for name, option, text in (
+        ("percent", "--markup-percent", percent),
+        ("fixed", "--markup-fixed", fixed),
+        ("floor", "--floor", floor),
+    ):
+        if text is not None:
+            try:
+                changes[name] = parse(text)
+            except MoneyError as exc:
+                fail(f"{option}: {exc} (write it like 12.5)")
+    if decimals is not None:
+        changes["decimals"] = decimals
+    return changes
+
+
+def _service_ids(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        fail("--services: give upstream service ids separated by commas, e.g. 1,2,3")
+    return ids
+
+
+def _show_progress(done: int, total: int) -> None:
+    end = "\n" if done == total else ""
+    sys.stderr.write(f"\rimporting services: {done}/{total}{end}")
+    sys.stderr.flush()
+
+
+def _print_import(summary: ImportSummary) -> None:
+    typer.echo(
+        f"imported from {summary.provider} ({summary.listed} listed): {summary.created} new,"
+        f" {summary.updated} updated, {len(summary.skipped)} skipped"
+    )
+    typer.echo(f"price rule (saved for syncs): {summary.rule.describe()}")
+    _print_skipped(summary.skipped)
+
+
+def _print_skipped(skipped: list[Skipped]) -> None:
+    for entry in skipped[:MAX_SKIPPED_SHOWN]:
+        typer.echo(f"  skipped {entry.ref}: {entry.reason}")
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        typer.echo(f"  ... and {len(skipped) - MAX_SKIPPED_SHOWN} more")
+
+
+@provider_app.command("sync")
+def sync_command(
+    provider: str = typer.Argument(None, help="Id or name; or --all."),
+    all_: bool = typer.Option(False, "--all", help="Every enabled provider."),
+) -> None:
+    """Update rates and limits from the upstream; disable services gone there."""
+    if (provider is None) == (not all_):
+        fail("give a provider (id or name) or --all, not both")
+
+    async def work(db: Database, client: UpstreamClient) -> list[SyncSummary | str]:
+        ids = [await _find(db, provider)] if provider else await _enabled_providers(db)
+        return [await _sync_or_reason(db, client, provider_id) for provider_id in ids]
+
+    results = with_upstream(work)
+    failures = [result for result in results if isinstance(result, str)]
+    if provider and failures:
+        fail(failures[0])
+    if not results:
+        typer.echo("no enabled providers to sync")
+    for result in results:
+        if isinstance(result, SyncSummary):
+            _print_sync(result)
+    for failure in failures:
+        typer.echo(f"not synced: {failure}", err=True)
+    if failures:
+        fail(f"{len(failures)} of {len(results)} providers were not synced; see above")
+
+
+async def _sync_or_reason(db: Database, client: UpstreamClient, provider_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return await sync_provider(db, client, provider_id)
+    except ProviderError as exc:
+        return str(exc)
+
+
+async def _enabled_providers(db: Database) -> list[int]:
+    async with db.read() as conn:
+        query = select(providers.c.id).where(providers.c.enabled.is_(True))
+        return list(await conn.scalars(query.order_by(providers.c.id)))
+
+
+def _print_sync(result: SyncSummary) -> None:
+    typer.echo(
+        f"synced {result.provider} ({result.listed} listed): {result.checked} of our services"
+        f" checked, {result.changed} changed, {result.disabled} disabled as gone upstream,"
+        f" {result.changes} changes recorded"
+    )
+    if result.back:
+        typer.echo(
+            f"  {result.back} services are listed again upstream but stay disabled here:"
+            " check them, then enable them (catalog export, set enabled, catalog import)"
+        )
+    if result.not_imported:
+        typer.echo(
+            f"  {result.not_imported} upstream services are not in our catalogue:"
+            " `smmpanel provider import` adds them"
+        )
+    _print_skipped(result.skipped)
+    if result.changes:
+        typer.echo(f"  see `smmpanel provider changes {shlex.quote(result.provider)}`")
+
+
+# ---- the change log
+
+
+@provider_app.command("changes")
+def changes_command(
+    provider: str = typer.Argument(None, help="Id or name; every provider if left out."),
+    limit: int = typer.Option(DEFAULT_LIMIT, min=1, help="Show at most this many, newest first."),
+) -> None:
+    """What imports and syncs changed in our services, newest first."""
+
+    async def query(conn: AsyncConnection) -> list:
+        provider_id = await find_provider(conn, provider) if provider else None
+        return await _recorded_changes(conn, provider_id, limit)
+
+    rows = read_only(query)
+    print_table(
+        ("when", "provider", "service", "name", "field", "old", "new"),
+        [
+            (moment(r.created_at), r.provider, r.service_id, r.name, r.field, r.old, r.new)
+            for r in rows
+        ],
+        empty="no changes recorded: `smmpanel provider sync` records what it changes",
+    )
+
+
+async def _recorded_changes(conn: AsyncConnection, provider_id: int | None, limit: int) -> list:
+    query = (
+        select(
+            service_changes.c.created_at,
+            providers.c.name.label("provider"),
+            service_changes.c.service_id,
+            services.c.name,
+            service_changes.c.field,
+            service_changes.c.old_value.label("old"),
+            service_changes.c.new_value.label("new"),
+        )
+        .join(providers, providers.c.id == service_changes.c.provider_id)
+        .join(services, services.c.id == service_changes.c.service_id)
+        .order_by(service_changes.c.id.desc())
+        .limit(limit)
+    )
+    if provider_id is not None:
+        query = query.where(service_changes.c.provider_id == provider_id)
+    return list((await conn.execute(query)).all())

@@ -1,0 +1,512 @@
+"""Importing an upstream's catalogue into ours, keeping it in step, and checking balances.
+
+The upstream is asked outside any transaction; its answer is then applied in one, with the
+provider's row locked, so two workers (or a worker and the operator) apply one at a time. Every
+comparison is made inside that transaction: applying the same answer twice changes nothing.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.catalog.models import FULFIL_PROVIDER, services
+from smmpanel.catalog.service import bump_catalog_version, category_id_for, check_service
+from smmpanel.db import Database
+from smmpanel.db.base import as_utc, utcnow
+from smmpanel.money import render_rate, to_micros
+from smmpanel.providers.client import Endpoint, Rejected, Unreachable, UpstreamClient, UpstreamError
+from smmpanel.providers.listing import EntryError, Listing, Skipped, UpstreamService, read_listing
+from smmpanel.providers.models import providers, service_changes
+from smmpanel.providers.pricing import MAX_RATE_MICROS, PriceRule, cost_micros
+from smmpanel.providers.service import ProviderError, record_outcome
+
+__all__ = [
+    "ImportSummary",
+    "PriceRule",
+    "SyncSummary",
+    "check_balance",
+    "import_services",
+    "saved_rule",
+    "sync_due_providers",
+    "sync_provider",
+]
+
+log = logging.getLogger("smmpanel.catalog_sync")
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+# The `upstream` field of service_changes tells whether the upstream still lists a service.
+LISTED, GONE, BACK = "listed", "gone", "back"
+KEY_WORDS = ("key", "auth", "token")
+MAX_CURRENCY_LENGTH = 3
+SYNC_CONCURRENCY = 4  # providers synced at once: each holds a database connection a while
+
+# What the upstream decides about a service we resell: change-log field -> column.
+TRACKED = {
+    "type": "type",
+    "rate": "rate",
+    "upstream_rate": "upstream_rate",
+    "min": "min_quantity",
+    "max": "max_quantity",
+    "refill": "refill",
+    "cancel": "cancel",
+    "upstream_dripfeed": "upstream_dripfeed",
+}
+RATE_COLUMNS = ("rate", "upstream_rate")
+
+
+@dataclass(frozen=True)
+class Provider:
+    id: int
+    name: str
+    endpoint: Endpoint
+    rule: PriceRule
+
+
+@dataclass
+class ImportSummary:
+    provider: str
+    rule: PriceRule
+    listed: int = 0
+    created: int = 0
+    updated: int = 0
+    changes: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    service_ids: dict[str, int] = field(default_factory=dict)  # upstream id -> our id
+
+
+@dataclass
+class SyncSummary:
+    provider: str
+    listed: int = 0
+    checked: int = 0  # our services of this provider
+    changed: int = 0  # of which changed
+    changes: int = 0  # rows written to the change log
+    disabled: int = 0  # gone upstream, disabled now
+    back: int = 0  # listed again upstream, left disabled for the operator
+    not_imported: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Balance:
+    provider: str
+    micros: int
+    currency: str
+
+
+# ---- import
+
+
+async def import_services(
+    db: Database,
+    client: UpstreamClient,
+    provider_id: int,
+    rule: PriceRule | None = None,
+    only_ids: Iterable[str | int] | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Create our services from the upstream's list, or update those imported before.
+
+    `rule` left out means the provider's saved rule; the rule used is saved on the provider.
+    """
+    provider = await load_provider(db, provider_id)
+    rule = rule or provider.rule
+    entries = await _fetch_services(client, provider)
+    listing = read_listing(entries)
+    chosen, skipped = _choose(listing, only_ids)
+    summary = ImportSummary(provider.name, rule, listed=len(entries), skipped=skipped)
+    async with db.write() as conn:
+        await lock_provider(conn, provider.id)
+        writer = CatalogWriter(conn, provider.id, rule, await _upstream_states(conn, provider.id))
+        imported = _by_upstream_id(await _resold_services(conn, provider.id))
+        for done, entry in enumerate(chosen, start=1):
+            await _import_one(writer, entry, imported.get(entry.id, []), summary)
+            if progress is not None:
+                progress(done, len(chosen))
+        summary.changes = await writer.save_changes()
+        await conn.execute(
+            update(providers).where(providers.c.id == provider.id).values(price_rule=rule.to_json())
+        )
+        await bump_catalog_version(conn)
+    return summary
+
+
+def _choose(
+    listing: Listing, only_ids: Iterable[str | int] | None
+) -> tuple[list[UpstreamService], list[Skipped]]:
+    if only_ids is None:
+        return list(listing.services.values()), list(listing.skipped)
+    wanted = dict.fromkeys(str(service_id).strip() for service_id in only_ids)
+    chosen = [listing.services[i] for i in wanted if i in listing.services]
+    skipped = [entry for entry in listing.skipped if entry.ref in wanted]
+    unlisted = set(wanted) - set(listing.services) - listing.unreadable_ids
+    skipped += [Skipped(i, "not in the upstream's list") for i in wanted if i in unlisted]
+    return chosen, skipped
+
+
+async def _import_one(
+    writer: "CatalogWriter", entry: UpstreamService, ours: list, summary: ImportSummary
+) -> None:
+    try:
+        if not ours:
+            summary.service_ids[entry.id] = await writer.create(entry)
+            summary.created += 1
+            return
+        for row in ours:
+            await writer.update(row, entry)
+            writer.note_listed(row)
+    except EntryError as exc:
+        summary.skipped.append(Skipped(entry.id, str(exc)))
+        return
+    summary.service_ids[entry.id] = ours[0].id
+    summary.updated += 1
+
+
+def _by_upstream_id(rows: list) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for row in rows:
+        grouped.setdefault(row.provider_service_id, []).append(row)
+    return grouped
+
+
+# ---- sync
+
+
+async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) -> SyncSummary:
+    """Bring our services of this provider in line with its list, re-priced by the saved rule.
+
+    A service gone upstream is disabled, never deleted and never re-priced; one listed again
+    stays disabled, and the change log says so for the operator.
+    """
+    provider = await load_provider(db, provider_id)
+    entries = await _fetch_services(client, provider)
+    listing = read_listing(entries)
+    if not listing.services:
+        raise ProviderError(
+            f"provider {provider.name} listed no usable services ({len(entries)} entries);"
+            " nothing changed. If it really offers nothing now, disable its services by hand"
+        )
+    summary = SyncSummary(provider.name, listed=len(entries), skipped=list(listing.skipped))
+    async with db.write() as conn:
+        await lock_provider(conn, provider.id)
+        rule = await saved_rule(conn, provider.id)
+        writer = CatalogWriter(conn, provider.id, rule, await _upstream_states(conn, provider.id))
+        ours = await _resold_services(conn, provider.id)
+        for row in ours:
+            await _sync_one(writer, row, listing, summary)
+        summary.checked = len(ours)
+        summary.not_imported = len(set(listing.services) - {r.provider_service_id for r in ours})
+        summary.changes = await writer.save_changes()
+        await conn.execute(
+            update(providers).where(providers.c.id == provider.id).values(synced_at=writer.now)
+        )
+        if summary.changes:
+            await bump_catalog_version(conn)
+    return summary
+
+
+async def _sync_one(writer: "CatalogWriter", row, listing: Listing, summary: SyncSummary) -> None:  # type: ignore[no-untyped-def]
+    noted = len(writer.changes)
+    entry = listing.services.get(row.provider_service_id)
+    if entry is not None:
+        try:
+            await writer.update(row, entry)
+        except EntryError as exc:
+            summary.skipped.append(Skipped(entry.id, str(exc)))
+        summary.back += writer.note_listed(row)
+    elif row.provider_service_id not in listing.unreadable_ids:
+        summary.disabled += await writer.disable_gone(row)
+    summary.changed += len(writer.changes) > noted
+
+
+async def sync_due_providers(db: Database, client: UpstreamClient) -> int:
+    """Sync every enabled provider whose last sync is older than its sync_hours; how many did."""
+    due = await due_providers(db, utcnow())
+    limit = asyncio.Semaphore(SYNC_CONCURRENCY)
+
+    async def sync(provider_id: int) -> int:
+        async with limit:
+            return await _sync_and_log(db, client, provider_id)
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(sync(provider_id)) for provider_id in due]
+    return sum(task.result() for task in tasks)
+
+
+async def due_providers(db: Database, now: datetime) -> list[int]:
+    resold = exists().where(
+        services.c.provider_id == providers.c.id, services.c.fulfilment == FULFIL_PROVIDER
+    )
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(providers.c.id, providers.c.sync_hours, providers.c.synced_at)
+            .where(providers.c.enabled.is_(True), resold)
+            .order_by(providers.c.id)
+        )
+        return [row.id for row in rows if _is_due(row.sync_hours, row.synced_at, now)]
+
+
+def _is_due(sync_hours: int, synced_at: datetime | None, now: datetime) -> bool:
+    if sync_hours <= 0:  # automatic sync switched off
+        return False
+    return synced_at is None or as_utc(synced_at) + timedelta(hours=sync_hours) <= now
+
+
+async def _sync_and_log(db: Database, client: UpstreamClient, provider_id: int) -> int:
+    try:
+        summary = await sync_provider(db, client, provider_id)
+    except ProviderError as exc:
+        log.warning("catalogue sync failed", extra={"provider_id": provider_id, "why": str(exc)})
+        async with db.write() as conn:
+            await record_outcome(conn, provider_id, error=f"catalogue sync: {exc}")
+        return 0
+    log.info(
+        "catalogue synced",
+        extra={
+            "provider_id": provider_id,
+            "changes": summary.changes,
+            "disabled": summary.disabled,
+            "back": summary.back,
+            "skipped": len(summary.skipped),
+        },
+    )
+    return 1
+
+
+# ---- balance
+
+
+async def check_balance(db: Database, client: UpstreamClient, provider_id: int) -> Balance:
+    """Ask the upstream for our balance there, and keep it on the provider."""
+    provider = await load_provider(db, provider_id)
+    try:
+        amount, currency = await client.balance(provider.endpoint)
+    except UpstreamError as exc:
+        raise ProviderError(advice(provider, exc)) from None
+    micros = to_micros(amount)
+    if abs(micros) > MAX_RATE_MICROS:
+        raise ProviderError(f"provider {provider.name} reported an implausible balance {amount}")
+    currency = currency.strip().upper()
+    async with db.write() as conn:
+        await conn.execute(
+            update(providers)
+            .where(providers.c.id == provider.id)
+            .values(
+                balance=micros,
+                balance_currency=currency if len(currency) <= MAX_CURRENCY_LENGTH else None,
+                balance_checked_at=utcnow(),
+            )
+        )
+    return Balance(provider.name, micros, currency)
+
+
+# ---- the provider and its upstream
+
+
+async def load_provider(db: Database, provider_id: int) -> Provider:
+    async with db.read() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    providers.c.name,
+                    providers.c.api_url,
+                    providers.c.api_key,
+                    providers.c.timeout_seconds,
+                    providers.c.price_rule,
+                ).where(providers.c.id == provider_id)
+            )
+        ).first()
+    if row is None:
+        raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
+    endpoint = Endpoint(provider_id, row.api_url, row.api_key, row.timeout_seconds)
+    return Provider(provider_id, row.name, endpoint, PriceRule.from_json(row.price_rule))
+
+
+async def saved_rule(conn: AsyncConnection, provider_id: int) -> PriceRule:
+    return PriceRule.from_json(
+        await conn.scalar(select(providers.c.price_rule).where(providers.c.id == provider_id))
+    )
+
+
+async def lock_provider(conn: AsyncConnection, provider_id: int) -> None:
+    """Hold the provider's row until commit: one import or sync of it at a time."""
+    query = select(providers.c.id).where(providers.c.id == provider_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    if await conn.scalar(query) is None:
+        raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
+
+
+async def _fetch_services(client: UpstreamClient, provider: Provider) -> list[dict]:
+    try:
+        return await client.services(provider.endpoint)
+    except UpstreamError as exc:
+        raise ProviderError(f"{advice(provider, exc)}; nothing changed") from None
+
+
+def advice(provider: Provider, exc: UpstreamError) -> str:
+    """What went wrong with an upstream call, and what the operator can do about it."""
+    where = f"provider {provider.name} ({provider.endpoint.api_url})"
+    ref = provider.id
+    if isinstance(exc, Unreachable):
+        return (
+            f"cannot reach {where}: {exc}. Check the URL (`smmpanel provider edit {ref} --url URL`)"
+            " and this machine's network, then try again"
+        )
+    if isinstance(exc, Rejected) and any(word in str(exc).lower() for word in KEY_WORDS):
+        return (
+            f"{where} refused our API key ({exc}). Set the key its panel gave you:"
+            f" `smmpanel provider edit {ref} --key KEY`"
+        )
+    if isinstance(exc, Rejected):
+        return f"{where} answered with an error: {exc}. Check your account on that panel"
+    return (
+        f"{where} gave no usable answer ({exc}). Check that the URL is its API v2 address, or"
+        f" allow it more time (`smmpanel provider edit {ref} --timeout 60`), then try again"
+    )
+
+
+# ---- writing our services
+
+
+async def _resold_services(conn: AsyncConnection, provider_id: int) -> list:
+    columns = [services.c[column] for column in TRACKED.values()]
+    rows = await conn.execute(
+        select(services.c.id, services.c.provider_service_id, services.c.enabled, *columns)
+        .where(services.c.provider_id == provider_id, services.c.fulfilment == FULFIL_PROVIDER)
+        .order_by(services.c.id)
+    )
+    return list(rows)
+
+
+async def _upstream_states(conn: AsyncConnection, provider_id: int) -> dict[int, str]:
+    """Whether each service was last seen listed, gone or back, from the change log."""
+    rows = await conn.execute(
+        select(service_changes.c.service_id, service_changes.c.new_value)
+        .where(service_changes.c.provider_id == provider_id, service_changes.c.field == "upstream")
+        .order_by(service_changes.c.id)
+    )
+    return {service_id: state for service_id, state in rows}
+
+
+@dataclass
+class CatalogWriter:
+    """The writes of one import or sync, with the change-log rows they add."""
+
+    conn: AsyncConnection
+    provider_id: int
+    rule: PriceRule
+    states: dict[int, str]
+    changes: list[dict] = field(default_factory=list)
+    category_ids: dict[str, int] = field(default_factory=dict)
+    now: datetime = field(default_factory=utcnow)
+
+    async def create(self, entry: UpstreamService) -> int:
+        fields = {
+            **self.upstream_values(entry),
+            "name": entry.name,
+            "description": entry.description,
+            "dripfeed": entry.dripfeed,
+        }
+        check_service(fields)
+        return await self.conn.scalar(
+            insert(services)
+            .values(
+                category_id=await self.category_id(entry.category),
+                fulfilment=FULFIL_PROVIDER,
+                provider_id=self.provider_id,
+                provider_service_id=entry.id,
+                **fields,
+            )
+            .returning(services.c.id)
+        )
+
+    async def update(self, row, entry: UpstreamService) -> None:  # type: ignore[no-untyped-def]
+        """Take what the upstream decides (price, limits, type, flags); keep what we decide."""
+        changed = {
+            column: value
+            for column, value in self.upstream_values(entry).items()
+            if getattr(row, column) != value
+        }
+        if not changed:
+            return
+        await self.conn.execute(update(services).where(services.c.id == row.id).values(**changed))
+        for label, column in TRACKED.items():
+            if column in changed:
+                old, new = getattr(row, column), changed[column]
+                self.note(row.id, label, _shown(column, old), _shown(column, new))
+
+    def note_listed(self, row) -> bool:  # type: ignore[no-untyped-def]
+        """A service listed again after it was gone: noted, not re-enabled."""
+        if self.states.get(row.id) != GONE:
+            return False
+        self.note(row.id, "upstream", GONE, BACK)
+        self.states[row.id] = BACK
+        return True
+
+    async def disable_gone(self, row) -> bool:  # type: ignore[no-untyped-def]
+        """Gone upstream: disabled, rate and row kept. True if it was on offer until now."""
+        if self.states.get(row.id) != GONE:
+            self.note(row.id, "upstream", self.states.get(row.id, LISTED), GONE)
+            self.states[row.id] = GONE
+        if not row.enabled:
+            return False
+        await self.conn.execute(
+            update(services).where(services.c.id == row.id).values(enabled=False)
+        )
+        self.note(row.id, "enabled", _shown("enabled", True), _shown("enabled", False))
+        return True
+
+    def upstream_values(self, entry: UpstreamService) -> dict[str, object]:
+        try:
+            rate = self.rule.price_micros(entry.rate)
+        except ValueError:
+            raise EntryError(f"rate {entry.rate} is too large to sell") from None
+        return {
+            "type": entry.type,
+            "rate": rate,
+            "upstream_rate": cost_micros(entry.rate),
+            "min_quantity": entry.min_quantity,
+            "max_quantity": entry.max_quantity,
+            "refill": entry.refill,
+            "cancel": entry.cancel,
+            "upstream_dripfeed": entry.dripfeed,
+        }
+
+    async def category_id(self, name: str) -> int:
+        if name not in self.category_ids:
+            self.category_ids[name] = await category_id_for(self.conn, name)
+        return self.category_ids[name]
+
+    def note(self, service_id: int, label: str, old: str | None, new: str | None) -> None:
+        self.changes.append(
+            {
+                "service_id": service_id,
+                "provider_id": self.provider_id,
+                "field": label,
+                "old_value": old,
+                "new_value": new,
+                "created_at": self.now,
+            }
+        )
+
+    async def save_changes(self) -> int:
+        if self.changes:
+            await self.conn.execute(insert(service_changes), self.changes)
+        return len(self.changes)
+
+
+def _shown(column: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if column in RATE_COLUMNS and isinstance(value, int):
+        return render_rate(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -1,0 +1,84 @@
+"""The price rule: how an upstream's rate per 1000 becomes ours."""
+
+import json
+from dataclasses import asdict, dataclass
+from decimal import ROUND_CEILING, Decimal
+
+from smmpanel.money import MICROS, MoneyError, parse
+from smmpanel.providers.service import ProviderError
+
+SMALLEST_RATE = Decimal("0.000001")
+MAX_DECIMALS = 6
+MAX_RATE_MICROS = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class PriceRule:
+    """rate = upstream × (1 + percent/100) + fixed, rounded up to `decimals`, at least `floor`."""
+
+    percent: Decimal = Decimal(0)
+    fixed: Decimal = Decimal(0)
+    decimals: int = MAX_DECIMALS
+    floor: Decimal = Decimal(0)
+
+    def __post_init__(self) -> None:
+        for name in ("percent", "fixed", "floor"):
+            object.__setattr__(self, name, _amount(name, getattr(self, name)))
+        if isinstance(self.decimals, bool) or not isinstance(self.decimals, int):
+            raise ProviderError("the rounding must be a whole number of decimals, 0 to 6")
+        if not 0 <= self.decimals <= MAX_DECIMALS:
+            raise ProviderError(f"round to 0 to {MAX_DECIMALS} decimals, not {self.decimals}")
+
+    def price(self, upstream_rate: Decimal) -> Decimal:
+        """Our rate: never below cost through rounding, never below the floor, never zero."""
+        marked_up = upstream_rate * (1 + self.percent / 100) + self.fixed
+        step = Decimal(1).scaleb(-self.decimals)
+        return max(marked_up.quantize(step, rounding=ROUND_CEILING), self.floor, SMALLEST_RATE)
+
+    def price_micros(self, upstream_rate: Decimal) -> int:
+        micros = int(self.price(upstream_rate) * MICROS)
+        if micros > MAX_RATE_MICROS:
+            raise ValueError("the rate is too large to sell")
+        return micros
+
+    def describe(self) -> str:
+        parts = [f"+{_plain(self.percent)}%", f"+{_plain(self.fixed)}"]
+        parts.append(f"rounded up to {self.decimals} decimals")
+        if self.floor:
+            parts.append(f"at least {_plain(self.floor)}")
+        return ", ".join(parts)
+
+    def to_json(self) -> str:
+        values = {k: v if isinstance(v, int) else _plain(v) for k, v in asdict(self).items()}
+        return json.dumps(values, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> "PriceRule":
+        try:
+            values = json.loads(text or "{}")
+            return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
+        except (ValueError, TypeError, AttributeError, ProviderError):
+            raise ProviderError(
+                "the saved price rule is unreadable; import again with --markup-percent,"
+                " --markup-fixed, --decimals and --floor to save a new one"
+            ) from None
+
+
+def cost_micros(upstream_rate: Decimal) -> int:
+    """The upstream's rate in millionths, rounded up: our cost is never understated."""
+    return int((upstream_rate * MICROS).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _amount(name: str, value: object) -> Decimal:
+    try:
+        amount = parse(str(value))
+    except MoneyError as exc:
+        raise ProviderError(f"price rule {name}: {exc}") from None
+    if amount < 0:
+        # A negative markup sells below cost; most often it is a typo.
+        raise ProviderError(f"price rule {name} cannot be negative ({value}); use 0 or more")
+    return amount
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")

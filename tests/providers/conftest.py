@@ -1,0 +1,174 @@
+"""Catalogue tests: a fake upstream panel in its own process, a client, providers pointing at it.
+
+Fixture names start with `catalog_` or `provider_`: the forwarding tests of this folder load
+their own fixtures (forwarding_fixtures.py), and the names must not meet.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+import pytest
+import pytest_asyncio
+from catalog_samples import free_port, new_provider
+
+from smmpanel.db import Database
+from smmpanel.providers.client import UpstreamClient
+
+FAKE_UPSTREAM = Path(__file__).resolve().parents[1] / "fakes" / "upstream.py"
+CALM = {
+    "add": "ok",
+    "status": "ok",
+    "refill": "ok",
+    "cancel": "ok",
+    "modes": {"services": "ok", "balance": "ok"},
+    "delay": 0,
+    "balance": "1000.00",
+    "services": [],
+}
+
+
+@dataclass(frozen=True)
+class CatalogUpstream:
+    url: str
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/v2"
+
+    def control(self, **settings: object) -> None:
+        httpx.post(f"{self.url}/_control", json=settings, timeout=5).raise_for_status()
+
+    def offer(self, services: list) -> None:
+        self.control(services=services)
+
+
+def _wait_until_ready(process: subprocess.Popen, url: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the fake upstream exited with {process.returncode}")
+        try:
+            httpx.get(f"{url}/_state", timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError("the fake upstream did not start in time")
+
+
+@pytest.fixture(scope="session")
+def catalog_upstream_process() -> Iterator[CatalogUpstream]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(FAKE_UPSTREAM), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(process, url)
+        yield CatalogUpstream(url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def catalog_upstream(catalog_upstream_process: CatalogUpstream) -> CatalogUpstream:
+    """The fake upstream, behaving, with an empty catalogue."""
+    catalog_upstream_process.control(**CALM)
+    return catalog_upstream_process
+
+
+@pytest_asyncio.fixture(scope="session")
+async def catalog_client() -> AsyncIterator[UpstreamClient]:
+    async with httpx.AsyncClient() as http:
+        yield UpstreamClient(http)
+
+
+@pytest_asyncio.fixture
+async def catalog_provider(db: Database, catalog_upstream: CatalogUpstream) -> int:
+    """A provider with the right key at the fake upstream."""
+    return await new_provider(db, catalog_upstream.api_url)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+@dataclass(frozen=True)
+class Cli:
+    """The installed `smmpanel` command, run as a new process on one database."""
+
+    database_url: str
+    cwd: Path
+
+    def run(self, *args: object) -> Outcome:
+        environment = {
+            **os.environ,
+            "SMMPANEL_DATABASE_URL": self.database_url,
+            "SMMPANEL_LOG_LEVEL": "WARNING",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "smmpanel", *map(str, args)],
+            env=environment,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return Outcome(done.returncode, done.stdout, done.stderr)
+
+    def ok(self, *args: object) -> Outcome:
+        outcome = self.run(*args)
+        assert outcome.code == 0, f"smmpanel {args} failed: {outcome.err}"
+        return outcome
+
+    def refused(self, *args: object) -> str:
+        """The error message, after checking it was a clear refusal and not a crash."""
+        outcome = self.run(*args)
+        assert outcome.code == 1, f"smmpanel {args} gave {outcome.code}: {outcome}"
+        assert "Traceback" not in outcome.err, outcome.err
+        assert outcome.err.startswith("error: "), outcome.err
+        return outcome.err
+
+
+def _harness(config: pytest.Config) -> ModuleType:
+    """tests/conftest.py: loaded by pytest as a plugin, not reachable as a plain import here."""
+    return config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
+
+
+@pytest_asyncio.fixture
+async def provider_fresh_cli(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path
+) -> AsyncIterator[Cli]:
+    """`smmpanel` on a new, empty, migrated database of the backend: `--all` sees only its own."""
+    harness = _harness(request.config)
+    url = await harness.migrated(backend, tmp_path)
+    yield Cli(url, tmp_path)
+    if backend == "postgresql":
+        await harness.drop_postgres_database(url)
+
+
+@pytest_asyncio.fixture
+async def provider_fresh_db(request: pytest.FixtureRequest, backend: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A new, empty, migrated database of the backend: jobs over every provider see only ours."""
+    harness = _harness(request.config)
+    url = await harness.migrated(backend, tmp_path)
+    database = Database(url, pool_size=2)
+    yield database
+    await database.dispose()
+    if backend == "postgresql":
+        await harness.drop_postgres_database(url)

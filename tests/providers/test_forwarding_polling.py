@@ -1,0 +1,169 @@
+"""Keeping forwarded orders in step with the upstream, and refunding what it did not deliver.
+
+A status call that fails or says something unknown changes no order and no money: it is noted
+and tried again later, less and less often. A final status is applied with its exact refund,
+once, however often it is read. On SQLite and PostgreSQL, against tests/fakes/upstream.py.
+"""
+
+# The fixtures imported from forwarding_fixtures are parameters of the tests below.
+# ruff: noqa: F811
+
+from datetime import timedelta
+
+import pytest
+from forwarding_fixtures import (  # noqa: F401 - fixtures
+    forwarding_db,
+    forwarding_route,
+    pro_rata,
+    shared_upstream,
+    upstream_client,
+    upstream_fake,
+)
+
+from smmpanel.orders.models import orders as orders_table
+from smmpanel.orders.statuses import (
+    CANCELED,
+    COMPLETED,
+    FORWARD_SENT,
+    IN_PROGRESS,
+    PARTIAL,
+    PENDING,
+)
+from smmpanel.providers.polling import PollingTimes, apply_readings, claim_polls, read_statuses
+
+BACKING_OFF = PollingTimes(fastest=timedelta(seconds=1), slowest=timedelta(hours=1))
+QUANTITY = 777  # with the route's rate, a charge that does not divide evenly
+
+
+async def sent_order(forwarding_route, upstream_client, quantity: int = QUANTITY):  # type: ignore[no-untyped-def]
+    order = await forwarding_route.place(quantity=quantity)
+    await forwarding_route.forward(upstream_client)
+    row = await forwarding_route.order(order.id)
+    assert row.forward_state == FORWARD_SENT, row.last_error
+    return row
+
+
+@pytest.mark.parametrize("mode", ["garbage", "html", "http500", "busy", "unknown_status", "drop"])
+async def test_a_failing_status_call_changes_nothing_and_backs_off(
+    forwarding_route, upstream_fake, upstream_client, mode
+):
+    before = await sent_order(forwarding_route, upstream_client)
+    upstream_fake.control(status=mode)
+    intervals = []
+
+    for _ in range(4):
+        await forwarding_route.make_due(before.id)
+        await forwarding_route.poll(upstream_client, BACKING_OFF)
+        row = await forwarding_route.order(before.id)
+        assert (row.status, row.remains, row.start_count) == (
+            before.status,
+            before.remains,
+            before.start_count,
+        )
+        assert row.forward_state == FORWARD_SENT and row.next_action_at is not None
+        assert row.last_error, "the problem is noted on the order"
+        intervals.append(row.poll_interval)
+
+    assert intervals == [1, 2, 4, 8]
+    assert await forwarding_route.refunds(before.id) == []
+    assert await forwarding_route.balance() == forwarding_route.opening - before.charge
+    stats = await forwarding_route.stats()
+    assert stats.last_error and stats.polled == 4
+    # Once it answers again, the order follows and the pace resets.
+    upstream_fake.control(status="ok")
+    upstream_fake.set_order(before.upstream_order_id, status="In progress", start_count=120)
+    await forwarding_route.make_due(before.id)
+    await forwarding_route.poll(upstream_client, BACKING_OFF)
+    row = await forwarding_route.order(before.id)
+    assert (row.status, row.start_count) == (IN_PROGRESS, 120)
+    assert row.last_error is None and row.poll_interval == 1
+    assert await forwarding_route.audit() == []
+
+
+FINAL_STATUSES = [
+    # upstream spelling, remains it reports, our status, remains kept
+    ("Completed", 0, COMPLETED, 0),
+    ("completed", 5, COMPLETED, 0),  # Completed refunds nothing, whatever remains says
+    ("Partial", 333, PARTIAL, 333),
+    ("partial", 1, PARTIAL, 1),
+    ("Canceled", QUANTITY, CANCELED, QUANTITY),
+    ("cancelled", QUANTITY, CANCELED, QUANTITY),
+]
+
+
+def expected_refund(status: str, charge: int, remains: int) -> int:
+    if status == CANCELED:
+        return charge
+    if status == PARTIAL:
+        return pro_rata(charge, remains, QUANTITY)
+    return 0
+
+
+@pytest.mark.parametrize(("spelling", "reported", "status", "remains"), FINAL_STATUSES)
+async def test_a_final_status_is_applied_with_its_exact_refund_once(
+    forwarding_route, upstream_fake, upstream_client, spelling, reported, status, remains
+):
+    row = await sent_order(forwarding_route, upstream_client)
+    upstream_fake.set_order(row.upstream_order_id, status="In_progress", start_count=50)
+    await forwarding_route.poll(upstream_client)
+    assert (await forwarding_route.order(row.id)).status == IN_PROGRESS
+
+    upstream_fake.set_order(row.upstream_order_id, status=spelling, remains=reported)
+    await forwarding_route.poll(upstream_client)
+
+    done = await forwarding_route.order(row.id)
+    assert (done.status, done.remains, done.start_count) == (status, remains, 50)
+    assert done.next_action_at is None and done.finished_at is not None
+    # Polled again (were it due), nothing changes and nothing is refunded twice.
+    for _ in range(2):
+        await forwarding_route.make_due(row.id)
+        await forwarding_route.poll(upstream_client)
+    again = await forwarding_route.order(row.id)
+    assert (again.status, again.remains) == (status, remains)
+    refund = expected_refund(status, row.charge, remains)
+    assert await forwarding_route.refunds(row.id) == ([refund] if refund else [])
+    assert await forwarding_route.balance() == forwarding_route.opening - row.charge + refund
+    assert await forwarding_route.audit() == []
+
+
+@pytest.mark.parametrize(("spelling", "remains"), [("Partial", 400), ("Canceled", QUANTITY)])
+async def test_the_same_reading_applied_twice_refunds_once(
+    forwarding_route, upstream_fake, upstream_client, spelling, remains
+):
+    """Two workers that read the same status (a lease ran out) both apply it."""
+    row = await sent_order(forwarding_route, upstream_client)
+    upstream_fake.set_order(row.upstream_order_id, status=spelling, remains=remains)
+    async with forwarding_route.db.write() as conn:
+        tracked = [t for t in await claim_polls(conn, 1000, timedelta(0)) if t.order_id == row.id]
+    readings = await read_statuses(upstream_client, tracked)
+
+    for _ in range(2):
+        async with forwarding_route.db.write() as conn:
+            await apply_readings(conn, tracked, readings, PollingTimes(fastest=timedelta(0)))
+
+    done = await forwarding_route.order(row.id)
+    assert (done.status, done.remains) == (spelling, remains)
+    refund = expected_refund(spelling, row.charge, remains)
+    assert await forwarding_route.refunds(row.id) == [refund]
+    assert await forwarding_route.balance() == forwarding_route.opening - row.charge + refund
+    assert await forwarding_route.audit() == []
+
+
+async def test_an_order_the_upstream_does_not_know_is_kept_and_polled_later(
+    forwarding_route, upstream_fake, upstream_client
+):
+    row = await sent_order(forwarding_route, upstream_client)
+    # Ours names an id the upstream never gave: it answers {"error": "Incorrect order ID"}.
+    async with forwarding_route.db.write() as conn:
+        await conn.execute(
+            orders_table.update()
+            .where(orders_table.c.id == row.id)
+            .values(upstream_order_id="999999999")
+        )
+
+    await forwarding_route.poll(upstream_client, BACKING_OFF)
+
+    done = await forwarding_route.order(row.id)
+    assert (done.status, done.forward_state) == (PENDING, FORWARD_SENT)
+    assert "Incorrect order ID" in done.last_error and done.next_action_at is not None
+    assert await forwarding_route.refunds(row.id) == []

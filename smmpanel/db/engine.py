@@ -1,5 +1,7 @@
 """Engine set-up for SQLite (WAL, one writer at a time) and PostgreSQL."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,10 +35,13 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.hot = HotReader(self.url, hot_pool_size(pool_size))
+        # SQLite has one writer at a time: waiting here in turn is cheaper than in SQLite's
+        # busy handler, which sleeps and retries (measured: p99 of add 2-3.8 s under load).
+        self._writer_turn = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        async with self._writer_turn, self.engine.connect() as conn:
             await conn.execution_options(immediate=True)
             async with conn.begin():
                 yield conn

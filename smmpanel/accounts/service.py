@@ -6,7 +6,7 @@ import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import (
@@ -238,15 +238,6 @@ async def balance_of(conn: AsyncConnection, customer_id: int) -> int:
     if balance is None:
         raise AccountError(f"no customer with id {customer_id}")
     return balance
-
-
-async def ledger_sum(conn: AsyncConnection, customer_id: int) -> int:
-    total = await conn.scalar(
-        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(
-            ledger_entries.c.customer_id == customer_id
-        )
-    )
-    return int(total)
 
 
 async def list_customers(conn: AsyncConnection) -> list:

@@ -157,13 +157,6 @@ async def orderable_service(
     )
 
 
-async def has_custom_prices(conn: AsyncConnection, customer_id: int) -> bool:
-    found = await conn.scalar(
-        select(customer_prices.c.service_id).where(customer_prices.c.customer_id == customer_id)
-    )
-    return found is not None
-
-
 async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> list:
     """Enabled services in the operator's order, with this customer's rates."""
     rate = services.c.rate

@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.base import utcnow
 from smmpanel.errors import DomainError, check_fits
-from smmpanel.providers.client import Endpoint
 from smmpanel.providers.models import providers
 
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 300
@@ -117,20 +116,6 @@ async def find_provider(conn: AsyncConnection, ref: str) -> int:
     if provider_id is None:
         raise ProviderError(f"no provider {ref!r}: see `smmpanel provider list`")
     return provider_id
-
-
-async def endpoint(conn: AsyncConnection, provider_id: int) -> Endpoint:
-    row = (
-        await conn.execute(
-            select(
-                providers.c.id,
-                providers.c.api_url,
-                providers.c.api_key,
-                providers.c.timeout_seconds,
-            ).where(providers.c.id == provider_id)
-        )
-    ).one()
-    return Endpoint(*row)
 
 
 async def provider_stats(conn: AsyncConnection) -> list[ProviderStats]:

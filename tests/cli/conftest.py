@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 import pytest_asyncio
-from cli_helpers import Cli
+from cli_runner import Cli
 
 
 def harness(config: pytest.Config) -> ModuleType:

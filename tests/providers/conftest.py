@@ -4,7 +4,6 @@ Fixture names start with `catalog_` or `provider_`: the forwarding tests of this
 their own fixtures (forwarding_fixtures.py), and the names must not meet.
 """
 
-import os
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from catalog_samples import free_port, new_provider
+from cli_runner import Cli
 
 from smmpanel.db import Database
 from smmpanel.providers.client import UpstreamClient
@@ -99,50 +99,6 @@ async def catalog_client() -> AsyncIterator[UpstreamClient]:
 async def catalog_provider(db: Database, catalog_upstream: CatalogUpstream) -> int:
     """A provider with the right key at the fake upstream."""
     return await new_provider(db, catalog_upstream.api_url)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    code: int
-    out: str
-    err: str
-
-
-@dataclass(frozen=True)
-class Cli:
-    """The installed `smmpanel` command, run as a new process on one database."""
-
-    database_url: str
-    cwd: Path
-
-    def run(self, *args: object) -> Outcome:
-        environment = {
-            **os.environ,
-            "SMMPANEL_DATABASE_URL": self.database_url,
-            "SMMPANEL_LOG_LEVEL": "WARNING",
-        }
-        done = subprocess.run(
-            [sys.executable, "-m", "smmpanel", *map(str, args)],
-            env=environment,
-            cwd=self.cwd,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        return Outcome(done.returncode, done.stdout, done.stderr)
-
-    def ok(self, *args: object) -> Outcome:
-        outcome = self.run(*args)
-        assert outcome.code == 0, f"smmpanel {args} failed: {outcome.err}"
-        return outcome
-
-    def refused(self, *args: object) -> str:
-        """The error message, after checking it was a clear refusal and not a crash."""
-        outcome = self.run(*args)
-        assert outcome.code == 1, f"smmpanel {args} gave {outcome.code}: {outcome}"
-        assert "Traceback" not in outcome.err, outcome.err
-        assert outcome.err.startswith("error: "), outcome.err
-        return outcome.err
 
 
 def _harness(config: pytest.Config) -> ModuleType:

@@ -17,7 +17,7 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
     printed: list[str] = []
 
     def ok(*args: object) -> str:
-        outcome = cli.ok(*args)
+        outcome = cli.checked(*args)
         printed.extend([outcome.out, outcome.err])
         return outcome.out
 
@@ -29,7 +29,7 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
     assert rows_of(listed) == [["1", NAME, "yes", "0", "0", "0", "0", "-", "-", "-", "-"]]
 
     catalog_upstream.offer([offered(1, rate="1.00"), offered(2, rate="2.00"), offered(3)])
-    first = cli.ok(
+    first = cli.checked(
         "provider", "import", NAME, "--markup-percent", "20", "--markup-fixed", "0.01",
         "--decimals", "2", "--services", "1,2,99",
     )  # fmt: skip
@@ -68,22 +68,22 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
 
 def test_edit_disable_and_enable(provider_fresh_cli, catalog_upstream):
     cli = provider_fresh_cli
-    cli.ok("provider", "add", NAME, catalog_upstream.api_url, "--key", "old-key")
-    edited = cli.ok("provider", "edit", NAME, "--key", UPSTREAM_KEY, "--timeout", "9").out
+    cli.checked("provider", "add", NAME, catalog_upstream.api_url, "--key", "old-key")
+    edited = cli.checked("provider", "edit", NAME, "--key", UPSTREAM_KEY, "--timeout", "9").out
     assert "changed key, timeout" in edited and UPSTREAM_KEY not in edited
-    assert "balance at shop-a" in cli.ok("provider", "balance", NAME).out
+    assert "balance at shop-a" in cli.checked("provider", "balance", NAME).out
 
-    assert "is disabled" in cli.ok("provider", "disable", NAME).out
-    assert rows_of(cli.ok("provider", "list").out)[0][2] == "no"
-    assert "no enabled providers to sync" in cli.ok("provider", "sync", "--all").out
-    assert "is enabled" in cli.ok("provider", "enable", "1").out
-    assert rows_of(cli.ok("provider", "list").out)[0][2] == "yes"
+    assert "is disabled" in cli.checked("provider", "disable", NAME).out
+    assert rows_of(cli.checked("provider", "list").out)[0][2] == "no"
+    assert "no enabled providers to sync" in cli.checked("provider", "sync", "--all").out
+    assert "is enabled" in cli.checked("provider", "enable", "1").out
+    assert rows_of(cli.checked("provider", "list").out)[0][2] == "yes"
 
 
 def test_every_refusal_says_what_to_do(provider_fresh_cli, catalog_upstream):
     cli = provider_fresh_cli
     assert "provider list" in cli.refused("provider", "balance", "nobody")
-    cli.ok("provider", "add", NAME, catalog_upstream.api_url, "--key", "wrong-key")
+    cli.checked("provider", "add", NAME, catalog_upstream.api_url, "--key", "wrong-key")
     assert "give --url, --key or --timeout" in cli.refused("provider", "edit", NAME)
     assert "key is empty" in cli.refused("provider", "edit", NAME, "--key", " ")
     assert "not both" in cli.refused("provider", "sync")
@@ -95,7 +95,7 @@ def test_every_refusal_says_what_to_do(provider_fresh_cli, catalog_upstream):
     assert "refused our API key" in cli.refused("provider", "import", NAME)
 
     dead = f"http://127.0.0.1:{free_port()}/api/v2"
-    cli.ok("provider", "add", "dead", dead, "--key", "k")
+    cli.checked("provider", "add", "dead", dead, "--key", "k")
     unreachable = cli.refused("provider", "balance", "dead")
     assert "cannot reach" in unreachable and "--url" in unreachable
     outcome = cli.run("provider", "sync", "--all")

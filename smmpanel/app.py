@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from starlette.requests import Request
+from starlette.staticfiles import StaticFiles
 
 from smmpanel.api_v2.actions import Api
 from smmpanel.api_v2.ratelimit import RateLimiter
@@ -17,10 +15,12 @@ from smmpanel.api_v2.route import api_routes
 from smmpanel.config import Settings, get_settings
 from smmpanel.db import Database
 from smmpanel.logs import configure_logging
-from smmpanel.panel.service import get_settings as get_panel_settings
+from smmpanel.web.pages import Pages
+from smmpanel.web.routes import install_error_pages, page_routers
+from smmpanel.web.templating import build_environment
 from smmpanel.worker.loop import run_worker
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def tune_garbage_collector() -> None:
@@ -53,11 +53,10 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     for route in api_routes(api, limiter):
         app.router.routes.append(route)
 
-    @app.get("/", response_class=HTMLResponse)
-    async def home(request: Request) -> HTMLResponse:
-        async with db.read() as conn:
-            panel = await get_panel_settings(conn)
-        return TEMPLATES.TemplateResponse(request, "home.html", {"panel": panel})
-
+    app.state.pages = Pages(db=db, settings=settings, templates=build_environment())
+    for router in page_routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_pages(app)
     app.state.db = db
     return app

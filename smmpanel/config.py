@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     pause_short_of_funds_seconds: int = 300
     # An order still `sending` this long past its provider's timeout is put in doubt.
     sending_grace_seconds: int = 60
+    # Session cookies carry the Secure flag: on by default only for requests made over https.
+    cookie_secure: bool | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -1,14 +1,20 @@
 """Demo data for a first run: a small manual catalogue and a customer with funds."""
 
+import secrets
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
+from smmpanel.accounts.operators import create_operator
 from smmpanel.accounts.service import create_api_key, create_customer
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.money import parse, to_micros
+from smmpanel.web.passwords import hash_password
 
 DEMO_CUSTOMER = "demo"
+DEMO_OPERATOR = "admin"
 DEMO_BALANCE = "100"
 
 DEMO_CATALOG = {
@@ -45,8 +51,15 @@ async def database_is_empty(conn: AsyncConnection) -> bool:
     return not await conn.scalar(select(func.count()).select_from(customers))
 
 
-async def create_demo_data(conn: AsyncConnection) -> str:
-    """Fill an empty panel with the demo catalogue and customer; returns the customer's key."""
+@dataclass(frozen=True)
+class DemoAccess:
+    api_key: str
+    customer_password: str
+    operator_password: str
+
+
+async def create_demo_data(conn: AsyncConnection) -> DemoAccess:
+    """Fill an empty panel with the demo catalogue, a customer and an operator."""
     for position, (category, rows) in enumerate(DEMO_CATALOG.items()):
         category_id = await category_id_for(conn, category, position)
         for service_position, row in enumerate(rows):
@@ -65,5 +78,13 @@ async def create_demo_data(conn: AsyncConnection) -> str:
                 cancel=cancel,
                 position=service_position,
             )
-    customer_id = await create_customer(conn, DEMO_CUSTOMER, to_micros(parse(DEMO_BALANCE)))
-    return await create_api_key(conn, customer_id)
+    customer_password, operator_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+    customer_id = await create_customer(
+        conn,
+        DEMO_CUSTOMER,
+        to_micros(parse(DEMO_BALANCE)),
+        password_hash=await hash_password(customer_password),
+    )
+    await create_operator(conn, DEMO_OPERATOR, await hash_password(operator_password))
+    api_key = await create_api_key(conn, customer_id)
+    return DemoAccess(api_key, customer_password, operator_password)

@@ -1,186 +1,20 @@
-"""Test harness: every API test runs against a real panel process, on SQLite and PostgreSQL.
+"""The fixtures every test shares; the harness they build on is in harness.py."""
 
-PostgreSQL comes from SMMPANEL_TEST_POSTGRES_URL (default: the local server). Where it does not
-answer, its tests are skipped, unless CI or SMMPANEL_TEST_REQUIRE_POSTGRES is set: then they fail.
-"""
-
-import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from decimal import Decimal
-from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-
-from smmpanel.accounts.service import create_api_key, create_customer
-from smmpanel.catalog.service import category_id_for, create_service
-from smmpanel.db import Database
-from smmpanel.db.migrate import upgrade
-from smmpanel.money import parse, to_micros
-
-POSTGRES_URL = os.environ.get(
-    "SMMPANEL_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+from harness import (
+    BACKENDS,
+    ApiClient,
+    PanelProcess,
+    Shop,
+    drop_postgres_database,
+    migrated,
 )
-REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("SMMPANEL_TEST_REQUIRE_POSTGRES"))
-BACKENDS = ["sqlite", "postgresql"]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-async def _postgres_answers() -> bool:
-    try:
-        conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
-        return False
-    await conn.close()
-    return True
-
-
-async def create_postgres_database() -> str:
-    """A new empty database on the test server; its URL."""
-    if not await _postgres_answers():
-        message = f"PostgreSQL does not answer at {POSTGRES_URL}"
-        if REQUIRE_POSTGRES:
-            pytest.fail(message + " (required here: start it, or unset CI)")
-        pytest.skip(message)
-    name = f"smmpanel_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(POSTGRES_URL)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_postgres_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    conn = await asyncpg.connect(POSTGRES_URL)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
-
-
-async def new_database_url(backend: str, tmp_dir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_dir / f'panel-{uuid.uuid4().hex[:8]}.db'}"
-    return await create_postgres_database()
-
-
-async def migrated(backend: str, tmp_dir: Path) -> str:
-    url = await new_database_url(backend, tmp_dir)
-    await asyncio.to_thread(upgrade, url)
-    return url
-
-
-class PanelProcess:
-    """A `smmpanel serve` process on loopback, and an HTTP client for it."""
-
-    def __init__(self, database_url: str, *, workers: int = 1, env: dict | None = None) -> None:
-        self.database_url = database_url
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.api_url = f"{self.url}/api/v2"
-        environment = {
-            **os.environ,
-            "SMMPANEL_DATABASE_URL": database_url,
-            "SMMPANEL_API_RATE_LIMIT": "0",
-            "SMMPANEL_LOG_LEVEL": "WARNING",
-            **(env or {}),
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "smmpanel",
-            "serve",
-            "--port",
-            str(self.port),
-            "--no-worker",
-        ]
-        command += ["--workers", str(workers)]
-        self.process = subprocess.Popen(
-            command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        self._wait_until_ready()
-
-    def _wait_until_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"panel exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                httpx.get(self.url + "/", timeout=1.0)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("panel did not start in time")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-class Shop:
-    """Sets up customers and services directly through the domain services."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def customer(self, balance: str = "0") -> tuple[int, str]:
-        async with self.db.write() as conn:
-            customer_id = await create_customer(
-                conn, f"customer-{uuid.uuid4().hex[:10]}", to_micros(parse(balance))
-            )
-            return customer_id, await create_api_key(conn, customer_id)
-
-    async def service(
-        self,
-        type: str = "Default",
-        rate: str = "1",
-        min_quantity: int = 10,
-        max_quantity: int = 10_000,
-        **flags: object,
-    ) -> int:
-        async with self.db.write() as conn:
-            category_id = await category_id_for(conn, "Tests")
-            return await create_service(
-                conn,
-                category_id,
-                name=f"{type} service {uuid.uuid4().hex[:6]}",
-                type=type,
-                rate=to_micros(parse(rate)),
-                min_quantity=min_quantity,
-                max_quantity=max_quantity,
-                **flags,
-            )
-
-
-class ApiClient:
-    def __init__(self, panel: PanelProcess, client: httpx.AsyncClient) -> None:
-        self.panel = panel
-        self.http = client
-
-    async def call(self, **fields: object) -> object:
-        response = await self.http.post(self.panel.api_url, data=fields)
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"] == "application/json"
-        return response.json()
-
-    async def balance(self, key: str) -> Decimal:
-        reply = await self.call(key=key, action="balance")
-        return Decimal(reply["balance"])
+from smmpanel.db import Database
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

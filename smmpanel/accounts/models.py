@@ -61,3 +61,35 @@ ledger_entries = Table(
     CheckConstraint("kind IN ('deposit', 'charge', 'refund', 'adjustment')", name="kind_known"),
     Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
 )
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+# A signed-in browser: the cookie holds a random token, the table only its SHA-256 digest.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("customer_id", BigId, ForeignKey("customers.id"), nullable=True, index=True),
+    Column("operator_id", BigId, ForeignKey("operators.id"), nullable=True, index=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    CheckConstraint("(customer_id IS NULL) <> (operator_id IS NULL)", name="one_kind_of_account"),
+)
+
+# Failed sign-ins, counted per name and per address to throttle guessing.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("name", String(254), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("created_at", Timestamp, nullable=False, index=True),
+)

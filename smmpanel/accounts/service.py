@@ -53,7 +53,11 @@ def new_api_key() -> str:
 
 
 async def create_customer(
-    conn: AsyncConnection, name: str, balance: int = 0, email: str | None = None
+    conn: AsyncConnection,
+    name: str,
+    balance: int = 0,
+    email: str | None = None,
+    password_hash: str | None = None,
 ) -> int:
     name = name.strip()
     if not name:
@@ -68,7 +72,7 @@ async def create_customer(
         raise AccountError(f"a customer named {name!r} exists already (id {exists})")
     customer_id = await conn.scalar(
         insert(customers)
-        .values(name=name, email=email, balance=0, created_at=utcnow())
+        .values(name=name, email=email, balance=0, password_hash=password_hash, created_at=utcnow())
         .returning(customers.c.id)
     )
     if balance:
@@ -90,6 +94,25 @@ async def find_customer(conn: AsyncConnection, ref: str) -> int:
             f"no customer {ref!r}: give an id or a name from `smmpanel customer list`"
         )
     return customer_id
+
+
+async def customer_for_sign_in(conn: AsyncConnection, name: str):  # type: ignore[no-untyped-def]
+    """The customer's id, name, status and password hash by name, or None."""
+    return (
+        await conn.execute(
+            select(
+                customers.c.id, customers.c.name, customers.c.status, customers.c.password_hash
+            ).where(customers.c.name == name.strip())
+        )
+    ).first()
+
+
+async def set_customer_password(
+    conn: AsyncConnection, customer_id: int, password_hash: str
+) -> None:
+    await conn.execute(
+        update(customers).where(customers.c.id == customer_id).values(password_hash=password_hash)
+    )
 
 
 async def set_customer_status(conn: AsyncConnection, customer_id: int, active: bool) -> None:

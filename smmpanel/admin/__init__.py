@@ -1,0 +1,17 @@
+"""Operator pages under /admin."""
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from smmpanel.admin import auth, catalog, customers, dashboard, orders, providers, settings
+
+    return [
+        auth.router,
+        dashboard.router,
+        customers.router,
+        catalog.router,
+        providers.router,
+        orders.router,
+        settings.router,
+    ]

@@ -2,7 +2,7 @@
 
 import typer
 
-from smmpanel.cli import accounts, catalog, orders, providers, server, settings
+from smmpanel.cli import accounts, catalog, operators, orders, providers, server, settings
 from smmpanel.cli.audit import audit_command
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app.add_typer(orders.order_app, name="order", no_args_is_help=True)
 app.add_typer(orders.refill_app, name="refill", no_args_is_help=True)
 app.add_typer(orders.cancel_app, name="cancel", no_args_is_help=True)
 app.add_typer(providers.provider_app, name="provider", no_args_is_help=True)
+app.add_typer(operators.operator_app, name="operator", no_args_is_help=True)
 app.command("audit")(audit_command)
 app.add_typer(settings.settings_app, name="settings", no_args_is_help=True)
 

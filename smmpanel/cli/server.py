@@ -66,13 +66,15 @@ def _prepare_demo(host: str, port: int) -> None:
     async def seed(conn):  # type: ignore[no-untyped-def]
         return await create_demo_data(conn) if await database_is_empty(conn) else None
 
-    key = in_transaction(seed)
-    if key is None:
-        typer.echo("demo: the database has data already; use a key you created earlier")
+    access = in_transaction(seed)
+    if access is None:
+        typer.echo("demo: the database has data already; sign in with the accounts made earlier")
         return
     typer.echo("demo: created a demo catalogue and the customer 'demo' with 100.00 of funds")
-    typer.echo(f"API key: {key}")
-    typer.echo(f"try: curl -d key={key} -d action=balance http://{host}:{port}/api/v2")
+    typer.echo(f"API key: {access.api_key}")
+    typer.echo(f"try: curl -d key={access.api_key} -d action=balance http://{host}:{port}/api/v2")
+    typer.echo(f"pages: http://{host}:{port}/signin as demo / {access.customer_password}")
+    typer.echo(f"admin: http://{host}:{port}/admin/signin as admin / {access.operator_password}")
 
 
 def worker() -> None:

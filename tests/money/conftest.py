@@ -6,40 +6,24 @@ for setting up and auditing, and an HTTP client with room for many simultaneous 
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import harness
 import httpx
 import pytest
 import pytest_asyncio
+from harness import PanelProcess, Shop
 
 from smmpanel.db import Database
 
 WORKERS = 3
 CLIENTS = 50  # simultaneous requests, one connection each
-
-
-def _harness():  # type: ignore[no-untyped-def]
-    """tests/conftest.py as pytest loaded it (`import conftest` may find another conftest)."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == str(path):
-            return module
-    spec = importlib.util.spec_from_file_location("smmpanel_test_harness", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _harness()
-PanelProcess, Shop = harness.PanelProcess, harness.Shop
 
 
 class WatchedPanel(PanelProcess):

@@ -10,8 +10,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
+import harness
 import httpx
 import pytest
 import pytest_asyncio
@@ -101,17 +101,9 @@ async def catalog_provider(db: Database, catalog_upstream: CatalogUpstream) -> i
     return await new_provider(db, catalog_upstream.api_url)
 
 
-def _harness(config: pytest.Config) -> ModuleType:
-    """tests/conftest.py: loaded by pytest as a plugin, not reachable as a plain import here."""
-    return config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
-
-
 @pytest_asyncio.fixture
-async def provider_fresh_cli(
-    request: pytest.FixtureRequest, backend: str, tmp_path: Path
-) -> AsyncIterator[Cli]:
+async def provider_fresh_cli(backend: str, tmp_path: Path) -> AsyncIterator[Cli]:
     """`smmpanel` on a new, empty, migrated database of the backend: `--all` sees only its own."""
-    harness = _harness(request.config)
     url = await harness.migrated(backend, tmp_path)
     yield Cli(url, tmp_path)
     if backend == "postgresql":
@@ -119,9 +111,8 @@ async def provider_fresh_cli(
 
 
 @pytest_asyncio.fixture
-async def provider_fresh_db(request: pytest.FixtureRequest, backend: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def provider_fresh_db(backend: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """A new, empty, migrated database of the backend: jobs over every provider see only ours."""
-    harness = _harness(request.config)
     url = await harness.migrated(backend, tmp_path)
     database = Database(url, pool_size=2)
     yield database

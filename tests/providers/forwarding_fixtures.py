@@ -8,7 +8,6 @@ conftest.py ones, so neither shadows the other.
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -20,8 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from types import ModuleType
 
+import harness
 import httpx
 import pytest
 import pytest_asyncio
@@ -58,20 +57,6 @@ FAST_FORWARDING = ForwardingTimes(
 FAST_POLLING = PollingTimes(fastest=timedelta(0))
 
 
-def _harness() -> ModuleType:
-    """tests/conftest.py as pytest loaded it, or a copy of it: with several conftest.py files,
-    `import conftest` finds whichever was loaded last."""
-    path = str(TESTS / "conftest.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == path:
-            return module
-    spec = importlib.util.spec_from_file_location("smmpanel_test_harness", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _harness()
 free_port = harness.free_port
 
 

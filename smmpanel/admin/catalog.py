@@ -1,0 +1,5 @@
+"""Operator pages: catalog."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

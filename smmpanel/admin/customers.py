@@ -1,0 +1,5 @@
+"""Operator pages: customers."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Operator pages: dashboard."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Operator pages: orders."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

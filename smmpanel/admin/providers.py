@@ -1,0 +1,5 @@
+"""Operator pages: providers."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Operator pages: settings."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Customer pages: api_page."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Customer pages: dashboard."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Customer pages: funds."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""Customer pages: orders."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

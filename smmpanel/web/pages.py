@@ -1,0 +1,196 @@
+"""What every page handler shares: who is asking, in which language, CSRF, flash and rendering.
+
+A handler takes a `Visit` (from `visit`, `customer_visit` or `operator_visit`) and answers with
+`visit.render(...)` or `visit.redirect(...)`. Forms are read with `await visit.form()`, which
+refuses a form without this visitor's CSRF token.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import quote, unquote, urlencode
+
+from fastapi import Depends
+from jinja2 import Environment
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from smmpanel.config import Settings
+from smmpanel.db import Database
+from smmpanel.panel.service import PanelSettings
+from smmpanel.panel.service import get_settings as get_panel_settings
+from smmpanel.web import i18n
+from smmpanel.web.sessions import SignedIn, customer_of_session, operator_of_session
+
+SESSION_COOKIE = "smm_session"
+OPERATOR_COOKIE = "smm_operator"
+VISITOR_COOKIE = "smm_visitor"
+LANGUAGE_COOKIE = "smm_lang"
+FLASH_COOKIE = "smm_flash"
+CSRF_FIELD = "csrf_token"
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+class SignInNeeded(Exception):
+    def __init__(self, sign_in_path: str, next_path: str) -> None:
+        self.location = f"{sign_in_path}?{urlencode({'next': next_path})}"
+
+
+class CsrfRefused(Exception):
+    """A form came without the token of the page that showed it."""
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Built once per application; reached from handlers through `request.app.state.pages`."""
+
+    db: Database
+    settings: Settings
+    templates: Environment
+
+
+@dataclass
+class Visit:
+    request: Request
+    pages: Pages
+    panel: PanelSettings
+    language: str
+    customer: SignedIn | None
+    operator: SignedIn | None
+    visitor_id: str
+    new_visitor: bool
+    flash: tuple[str, str] | None
+    cookies_to_set: list[tuple[str, str, dict]] = field(default_factory=list)
+
+    @property
+    def db(self) -> Database:
+        return self.pages.db
+
+    @property
+    def csrf_token(self) -> str:
+        sessions = "|".join(
+            (
+                self.visitor_id,
+                self.request.cookies.get(SESSION_COOKIE, ""),
+                self.request.cookies.get(OPERATOR_COOKIE, ""),
+            )
+        )
+        key = self.pages.settings.secret_key.encode()
+        return hmac.new(key, sessions.encode(), hashlib.sha256).hexdigest()
+
+    @property
+    def customer_id(self) -> int:
+        assert self.customer is not None, "use customer_visit for customer pages"
+        return self.customer.account_id
+
+    async def form(self) -> FormData:
+        form = await self.request.form()
+        sent = form.get(CSRF_FIELD)
+        if not isinstance(sent, str) or not hmac.compare_digest(sent, self.csrf_token):
+            raise CsrfRefused()
+        return form
+
+    def render(self, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+        page = self.pages.templates.get_template(template).render(
+            visit=self,
+            panel=self.panel,
+            request=self.request,
+            csrf_field=CSRF_FIELD,
+            **context,
+        )
+        response = HTMLResponse(page, status_code=status_code)
+        if self.flash:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return self._finish(response)
+
+    def redirect(self, location: str, message: str | None = None, kind: str = "ok") -> Response:
+        response = RedirectResponse(location, status_code=303)
+        if message:
+            value = quote(json.dumps([kind, message]))
+            response.set_cookie(FLASH_COOKIE, value, path="/", httponly=True, samesite="lax")
+        return self._finish(response)
+
+    def set_cookie(self, name: str, value: str, **options: object) -> None:
+        self.cookies_to_set.append((name, value, options))
+
+    def secure_cookies(self) -> bool:
+        configured = self.pages.settings.cookie_secure
+        return self.request.url.scheme == "https" if configured is None else configured
+
+    def _finish(self, response: Response) -> Response:
+        if self.new_visitor:
+            self.set_cookie(VISITOR_COOKIE, self.visitor_id, max_age=YEAR_SECONDS)
+        for name, value, options in self.cookies_to_set:
+            options = {"path": "/", "httponly": True, "samesite": "lax", **options}
+            response.set_cookie(name, value, secure=self.secure_cookies(), **options)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def safe_next(path: str | None, default: str) -> str:
+    """A same-site path to go on to after signing in; anything else goes to the default."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return default
+
+
+def _flash(request: Request) -> tuple[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        kind, message = json.loads(unquote(raw))
+    except (ValueError, TypeError):
+        return None
+    return (kind, message) if isinstance(message, str) and kind in ("ok", "error") else None
+
+
+async def visit(request: Request) -> Visit:
+    pages: Pages = request.app.state.pages
+    customer_token = request.cookies.get(SESSION_COOKIE)
+    operator_token = request.cookies.get(OPERATOR_COOKIE)
+    async with pages.db.read() as conn:
+        panel = await get_panel_settings(conn)
+        customer = await customer_of_session(conn, customer_token) if customer_token else None
+        operator = await operator_of_session(conn, operator_token) if operator_token else None
+    language = (
+        i18n.known_language(request.cookies.get(LANGUAGE_COOKIE))
+        or i18n.known_language(panel.default_language)
+        or i18n.DEFAULT_LANGUAGE
+    )
+    i18n.current_language.set(language)
+    visitor_id = request.cookies.get(VISITOR_COOKIE) or ""
+    new_visitor = len(visitor_id) < 20
+    return Visit(
+        request=request,
+        pages=pages,
+        panel=panel,
+        language=language,
+        customer=customer,
+        operator=operator,
+        visitor_id=secrets.token_urlsafe(24) if new_visitor else visitor_id,
+        new_visitor=new_visitor,
+        flash=_flash(request),
+    )
+
+
+async def customer_visit(request: Request, current: Annotated[Visit, Depends(visit)]) -> Visit:
+    if current.customer is None:
+        raise SignInNeeded("/signin", request.url.path)
+    return current
+
+
+async def operator_visit(request: Request, current: Annotated[Visit, Depends(visit)]) -> Visit:
+    if current.operator is None:
+        raise SignInNeeded("/admin/signin", request.url.path)
+    return current
+
+
+# What handlers declare: `current: CustomerVisit` and so on.
+AnyVisit = Annotated[Visit, Depends(visit)]
+CustomerVisit = Annotated[Visit, Depends(customer_visit)]
+OperatorVisit = Annotated[Visit, Depends(operator_visit)]

@@ -1,0 +1,46 @@
+"""Password hashing with argon2; hashing runs off the event loop (it costs tens of ms of CPU)."""
+
+import asyncio
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from smmpanel.errors import DomainError
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200
+_hasher = PasswordHasher()
+
+# Verified against when the account does not exist, so a wrong name costs the same time.
+_UNKNOWN_ACCOUNT_HASH = _hasher.hash("no account has this password")
+
+
+class PasswordRefused(DomainError):
+    """A new password that does not meet the rules."""
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRefused(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordRefused(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+
+
+async def hash_password(password: str) -> str:
+    check_new_password(password)
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; an account without a password never matches."""
+    if password_hash is None:
+        await asyncio.to_thread(_verify, _UNKNOWN_ACCOUNT_HASH, password)
+        return False
+    return await asyncio.to_thread(_verify, password_hash, password[:MAX_PASSWORD_LENGTH])

@@ -1,0 +1,47 @@
+"""The Jinja2 environment shared by customer and operator pages."""
+
+from datetime import datetime
+from pathlib import Path
+
+from babel.dates import format_datetime
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from smmpanel.db.base import as_utc
+from smmpanel.money import render_balance, render_charge, render_rate
+from smmpanel.web import i18n
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _when(moment: datetime | None, form: str = "short") -> str:
+    if moment is None:
+        return ""
+    return format_datetime(as_utc(moment), form, tzinfo=None, locale=i18n.babel_locale())
+
+
+def _number(value: int | float) -> str:
+    return format_decimal(value, locale=i18n.babel_locale())
+
+
+def build_environment() -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "svg"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    environment.filters.update(
+        balance=render_balance,
+        charge=render_charge,
+        rate=render_rate,
+        when=_when,
+        number=_number,
+    )
+    environment.globals.update(languages=i18n.LANGUAGES)
+    return environment

@@ -1,0 +1,40 @@
+"""Page tests: a real panel process per database, driven over HTTP like a browser without JS."""
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from page_client import (
+    PageClient,
+    customer_with_password,
+    operator_account,
+)
+
+
+@pytest_asyncio.fixture
+async def browser(panel) -> AsyncIterator[PageClient]:
+    """A fresh visitor: no cookies."""
+    client = PageClient(panel.url)
+    yield client
+    await client.close()
+
+
+@pytest_asyncio.fixture
+async def customer(panel, db) -> AsyncIterator[tuple[PageClient, int]]:
+    """A signed-in customer with 100.00 of funds: (client, customer id)."""
+    customer_id, name = await customer_with_password(db, balance="100")
+    client = PageClient(panel.url)
+    response = await client.sign_in(name)
+    assert response.status_code == 303, response.text[:500]
+    yield client, customer_id
+    await client.close()
+
+
+@pytest_asyncio.fixture
+async def operator(panel, db) -> AsyncIterator[PageClient]:
+    """A signed-in operator."""
+    name = await operator_account(db)
+    client = PageClient(panel.url)
+    response = await client.operator_sign_in(name)
+    assert response.status_code == 303, response.text[:500]
+    yield client
+    await client.close()

@@ -4,6 +4,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 MICROS = 1_000_000
 _MICRO = Decimal("0.000001")
+# Larger amounts fit no BIGINT of millionths and would overflow quantize's precision.
+MAX_DIGITS = 12
 
 
 class MoneyError(ValueError):
@@ -16,7 +18,7 @@ def parse(text: str | int | Decimal) -> Decimal:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         raise MoneyError(f"not an amount: {text!r}") from None
-    if not value.is_finite():
+    if not value.is_finite() or value.adjusted() > MAX_DIGITS:
         raise MoneyError(f"not an amount: {text!r}")
     if value != value.quantize(_MICRO, rounding=ROUND_DOWN):
         raise MoneyError(f"at most 6 decimals: {text!r}")

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.errors import DomainError, check_fits
 from smmpanel.panel.models import panel_settings
+from smmpanel.web.i18n import LANGUAGES
 
 EDITABLE = ("name", "currency", "payment_instructions", "default_language")
 
@@ -28,6 +29,9 @@ async def change_settings(conn: AsyncConnection, **values: str) -> None:
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise DomainError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if "default_language" in values and values["default_language"] not in LANGUAGES:
+        codes = ", ".join(LANGUAGES)
+        raise DomainError(f"the default language must be one of: {codes}")
     if "currency" in values and not (len(values["currency"]) == 3 and values["currency"].isalpha()):
         raise DomainError("currency must be a three-letter code such as USD or TWD")
     for name, value in values.items():

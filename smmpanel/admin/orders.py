@@ -1,5 +1,241 @@
-"""Operator pages: orders."""
+"""Operator pages: every order (search, filters), one order in full with a manual change, and
+the orders in doubt. Refill and cancel requests are in orders_requests.py.
+
+Changes go through the same domain functions as `smmpanel order update` and `order resolve`.
+"""
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from smmpanel.admin import orders_requests
+from smmpanel.admin.orders_forms import (
+    ALL_STATUSES,
+    FORWARD_LABELS,
+    FormRefused,
+    change_message,
+    explain,
+    manual_change,
+    not_found,
+    order_filters,
+    page_number,
+    refund_message,
+    status_choices,
+    stored_id,
+    upstream_order_id,
+)
+from smmpanel.admin.orders_queries import (
+    MANUAL,
+    Page,
+    find_orders,
+    order_for_change,
+    order_in_full,
+    provider_choices,
+    service_choices,
+    waiting_counts,
+)
+from smmpanel.errors import DomainError
+from smmpanel.orders.lifecycle import refunded_total, update_order
+from smmpanel.orders.statuses import FORWARD_IN_DOUBT
+from smmpanel.providers.doubts import (
+    orders_in_doubt,
+    resolve_as_not_sent,
+    resolve_as_sent,
+    resolve_by_canceling,
+)
+from smmpanel.web.i18n import gettext as _
+from smmpanel.web.pages import OperatorVisit, Visit
 
 router = APIRouter()
+router.include_router(orders_requests.router)
+
+ORDERS = "/admin/orders"
+DOUBTS = "/admin/orders/doubts"
+FILTER_FIELDS = ("q", "status", "service", "provider", "forward", "page")
+CHANGE_FIELDS = ("status", "start_count", "remains")
+DOUBTS_SHOWN = 200
+RESEND, SENT, CANCEL = "resend", "sent", "cancel"
+
+
+# ---- the list
+
+
+@router.get(ORDERS)
+async def order_list(current: OperatorVisit) -> Response:
+    typed = {name: current.request.query_params.get(name, "").strip() for name in FILTER_FIELDS}
+    try:
+        filters, number = order_filters(typed), page_number(typed["page"])
+    except FormRefused as error:
+        return await _list_page(current, typed, None, str(error))
+    async with current.db.read() as conn:
+        found = await find_orders(conn, filters, number)
+    return await _list_page(current, typed, found)
+
+
+async def _list_page(
+    current: Visit,
+    typed: dict[str, str],
+    found: Page | None,
+    error: str | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        counts = await waiting_counts(conn)
+        services = await service_choices(conn)
+        providers = await provider_choices(conn)
+    return current.render(
+        "admin/orders.html",
+        400 if error else 200,
+        typed=typed,
+        found=found,
+        error=error,
+        counts=counts,
+        services=services,
+        providers=providers,
+        statuses=ALL_STATUSES,
+        forward_labels=FORWARD_LABELS,
+        manual=MANUAL,
+        page_url=lambda number: _list_url(typed, number),
+    )
+
+
+def _list_url(typed: Mapping[str, str], number: int) -> str:
+    """The list at another page, with the same search and filters."""
+    kept = {name: value for name, value in typed.items() if value and name != "page"}
+    return f"{ORDERS}?{urlencode({**kept, 'page': number})}"
+
+
+# ---- one order
+
+
+@router.get(ORDERS + "/{order_id:int}")
+async def order_page(order_id: int, current: OperatorVisit) -> Response:
+    return await _order_page(current, stored_id(order_id))
+
+
+async def _order_page(
+    current: Visit,
+    order_id: int,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        found = await order_in_full(conn, order_id)
+    if found is None:
+        raise not_found()
+    return current.render(
+        "admin/order.html",
+        status_code,
+        found=found,
+        error=error,
+        typed=typed or {"status": found.order.status, "start_count": "", "remains": ""},
+        statuses=status_choices(found.order),
+        forward_labels=FORWARD_LABELS,
+        in_doubt=found.order.forward_state == FORWARD_IN_DOUBT,
+    )
+
+
+@router.post(ORDERS + "/{order_id:int}")
+async def change_order(order_id: int, current: OperatorVisit) -> Response:
+    order_id = stored_id(order_id)
+    form = await current.form()
+    typed = {name: str(form.get(name, "")).strip() for name in CHANGE_FIELDS}
+    try:
+        async with current.db.write() as conn:
+            message = await _apply_change(conn, order_id, typed, current.panel.currency)
+    except (FormRefused, DomainError) as error:
+        return await _order_page(current, order_id, 400, explain(error), typed)
+    return current.redirect(f"{ORDERS}/{order_id}", message)
+
+
+async def _apply_change(
+    conn: AsyncConnection, order_id: int, typed: Mapping[str, str], currency: str
+) -> str:
+    before = await order_for_change(conn, order_id)
+    if before is None:
+        raise not_found()
+    change = manual_change(before, typed)
+    if change.changes_nothing(before):
+        return _("Nothing changed: the order already is as the form says.")
+    done = await update_order(
+        conn,
+        order_id,
+        status=change.status,
+        start_count=change.start_count,
+        remains=change.remains,
+    )
+    after = await order_for_change(conn, order_id)
+    return change_message(order_id, before, after, done.refunded, currency)
+
+
+# ---- orders in doubt
+
+
+@router.get(DOUBTS)
+async def doubts_page(current: OperatorVisit) -> Response:
+    return await _doubts_page(current)
+
+
+async def _doubts_page(
+    current: Visit,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[int, str] | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        rows = await orders_in_doubt(conn, DOUBTS_SHOWN)
+    return current.render(
+        "admin/doubts.html",
+        status_code,
+        rows=rows,
+        shown=DOUBTS_SHOWN,
+        error=error,
+        typed=typed or {},
+    )
+
+
+@router.post(ORDERS + "/{order_id:int}/resolve")
+async def resolve_doubt(order_id: int, current: OperatorVisit) -> Response:
+    order_id = stored_id(order_id)
+    form = await current.form()
+    resolution = str(form.get("resolution", ""))
+    upstream_id = str(form.get("upstream_order_id", "")).strip()
+    try:
+        async with current.db.write() as conn:
+            message = await _resolve(
+                conn, order_id, resolution, upstream_id, current.panel.currency
+            )
+    except (FormRefused, DomainError) as error:
+        return await _doubts_page(current, 400, explain(error), {order_id: upstream_id})
+    return current.redirect(DOUBTS, message)
+
+
+async def _resolve(
+    conn: AsyncConnection, order_id: int, resolution: str, upstream_id: str, currency: str
+) -> str:
+    if resolution not in (SENT, RESEND, CANCEL):
+        raise FormRefused(
+            _("Choose how to settle it: it was sent, send it again, or cancel and refund.")
+        )
+    order = await order_for_change(conn, order_id)
+    if order is None or order.forward_state != FORWARD_IN_DOUBT:
+        raise FormRefused(
+            _("Order %(id)s is not in doubt; nothing was changed.") % {"id": order_id}
+        )
+    if resolution == SENT:
+        await resolve_as_sent(conn, order_id, upstream_order_id(upstream_id))
+        return _("Order %(id)s follows upstream order %(upstream)s from now on.") % {
+            "id": order_id,
+            "upstream": upstream_id,
+        }
+    if resolution == RESEND:
+        await resolve_as_not_sent(conn, order_id)
+        return _("Order %(id)s will be sent again.") % {"id": order_id}
+    refunded_before = await refunded_total(conn, order_id)
+    await resolve_by_canceling(conn, order_id)
+    refunded = await refunded_total(conn, order_id) - refunded_before
+    canceled = _("Order %(id)s is canceled.") % {"id": order_id}
+    return f"{canceled} {refund_message(refunded, currency)}"

@@ -1,0 +1,273 @@
+"""What the operator's order pages read: the searchable list, one order in full, the requests."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from smmpanel.accounts.models import customers, ledger_entries
+from smmpanel.catalog.models import services
+from smmpanel.orders.lifecycle import refunded_total
+from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
+from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
+from smmpanel.providers.models import providers
+
+PAGE_SIZE = 50
+MANUAL = "manual"  # the provider filter's value for orders fulfilled by hand
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    search: str = ""
+    status: str | None = None
+    service_id: int | None = None
+    provider: int | str | None = None  # a provider's id, or MANUAL
+    forward_state: str | None = None
+    order_id: int | None = None  # the search text, when it reads as an order id
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    number: int
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class WaitingCounts:
+    in_doubt: int
+    open_refills: int
+    open_cancels: int
+
+
+@dataclass(frozen=True)
+class OrderInFull:
+    order: Row[Any]
+    subscription: Row[Any] | None
+    refunded: int
+    ledger: list
+    children: list
+    refills: list
+    cancels: list
+
+
+def _order_rows() -> Select:
+    return (
+        select(
+            orders.c.id,
+            orders.c.created_at,
+            orders.c.customer_id,
+            customers.c.name.label("customer"),
+            orders.c.service_id,
+            services.c.name.label("service"),
+            orders.c.link,
+            orders.c.quantity,
+            orders.c.runs,
+            orders.c.charge,
+            orders.c.start_count,
+            orders.c.remains,
+            orders.c.status,
+            orders.c.provider_id,
+            providers.c.name.label("provider"),
+            orders.c.upstream_order_id,
+            orders.c.forward_state,
+        )
+        .join(customers, customers.c.id == orders.c.customer_id)
+        .join(services, services.c.id == orders.c.service_id)
+        .outerjoin(providers, providers.c.id == orders.c.provider_id)
+    )
+
+
+def _matching(filters: OrderFilters) -> list:
+    conditions = []
+    if filters.search:
+        found = [
+            orders.c.link.icontains(filters.search, autoescape=True),
+            customers.c.name.icontains(filters.search, autoescape=True),
+            orders.c.upstream_order_id == filters.search,
+        ]
+        if filters.order_id is not None:
+            found.append(orders.c.id == filters.order_id)
+        conditions.append(or_(*found))
+    if filters.status is not None:
+        conditions.append(orders.c.status == filters.status)
+    if filters.service_id is not None:
+        conditions.append(orders.c.service_id == filters.service_id)
+    if filters.provider == MANUAL:
+        conditions.append(orders.c.provider_id.is_(None))
+    elif filters.provider is not None:
+        conditions.append(orders.c.provider_id == filters.provider)
+    if filters.forward_state is not None:
+        conditions.append(orders.c.forward_state == filters.forward_state)
+    return conditions
+
+
+async def _page(conn: AsyncConnection, query: Select, number: int) -> Page:
+    """One page of PAGE_SIZE rows; one more is read to know whether a next page exists."""
+    offset = (number - 1) * PAGE_SIZE
+    rows = list((await conn.execute(query.offset(offset).limit(PAGE_SIZE + 1))).all())
+    return Page(rows=rows[:PAGE_SIZE], number=number, has_next=len(rows) > PAGE_SIZE)
+
+
+async def find_orders(conn: AsyncConnection, filters: OrderFilters, number: int) -> Page:
+    query = _order_rows().where(*_matching(filters)).order_by(orders.c.id.desc())
+    return await _page(conn, query, number)
+
+
+async def waiting_counts(conn: AsyncConnection) -> WaitingCounts:
+    in_doubt = select(func.count()).where(orders.c.forward_state == FORWARD_IN_DOUBT)
+    open_refills = select(func.count()).where(refills.c.status.in_(REFILL_OPEN))
+    open_cancels = select(func.count()).where(cancel_requests.c.status == CANCEL_PENDING)
+    return WaitingCounts(
+        in_doubt=await conn.scalar(in_doubt) or 0,
+        open_refills=await conn.scalar(open_refills) or 0,
+        open_cancels=await conn.scalar(open_cancels) or 0,
+    )
+
+
+async def service_choices(conn: AsyncConnection) -> list:
+    return list(
+        (await conn.execute(select(services.c.id, services.c.name).order_by(services.c.id))).all()
+    )
+
+
+async def provider_choices(conn: AsyncConnection) -> list:
+    query = select(providers.c.id, providers.c.name).order_by(providers.c.name)
+    return list((await conn.execute(query)).all())
+
+
+async def order_in_full(conn: AsyncConnection, order_id: int) -> OrderInFull | None:
+    order = (
+        await conn.execute(
+            select(
+                orders,
+                customers.c.name.label("customer"),
+                services.c.name.label("service"),
+                providers.c.name.label("provider"),
+            )
+            .join(customers, customers.c.id == orders.c.customer_id)
+            .join(services, services.c.id == orders.c.service_id)
+            .outerjoin(providers, providers.c.id == orders.c.provider_id)
+            .where(orders.c.id == order_id)
+        )
+    ).first()
+    if order is None:
+        return None
+    return OrderInFull(
+        order=order,
+        subscription=await _subscription(conn, order_id),
+        refunded=await refunded_total(conn, order_id),
+        ledger=await _all(
+            conn,
+            select(ledger_entries)
+            .where(ledger_entries.c.order_id == order_id)
+            .order_by(ledger_entries.c.id),
+        ),
+        children=await _all(
+            conn, _order_rows().where(orders.c.parent_id == order_id).order_by(orders.c.id)
+        ),
+        refills=await _all(
+            conn, select(refills).where(refills.c.order_id == order_id).order_by(refills.c.id)
+        ),
+        cancels=await _all(
+            conn,
+            select(cancel_requests)
+            .where(cancel_requests.c.order_id == order_id)
+            .order_by(cancel_requests.c.id),
+        ),
+    )
+
+
+async def _subscription(conn: AsyncConnection, order_id: int) -> Row[Any] | None:
+    query = select(subscriptions).where(subscriptions.c.order_id == order_id)
+    return (await conn.execute(query)).first()
+
+
+async def _all(conn: AsyncConnection, query: Select) -> list:
+    return list((await conn.execute(query)).all())
+
+
+def _change_fields() -> Select:
+    """The fields a manual change is checked against."""
+    return select(
+        orders.c.id,
+        orders.c.type,
+        orders.c.status,
+        orders.c.quantity,
+        orders.c.runs,
+        orders.c.start_count,
+        orders.c.remains,
+        orders.c.forward_state,
+        subscriptions.c.posts,
+    ).outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
+
+
+async def order_for_change(conn: AsyncConnection, order_id: int) -> Row[Any] | None:
+    return (await conn.execute(_change_fields().where(orders.c.id == order_id))).first()
+
+
+async def order_status(conn: AsyncConnection, order_id: int) -> str:
+    return str(await conn.scalar(select(orders.c.status).where(orders.c.id == order_id)))
+
+
+async def order_of_cancel_request(conn: AsyncConnection, cancel_id: int) -> Row[Any] | None:
+    """The order a cancel request is about, with the request's own status."""
+    query = (
+        _change_fields()
+        .add_columns(cancel_requests.c.status.label("request_status"))
+        .join(cancel_requests, cancel_requests.c.order_id == orders.c.id)
+        .where(cancel_requests.c.id == cancel_id)
+    )
+    return (await conn.execute(query)).first()
+
+
+def _open_first(status_column: ColumnElement[str], open_statuses: Any) -> ColumnElement[int]:
+    return case((status_column.in_(open_statuses), 0), else_=1)
+
+
+async def refill_requests(conn: AsyncConnection, number: int) -> Page:
+    query = (
+        select(
+            refills.c.id,
+            refills.c.order_id,
+            refills.c.customer_id,
+            customers.c.name.label("customer"),
+            refills.c.status,
+            refills.c.created_at,
+            refills.c.updated_at,
+            refills.c.upstream_refill_id,
+            refills.c.last_error,
+            orders.c.link,
+            orders.c.status.label("order_status"),
+        )
+        .join(customers, customers.c.id == refills.c.customer_id)
+        .join(orders, orders.c.id == refills.c.order_id)
+        .order_by(_open_first(refills.c.status, REFILL_OPEN), refills.c.id.desc())
+    )
+    return await _page(conn, query, number)
+
+
+async def cancel_requests_page(conn: AsyncConnection, number: int) -> Page:
+    query = (
+        select(
+            cancel_requests.c.id,
+            cancel_requests.c.order_id,
+            cancel_requests.c.customer_id,
+            customers.c.name.label("customer"),
+            cancel_requests.c.status,
+            cancel_requests.c.created_at,
+            cancel_requests.c.resolved_at,
+            cancel_requests.c.last_error,
+            orders.c.link,
+            orders.c.quantity,
+            orders.c.runs,
+            orders.c.status.label("order_status"),
+        )
+        .join(customers, customers.c.id == cancel_requests.c.customer_id)
+        .join(orders, orders.c.id == cancel_requests.c.order_id)
+        .order_by(
+            _open_first(cancel_requests.c.status, (CANCEL_PENDING,)), cancel_requests.c.id.desc()
+        )
+    )
+    return await _page(conn, query, number)

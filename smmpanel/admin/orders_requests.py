@@ -1,0 +1,153 @@
+"""Operator pages: refill and cancel requests, answered through the same domain functions as
+`smmpanel refill update` and `smmpanel cancel resolve`."""
+
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from smmpanel.admin.orders_forms import (
+    FormRefused,
+    check_remains,
+    explain,
+    page_number,
+    refund_message,
+    status_label,
+    stored_id,
+    whole_number,
+)
+from smmpanel.admin.orders_queries import (
+    cancel_requests_page,
+    order_of_cancel_request,
+    order_status,
+    refill_requests,
+)
+from smmpanel.errors import DomainError
+from smmpanel.orders.lifecycle import refunded_total
+from smmpanel.orders.requests import resolve_cancel, update_refill
+from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN, REFILL_STATUSES
+from smmpanel.web.i18n import gettext as _
+from smmpanel.web.pages import OperatorVisit, Visit
+
+router = APIRouter()
+
+REFILLS = "/admin/refills"
+CANCELS = "/admin/cancels"
+ACCEPT, REJECT = "accept", "reject"
+
+
+# ---- refills
+
+
+@router.get(REFILLS)
+async def refills_page(current: OperatorVisit) -> Response:
+    return await _refills_page(current, current.request.query_params.get("page", ""))
+
+
+async def _refills_page(
+    current: Visit, page_text: str = "", status_code: int = 200, error: str | None = None
+) -> Response:
+    try:
+        number = page_number(page_text)
+    except FormRefused as refused:
+        number, status_code, error = 1, 400, str(refused)
+    async with current.db.read() as conn:
+        found = await refill_requests(conn, number)
+    return current.render(
+        "admin/refills.html",
+        status_code,
+        found=found,
+        error=error,
+        statuses=REFILL_STATUSES,
+        open_statuses=REFILL_OPEN,
+        page_url=lambda number: f"{REFILLS}?page={number}",
+    )
+
+
+@router.post(REFILLS + "/{refill_id:int}")
+async def change_refill(refill_id: int, current: OperatorVisit) -> Response:
+    refill_id = stored_id(refill_id)
+    form = await current.form()
+    status = str(form.get("status", ""))
+    try:
+        if status not in REFILL_STATUSES:
+            raise FormRefused(_("Choose a refill status from the list."))
+        async with current.db.write() as conn:
+            await update_refill(conn, refill_id, status)
+    except (FormRefused, DomainError) as error:
+        return await _refills_page(current, status_code=400, error=explain(error))
+    message = _("Refill %(id)s is now %(status)s.") % {
+        "id": refill_id,
+        "status": status_label(status),
+    }
+    return current.redirect(REFILLS, message)
+
+
+# ---- cancel requests
+
+
+@router.get(CANCELS)
+async def cancels_page(current: OperatorVisit) -> Response:
+    return await _cancels_page(current, current.request.query_params.get("page", ""))
+
+
+async def _cancels_page(
+    current: Visit, page_text: str = "", status_code: int = 200, error: str | None = None
+) -> Response:
+    try:
+        number = page_number(page_text)
+    except FormRefused as refused:
+        number, status_code, error = 1, 400, str(refused)
+    async with current.db.read() as conn:
+        found = await cancel_requests_page(conn, number)
+    return current.render(
+        "admin/cancels.html",
+        status_code,
+        found=found,
+        error=error,
+        pending=CANCEL_PENDING,
+        page_url=lambda number: f"{CANCELS}?page={number}",
+    )
+
+
+@router.post(CANCELS + "/{cancel_id:int}")
+async def answer_cancel(cancel_id: int, current: OperatorVisit) -> Response:
+    cancel_id = stored_id(cancel_id)
+    form = await current.form()
+    decision = str(form.get("decision", ""))
+    remains_text = str(form.get("remains", ""))
+    try:
+        async with current.db.write() as conn:
+            message = await _answer(conn, cancel_id, decision, remains_text, current.panel.currency)
+    except (FormRefused, DomainError) as error:
+        return await _cancels_page(current, status_code=400, error=explain(error))
+    return current.redirect(CANCELS, message)
+
+
+async def _answer(
+    conn: AsyncConnection, cancel_id: int, decision: str, remains_text: str, currency: str
+) -> str:
+    if decision not in (ACCEPT, REJECT):
+        raise FormRefused(_("Accept or reject the request."))
+    remains = whole_number(remains_text, _("Remains"))
+    if remains is not None and decision == REJECT:
+        raise FormRefused(
+            _("Remains go with accepting only: a rejected request leaves the order as it is.")
+        )
+    order = await order_of_cancel_request(conn, cancel_id)
+    if order is None:
+        raise FormRefused(_("There is no cancel request %(id)s.") % {"id": cancel_id})
+    if order.request_status != CANCEL_PENDING:
+        raise FormRefused(
+            _("Cancel request %(id)s is answered already; nothing was changed.") % {"id": cancel_id}
+        )
+    if remains is not None:
+        check_remains(order, remains, becomes_partial=True)
+    refunded_before = await refunded_total(conn, order.id)
+    await resolve_cancel(conn, cancel_id, accept=decision == ACCEPT, remains=remains)
+    status = await order_status(conn, order.id)
+    names = {"id": cancel_id, "order": order.id, "status": status_label(status)}
+    if decision == REJECT:
+        return _("Cancel request %(id)s rejected: order %(order)s stays %(status)s.") % names
+    refunded = await refunded_total(conn, order.id) - refunded_before
+    accepted = _("Cancel request %(id)s accepted: order %(order)s is %(status)s.") % names
+    return f"{accepted} {refund_message(refunded, currency)}"

@@ -1,5 +1,285 @@
-"""Operator pages: catalog."""
+"""Operator pages: the catalogue's categories and services, their order, and bulk price changes."""
+
+from decimal import Decimal
 
 from fastapi import APIRouter
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from smmpanel.admin import catalog_changes as changes
+from smmpanel.admin.catalog_forms import (
+    MAX_INT32,
+    FormProblem,
+    amount,
+    flag,
+    ids,
+    is_id,
+    not_found,
+    quantity_limits,
+    rate,
+    required_text,
+    text,
+    typed_values,
+    whole_number,
+)
+from smmpanel.catalog.service import create_service, set_service_enabled
+from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
+from smmpanel.errors import DomainError
+from smmpanel.web import i18n
+from smmpanel.web.i18n import gettext as _
+from smmpanel.web.i18n import ngettext
+from smmpanel.web.pages import OperatorVisit, Visit
 
 router = APIRouter()
+CATALOGUE = "/admin/catalog"
+CATEGORY_NAME_LENGTH = 200
+SERVICE_NAME_LENGTH = 300
+MOVES = {"up": -1, "down": 1}
+
+
+async def _catalogue_page(
+    current: Visit,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        listing = await changes.catalogue(conn)
+    return current.render(
+        "admin/catalog.html",
+        status_code,
+        categories=listing,
+        types=TYPE_NAMES,
+        error=error,
+        typed=typed or {},
+    )
+
+
+def _problem(error: Exception) -> str:
+    return str(error) if isinstance(error, FormProblem) else i18n.explain(error)
+
+
+@router.get(CATALOGUE)
+async def catalogue_page(current: OperatorVisit) -> Response:
+    return await _catalogue_page(current)
+
+
+# ---- categories
+
+
+@router.post(f"{CATALOGUE}/categories")
+async def add_category(current: OperatorVisit) -> Response:
+    form = await current.form()
+    try:
+        name = required_text(form, "category_name", _("Category name"), CATEGORY_NAME_LENGTH)
+        async with current.db.write() as conn:
+            await changes.add_category(conn, name)
+    except (FormProblem, DomainError) as error:
+        return await _catalogue_page(current, 400, _problem(error), typed_values(form))
+    return current.redirect(CATALOGUE, _("Category %(name)s added.") % {"name": name})
+
+
+@router.post(CATALOGUE + "/categories/{category_id}")
+async def change_category(category_id: str, current: OperatorVisit) -> Response:
+    form = await current.form()
+    async with current.db.read() as conn:
+        if not is_id(category_id) or not await changes.category_exists(conn, int(category_id)):
+            return not_found(current)
+    action = text(form, "action")
+    try:
+        async with current.db.write() as conn:
+            if action in MOVES:
+                await changes.move_category(conn, int(category_id), MOVES[action])
+                return current.redirect(CATALOGUE, _("The order of the categories is saved."))
+            name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
+            await changes.rename_category(conn, int(category_id), name)
+    except (FormProblem, DomainError) as error:
+        return await _catalogue_page(current, 400, _problem(error))
+    return current.redirect(CATALOGUE, _("Category renamed to %(name)s.") % {"name": name})
+
+
+# ---- services
+
+
+def _category_of(form: FormData) -> int:
+    category_id = text(form, "category_id")
+    if not is_id(category_id):
+        raise FormProblem(_("Choose one of the categories."))
+    return int(category_id)
+
+
+def _service_fields(form: FormData) -> dict[str, object]:
+    """The fields a new service and an edited one share."""
+    min_quantity, max_quantity = quantity_limits(form)
+    return {
+        "name": required_text(form, "name", _("Name"), SERVICE_NAME_LENGTH),
+        "rate": rate(form, "rate", _("Rate per 1000")),
+        "min_quantity": min_quantity,
+        "max_quantity": max_quantity,
+        "description": text(form, "description"),
+        "dripfeed": flag(form, "dripfeed"),
+        "refill": flag(form, "refill"),
+        "cancel": flag(form, "cancel"),
+    }
+
+
+def _service_type(form: FormData) -> str:
+    service_type = text(form, "type")
+    if service_type not in SERVICE_TYPES:
+        raise FormProblem(_("Choose one of the service types."))
+    return service_type
+
+
+async def _check_category(conn, category_id: int) -> None:  # type: ignore[no-untyped-def]
+    if not await changes.category_exists(conn, category_id):
+        raise FormProblem(_("Choose one of the categories."))
+
+
+@router.post(f"{CATALOGUE}/services")
+async def add_service(current: OperatorVisit) -> Response:
+    form = await current.form()
+    try:
+        category_id = _category_of(form)
+        fields = {**_service_fields(form), "type": _service_type(form)}
+        async with current.db.write() as conn:
+            await _check_category(conn, category_id)
+            service_id = await create_service(conn, category_id, **fields)
+    except (FormProblem, DomainError) as error:
+        return await _catalogue_page(current, 400, _problem(error), typed_values(form))
+    message = _("Service %(id)s added.") % {"id": service_id}
+    return current.redirect(CATALOGUE, message)
+
+
+async def _service_page(
+    current: Visit,
+    service_id: int,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        service = await changes.service_row(conn, service_id)
+        listing = await changes.catalogue(conn)
+    if service is None:
+        return not_found(current)
+    return current.render(
+        "admin/service.html",
+        status_code,
+        service=service,
+        categories=listing,
+        error=error,
+        typed=typed,
+    )
+
+
+@router.get(CATALOGUE + "/services/{service_id}")
+async def service_page(service_id: str, current: OperatorVisit) -> Response:
+    if not is_id(service_id):
+        return not_found(current)
+    return await _service_page(current, int(service_id))
+
+
+@router.post(CATALOGUE + "/services/{service_id}")
+async def edit_service(service_id: str, current: OperatorVisit) -> Response:
+    if not is_id(service_id):
+        return not_found(current)
+    form = await current.form()
+    try:
+        values = {
+            **_service_fields(form),
+            "category_id": _category_of(form),
+            "position": whole_number(form, "position", _("Position"), 0, MAX_INT32),
+            "enabled": flag(form, "enabled"),
+        }
+        async with current.db.write() as conn:
+            if await changes.service_row(conn, int(service_id)) is None:
+                return not_found(current)
+            await _check_category(conn, values["category_id"])  # type: ignore[arg-type]
+            await changes.edit_service(conn, int(service_id), **values)
+    except (FormProblem, DomainError) as error:
+        return await _service_page(
+            current, int(service_id), 400, _problem(error), typed_values(form)
+        )
+    return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
+
+
+@router.post(CATALOGUE + "/services/{service_id}/enabled")
+async def switch_service(service_id: str, current: OperatorVisit) -> Response:
+    form = await current.form()
+    enabled = flag(form, "enabled")
+    async with current.db.write() as conn:
+        if not is_id(service_id) or await changes.service_row(conn, int(service_id)) is None:
+            return not_found(current)
+        await set_service_enabled(conn, int(service_id), enabled)
+    message = _("Service %(id)s is on offer.") if enabled else _("Service %(id)s is disabled.")
+    return current.redirect(CATALOGUE, message % {"id": service_id})
+
+
+# ---- bulk price change
+
+
+def _price_change(form: FormData) -> tuple[str, Decimal]:
+    kind = text(form, "kind")
+    if kind not in (changes.PERCENT, changes.FIXED):
+        raise FormProblem(_("Choose a percent or a fixed amount."))
+    change = amount(form, "change", _("Change"))
+    if not change:
+        raise FormProblem(_("The change is zero: nothing would change."))
+    return kind, change
+
+
+async def _chosen_services(conn, form: FormData) -> list[int]:  # type: ignore[no-untyped-def]
+    category = text(form, "category")
+    chosen = (
+        await changes.services_of_category(conn, int(category))
+        if is_id(category)
+        else ids(form, "service")
+    )
+    if not chosen:
+        raise FormProblem(_("Check the services to change, or choose a category."))
+    return chosen
+
+
+def _previewed_rates_differ(form: FormData, rows: list[changes.Repricing]) -> bool:
+    return any(text(form, f"was_{row.id}") != str(row.old) for row in rows)
+
+
+@router.post(f"{CATALOGUE}/prices")
+async def change_prices(current: OperatorVisit) -> Response:
+    form = await current.form()
+    confirmed = flag(form, "confirm")
+    try:
+        kind, change = _price_change(form)
+        async with current.db.write() if confirmed else current.db.read() as conn:
+            rows = await changes.repricing(conn, await _chosen_services(conn, form), kind, change)
+            if not confirmed or _previewed_rates_differ(form, rows):
+                return _preview(current, form, rows, stale=confirmed)
+            await changes.apply_repricing(conn, rows)
+    except (FormProblem, DomainError) as error:
+        return await _catalogue_page(current, 400, _problem(error), typed_values(form))
+    message = ngettext(
+        "Changed the rate of %(num)d service.", "Changed the rates of %(num)d services.", len(rows)
+    ) % {"num": len(rows)}
+    return current.redirect(CATALOGUE, message)
+
+
+def _preview(
+    current: Visit, form: FormData, rows: list[changes.Repricing], stale: bool
+) -> Response:
+    refused = [row for row in rows if row.refused]
+    error, status_code = None, 200
+    if refused:
+        error, status_code = _("A rate would fall to zero or below: change the amount."), 400
+    elif stale:
+        error = _("Rates changed since the preview: check the new preview and confirm again.")
+        status_code = 409
+    return current.render(
+        "admin/catalog_prices.html",
+        status_code,
+        rows=rows,
+        kind=text(form, "kind"),
+        change=text(form, "change"),
+        error=error,
+        refused=bool(refused),
+        forwarded=any(row.forwarded for row in rows),
+    )

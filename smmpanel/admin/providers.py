@@ -1,5 +1,380 @@
-"""Operator pages: providers."""
+"""Operator pages: upstream providers, their balance, and importing their services at a markup."""
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx
 from fastapi import APIRouter
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from smmpanel.admin.catalog_forms import (
+    FormProblem,
+    amount,
+    flag,
+    is_id,
+    not_found,
+    required_text,
+    text,
+    typed_values,
+    whole_number,
+)
+from smmpanel.admin.providers_reads import (
+    every_provider_settings,
+    imported_services,
+    provider_settings,
+)
+from smmpanel.errors import DomainError
+from smmpanel.money import render_rate, to_micros
+from smmpanel.providers.catalog_sync import (
+    KEY_WORDS,
+    Balance,
+    ImportSummary,
+    PriceRule,
+    advice,
+    check_balance,
+    import_services,
+    load_provider,
+)
+from smmpanel.providers.client import NoAnswer, Rejected, Unreachable, UpstreamClient, UpstreamError
+from smmpanel.providers.listing import UpstreamService, read_listing
+from smmpanel.providers.pricing import MAX_DECIMALS
+from smmpanel.providers.service import (
+    MAX_TIMEOUT,
+    MIN_TIMEOUT,
+    ProviderError,
+    add_provider,
+    edit_provider,
+    provider_stats,
+)
+from smmpanel.web import i18n
+from smmpanel.web.i18n import gettext as _
+from smmpanel.web.pages import OperatorVisit, Visit
+from smmpanel.worker.context import upstream_http_client
 
 router = APIRouter()
+PROVIDERS = "/admin/providers"
+NAME_LENGTH = 100
+RULE_FIELDS = ("percent", "fixed", "decimals", "floor")
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    entry: UpstreamService
+    rate: int | None  # ours by the rule, in millionths; None if too large to sell
+    ours: int | None  # our service that already forwards it
+
+
+@dataclass(frozen=True)
+class UpstreamTrouble:
+    headline: str  # what kind of failure, translated
+    detail: str  # the domain's account of it
+
+
+@contextlib.asynccontextmanager
+async def _upstream() -> AsyncIterator[UpstreamClient]:
+    async with upstream_http_client() as http:
+        yield UpstreamClient(http)
+
+
+def _trouble(cause: BaseException | None, detail: str) -> UpstreamTrouble:
+    if isinstance(cause, Unreachable):
+        headline = _("Cannot reach the provider: check its address and this machine's network.")
+    elif isinstance(cause, Rejected) and any(word in str(cause).lower() for word in KEY_WORDS):
+        headline = _("The provider refused our API key: set the key its panel gave you.")
+    elif isinstance(cause, Rejected):
+        headline = _("The provider answered with an error.")
+    elif isinstance(cause, NoAnswer):
+        headline = _(
+            "No usable answer from the provider: it took too long, or its reply is not API v2."
+        )
+    else:
+        headline = _("The provider could not be asked.")
+    return UpstreamTrouble(headline, detail)
+
+
+def _refused_by_upstream(error: ProviderError) -> UpstreamTrouble:
+    # The domain raises its ProviderError `from None`: the upstream's error stays its context.
+    return _trouble(error.__context__, str(error))
+
+
+def _problem(error: Exception) -> str:
+    return str(error) if isinstance(error, FormProblem) else i18n.explain(error)
+
+
+# ---- the list, and adding a provider
+
+
+async def _list_page(
+    current: Visit, status_code: int = 200, error: str | None = None, typed: dict | None = None
+) -> Response:
+    async with current.db.read() as conn:
+        stats = await provider_stats(conn)
+        settings = await every_provider_settings(conn)
+    return current.render(
+        "admin/providers.html",
+        status_code,
+        providers=[(row, settings[row.id]) for row in stats],
+        error=error,
+        typed=typed or {},
+    )
+
+
+@router.get(PROVIDERS)
+async def providers_page(current: OperatorVisit) -> Response:
+    return await _list_page(current)
+
+
+def _api_url(form: FormData) -> str:
+    api_url = text(form, "api_url")
+    try:
+        httpx.URL(api_url)
+    except httpx.InvalidURL:
+        raise FormProblem(_("API address: this is not a web address.")) from None
+    return api_url
+
+
+def _timeout(form: FormData) -> int:
+    return whole_number(form, "timeout_seconds", _("Timeout (seconds)"), MIN_TIMEOUT, MAX_TIMEOUT)
+
+
+@router.post(PROVIDERS)
+async def add(current: OperatorVisit) -> Response:
+    form = await current.form()
+    typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}
+    try:
+        name = required_text(form, "name", _("Name"), NAME_LENGTH)
+        api_url, timeout = _api_url(form), _timeout(form)
+        async with current.db.write() as conn:
+            provider_id = await add_provider(conn, name, api_url, text(form, "api_key"), timeout)
+    except (FormProblem, DomainError) as error:
+        return await _list_page(current, 400, _problem(error), typed)
+    message = _("Provider %(name)s added; its key is stored and never shown again.") % {
+        "name": name
+    }
+    return current.redirect(f"{PROVIDERS}/{provider_id}", message)
+
+
+# ---- one provider: settings, test, import
+
+
+def _rule_fields(rule: PriceRule) -> dict[str, str]:
+    return {
+        "percent": _plain(rule.percent),
+        "fixed": _plain(rule.fixed),
+        "decimals": str(rule.decimals),
+        "floor": _plain(rule.floor),
+    }
+
+
+def _plain(value: Decimal) -> str:
+    return render_rate(to_micros(value))
+
+
+async def _provider_page(
+    current: Visit,
+    provider_id: int,
+    status_code: int = 200,
+    *,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+    balance: Balance | None = None,
+    trouble: UpstreamTrouble | None = None,
+    rule: dict[str, str] | None = None,
+) -> Response:
+    """The provider's counters and settings, with the outcome of what was just asked."""
+    async with current.db.read() as conn:
+        settings = await provider_settings(conn, provider_id)
+        stats = next((row for row in await provider_stats(conn) if row.id == provider_id), None)
+    if settings is None:
+        return not_found(current)
+    return current.render(
+        "admin/provider.html",
+        status_code,
+        provider=settings,
+        stats=stats,
+        error=error,
+        typed=typed,
+        balance=balance,
+        trouble=trouble,
+        rule=rule or await _saved_rule_fields(current, provider_id),
+    )
+
+
+async def _saved_rule_fields(current: Visit, provider_id: int) -> dict[str, str]:
+    try:
+        return _rule_fields((await load_provider(current.db, provider_id)).rule)
+    except ProviderError:  # an unreadable saved rule: start from no markup
+        return _rule_fields(PriceRule())
+
+
+async def _exists(current: Visit, provider_id: str) -> bool:
+    if not is_id(provider_id):
+        return False
+    async with current.db.read() as conn:
+        return await provider_settings(conn, int(provider_id)) is not None
+
+
+@router.get(PROVIDERS + "/{provider_id}")
+async def provider_page(provider_id: str, current: OperatorVisit) -> Response:
+    if not await _exists(current, provider_id):
+        return not_found(current)
+    return await _provider_page(current, int(provider_id))
+
+
+@router.post(PROVIDERS + "/{provider_id}")
+async def edit(provider_id: str, current: OperatorVisit) -> Response:
+    if not await _exists(current, provider_id):
+        return not_found(current)
+    form = await current.form()
+    try:
+        api_url, timeout = _api_url(form), _timeout(form)
+        async with current.db.write() as conn:
+            await edit_provider(
+                conn,
+                int(provider_id),
+                api_url=api_url,
+                api_key=text(form, "api_key") or None,
+                timeout_seconds=timeout,
+                enabled=flag(form, "enabled"),
+            )
+    except (FormProblem, DomainError) as error:
+        typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}
+        return await _provider_page(
+            current, int(provider_id), 400, error=_problem(error), typed=typed
+        )
+    return current.redirect(f"{PROVIDERS}/{provider_id}", _("The provider's settings are saved."))
+
+
+@router.post(PROVIDERS + "/{provider_id}/test")
+async def test(provider_id: str, current: OperatorVisit) -> Response:
+    if not await _exists(current, provider_id):
+        return not_found(current)
+    await current.form()
+    try:
+        async with _upstream() as client:
+            balance = await check_balance(current.db, client, int(provider_id))
+    except ProviderError as error:
+        trouble = _refused_by_upstream(error)
+        return await _provider_page(current, int(provider_id), 502, trouble=trouble)
+    return await _provider_page(current, int(provider_id), balance=balance)
+
+
+# ---- importing services
+
+
+def _price_rule(form: FormData) -> PriceRule:
+    labels = {
+        "percent": _("Markup percent"),
+        "fixed": _("Fixed markup per 1000"),
+        "floor": _("Lowest rate per 1000"),
+    }
+    amounts = {name: amount(form, name, label) for name, label in labels.items()}
+    for name, value in amounts.items():
+        if value < 0:
+            raise FormProblem(_("%(field)s: use 0 or more.") % {"field": labels[name]})
+    decimals = whole_number(form, "decimals", _("Round up to decimals"), 0, MAX_DECIMALS)
+    return PriceRule(decimals=decimals, **amounts)
+
+
+def _import_rows(entries: list[dict], rule: PriceRule, imported: dict[str, int]):  # type: ignore[no-untyped-def]
+    listing = read_listing(entries)
+    rows = []
+    for entry in listing.services.values():
+        try:
+            rate: int | None = rule.price_micros(entry.rate)
+        except ValueError:
+            rate = None
+        rows.append(ImportRow(entry, rate, imported.get(entry.id)))
+    return rows, listing.skipped
+
+
+async def _rule_refused(
+    current: Visit, provider_id: int, form: FormData, problem: Exception
+) -> Response:
+    rule_typed = {name: text(form, name) for name in RULE_FIELDS}
+    return await _provider_page(current, provider_id, 400, error=_problem(problem), rule=rule_typed)
+
+
+async def _import_page(
+    current: Visit,
+    provider_id: int,
+    form: FormData,
+    rule: PriceRule,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    """The upstream's services priced by the rule, to check for import."""
+    provider = await load_provider(current.db, provider_id)
+    try:
+        async with _upstream() as client:
+            entries = await client.services(provider.endpoint)
+    except UpstreamError as exc:
+        trouble = _trouble(exc, advice(provider, exc))
+        return await _provider_page(current, provider_id, 502, trouble=trouble)
+    async with current.db.read() as conn:
+        rows, skipped = _import_rows(entries, rule, await imported_services(conn, provider_id))
+    return current.render(
+        "admin/provider_import.html",
+        status_code,
+        provider=provider,
+        rule=_rule_fields(rule),
+        rows=rows,
+        skipped=skipped,
+        checked=set(form.getlist("service")),
+        error=error,
+    )
+
+
+@router.post(PROVIDERS + "/{provider_id}/import-preview")
+async def import_preview(provider_id: str, current: OperatorVisit) -> Response:
+    if not await _exists(current, provider_id):
+        return not_found(current)
+    form = await current.form()
+    try:
+        rule = _price_rule(form)
+    except (FormProblem, ProviderError) as problem:
+        return await _rule_refused(current, int(provider_id), form, problem)
+    return await _import_page(current, int(provider_id), form, rule)
+
+
+def _chosen_ids(form: FormData) -> list[str] | None:
+    """The checked upstream ids; None for every listed service."""
+    if flag(form, "every"):
+        return None
+    return [str(value).strip() for value in form.getlist("service") if str(value).strip()]
+
+
+@router.post(PROVIDERS + "/{provider_id}/import")
+async def import_checked(provider_id: str, current: OperatorVisit) -> Response:
+    if not await _exists(current, provider_id):
+        return not_found(current)
+    form = await current.form()
+    try:
+        rule = _price_rule(form)
+    except (FormProblem, ProviderError) as problem:
+        return await _rule_refused(current, int(provider_id), form, problem)
+    chosen = _chosen_ids(form)
+    if chosen == []:
+        error = _("Check the services to import, or choose every listed service.")
+        return await _import_page(current, int(provider_id), form, rule, 400, error)
+    try:
+        async with _upstream() as client:
+            summary = await import_services(current.db, client, int(provider_id), rule, chosen)
+    except ProviderError as error:
+        trouble = _refused_by_upstream(error)
+        return await _provider_page(current, int(provider_id), 502, trouble=trouble)
+    return current.redirect("/admin/catalog", _imported_message(summary))
+
+
+def _imported_message(summary: ImportSummary) -> str:
+    return _(
+        "Imported from %(provider)s: %(created)s new, %(updated)s updated, %(skipped)s skipped."
+    ) % {
+        "provider": summary.provider,
+        "created": summary.created,
+        "updated": summary.updated,
+        "skipped": len(summary.skipped),
+    }

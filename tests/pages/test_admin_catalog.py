@@ -1,0 +1,315 @@
+"""The operator's catalogue pages: what they change is what the API's `services` reply offers."""
+
+import re
+from html import unescape
+
+from page_client import PageClient, text_of, unique
+from sqlalchemy import func, select
+
+from smmpanel.catalog.models import categories, services
+from smmpanel.catalog.service import category_id_for, create_service
+from smmpanel.money import parse, to_micros
+
+CATALOGUE = "/admin/catalog"
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+async def offered(api, key: str) -> dict[int, dict]:
+    """The API's services reply for a customer, by service id, in its order."""
+    reply = await api.call(key=key, action="services")
+    return {entry["service"]: entry for entry in reply}
+
+
+async def add_category(operator: PageClient, name: str) -> None:
+    response = await operator.submit(
+        f"{CATALOGUE}/categories", {"category_name": name}, page=CATALOGUE
+    )
+    assert response.status_code == 303, response.text[:500]
+
+
+async def category_id(db, name: str) -> int:
+    async with db.read() as conn:
+        return await conn.scalar(select(categories.c.id).where(categories.c.name == name))
+
+
+def service_form(category: int, name: str, /, **changes: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "name": name,
+        "category_id": category,
+        "type": "Default",
+        "rate": "1.25",
+        "min_quantity": "10",
+        "max_quantity": "5000",
+        "description": "Real <b>people</b>",
+        "refill": "1",
+    }
+    fields.update(changes)
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+async def service_named(db, name: str):  # type: ignore[no-untyped-def]
+    async with db.read() as conn:
+        return (await conn.execute(select(services).where(services.c.name == name))).first()
+
+
+async def new_category_with_services(db, *rates: str) -> tuple[int, list[int]]:
+    async with db.write() as conn:
+        position = await conn.scalar(select(func.max(categories.c.position))) or 0
+        new_id = await category_id_for(conn, unique("Bulk"), position + 1)
+        ids = [
+            await create_service(
+                conn,
+                new_id,
+                name=unique("priced"),
+                type="Default",
+                rate=to_micros(parse(rate)),
+                min_quantity=10,
+                max_quantity=1000,
+            )
+            for rate in rates
+        ]
+    return new_id, ids
+
+
+async def rates_of(db, ids: list[int]) -> list[int]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(services.c.id, services.c.rate).where(services.c.id.in_(ids))
+        )
+        by_id = dict(rows.all())
+    return [by_id[service_id] for service_id in ids]
+
+
+def confirm_fields(preview: str) -> list[tuple[str, str]]:
+    """The hidden fields of the preview's confirm form, as a browser would send them."""
+    return [
+        (name, unescape(value))
+        for name, value in HIDDEN_INPUT.findall(preview)
+        if name != "csrf_token"
+    ]
+
+
+async def test_a_category_and_a_service_added_on_the_pages_are_offered_by_the_api(
+    operator, db, shop, api
+):
+    _, key = await shop.customer()
+    category, name = unique("Instagram"), unique("Followers")
+    await add_category(operator, category)
+    added = await operator.submit(
+        f"{CATALOGUE}/services", service_form(await category_id(db, category), name), page=CATALOGUE
+    )
+    page = await operator.follow(added)
+    assert "added" in text_of(page) and name in page
+    assert "Real &lt;b&gt;people&lt;/b&gt;" not in page  # the description is on the edit page only
+    service = await service_named(db, name)
+    entry = (await offered(api, key))[service.id]
+    assert entry["category"] == category and entry["rate"] == "1.25"
+    assert (entry["min"], entry["max"], entry["type"]) == ("10", "5000", "Default")
+    assert entry["refill"] is True and entry["cancel"] is False and entry["dripfeed"] == 0
+    assert entry["desc"] == "Real <b>people</b>"
+    edit_page = await operator.page(f"{CATALOGUE}/services/{service.id}")
+    assert "Real &lt;b&gt;people&lt;/b&gt;" in edit_page
+
+
+async def test_editing_disabling_and_enabling_a_service_shows_in_the_api(operator, db, shop, api):
+    _, key = await shop.customer()
+    service_id = await shop.service(rate="2")
+    other = unique("Other")
+    await add_category(operator, other)
+    page = f"{CATALOGUE}/services/{service_id}"
+    fields = service_form(
+        await category_id(db, other),
+        "Edited name",
+        rate="3.5",
+        min_quantity="20",
+        max_quantity="700",
+        position="3",
+        enabled="1",
+        cancel="1",
+        refill=None,
+    )
+    saved = await operator.submit(page, fields, page=page)
+    assert saved.status_code == 303, saved.text[:500]
+    entry = (await offered(api, key))[service_id]
+    assert (entry["name"], entry["category"], entry["rate"]) == ("Edited name", other, "3.5")
+    assert (entry["min"], entry["max"], entry["cancel"], entry["refill"]) == (
+        "20",
+        "700",
+        True,
+        False,
+    )
+
+    without_enabled = {name: value for name, value in fields.items() if name != "enabled"}
+    assert (await operator.submit(page, without_enabled, page=page)).status_code == 303
+    assert service_id not in await offered(api, key)
+
+    switched_on = await operator.submit(f"{page}/enabled", {"enabled": "1"}, page=CATALOGUE)
+    assert "is on offer" in text_of(await operator.follow(switched_on))
+    assert service_id in await offered(api, key)
+    switched_off = await operator.submit(f"{page}/enabled", {}, page=CATALOGUE)
+    assert switched_off.status_code == 303
+    assert service_id not in await offered(api, key)
+
+
+async def test_moving_and_renaming_categories_changes_the_api_reply(operator, db, shop, api):
+    _, key = await shop.customer()
+    first, second = unique("First"), unique("Second")
+    for name in (first, second):
+        await add_category(operator, name)
+        await operator.submit(
+            f"{CATALOGUE}/services",
+            service_form(await category_id(db, name), unique("svc")),
+            page=CATALOGUE,
+        )
+
+    async def order() -> list[str]:
+        names = [entry["category"] for entry in (await offered(api, key)).values()]
+        return [name for name in dict.fromkeys(names) if name in (first, second, renamed)]
+
+    renamed = unique("Renamed")
+    assert await order() == [first, second]
+    second_id = await category_id(db, second)
+    moved = await operator.submit(
+        f"{CATALOGUE}/categories/{second_id}", {"action": "up"}, page=CATALOGUE
+    )
+    assert moved.status_code == 303
+    assert await order() == [second, first]
+    page = await operator.page(CATALOGUE)
+    assert page.index(second) < page.index(first)
+
+    await operator.submit(f"{CATALOGUE}/categories/{second_id}", {"action": "down"}, page=CATALOGUE)
+    assert await order() == [first, second]
+    await operator.submit(
+        f"{CATALOGUE}/categories/{second_id}", {"action": "rename", "name": renamed}, page=CATALOGUE
+    )
+    assert await order() == [first, renamed]
+
+
+async def test_bad_service_inputs_are_refused_and_change_nothing(operator, db):
+    category_name = unique("Refusals")
+    await add_category(operator, category_name)
+    category = await category_id(db, category_name)
+    name = unique("refused")
+    for changes, says in (
+        ({"min_quantity": "500", "max_quantity": "10"}, "minimum must not be above the maximum"),
+        ({"rate": "-1"}, "above zero"),
+        ({"rate": "0"}, "above zero"),
+        ({"rate": "cheap"}, "at most 6 decimals"),
+        ({"rate": "1.0000001"}, "at most 6 decimals"),
+        ({"type": "Nonsense"}, "service types"),
+        ({"name": "  "}, "required"),
+        ({"min_quantity": "ten"}, "whole number"),
+        ({"category_id": "999999999"}, "categories"),
+    ):
+        response = await operator.submit(
+            f"{CATALOGUE}/services", service_form(category, name, **changes), page=CATALOGUE
+        )
+        assert response.status_code == 400, changes
+        assert says in text_of(response.text), (changes, text_of(response.text)[:300])
+        assert await service_named(db, name) is None
+    # What was typed is shown again, escaped.
+    typed = await operator.submit(
+        f"{CATALOGUE}/services",
+        service_form(category, "<script>x</script>", rate="bad"),
+        page=CATALOGUE,
+    )
+    assert "&lt;script&gt;x&lt;/script&gt;" in typed.text and "<script>x" not in typed.text
+
+
+async def test_a_bad_edit_is_refused_and_the_service_keeps_its_values(operator, db, shop):
+    service_id = await shop.service(rate="2", min_quantity=10, max_quantity=100)
+    page = f"{CATALOGUE}/services/{service_id}"
+    before = await service_by_id(db, service_id)
+    for changes in ({"rate": "-3"}, {"max_quantity": "5"}, {"position": "x"}, {"name": ""}):
+        fields = service_form(before.category_id, before.name, **{"position": "0", **changes})
+        response = await operator.submit(page, fields, page=page)
+        assert response.status_code == 400, changes
+        assert await service_by_id(db, service_id) == before
+    assert (await operator.get(f"{CATALOGUE}/services/99999999")).status_code == 404
+    assert (await operator.get(f"{CATALOGUE}/services/nothing")).status_code == 404
+
+
+async def service_by_id(db, service_id: int):  # type: ignore[no-untyped-def]
+    async with db.read() as conn:
+        return (await conn.execute(select(services).where(services.c.id == service_id))).first()
+
+
+async def test_a_bulk_percent_change_previews_then_changes_exactly_the_checked_rates(
+    operator, db, shop, api
+):
+    _, key = await shop.customer()
+    _, ids = await new_category_with_services(db, "1", "2", "3")
+    fields = [("kind", "percent"), ("change", "+10"), ("service", ids[0]), ("service", ids[1])]
+    preview = await operator.submit(f"{CATALOGUE}/prices", fields, page=CATALOGUE)
+    assert preview.status_code == 200, preview.text[:500]
+    shown = text_of(preview.text)
+    assert "changes by +10%." in shown
+    assert "1 1.1" in shown and "2 2.2" in shown and f"service-{ids[2]}" not in preview.text
+    assert await rates_of(db, ids) == [1_000_000, 2_000_000, 3_000_000]
+
+    confirmed = await operator.submit(
+        f"{CATALOGUE}/prices", confirm_fields(preview.text), page=CATALOGUE
+    )
+    assert "Changed the rates of 2 services" in text_of(await operator.follow(confirmed))
+    assert await rates_of(db, ids) == [1_100_000, 2_200_000, 3_000_000]
+    reply = await offered(api, key)
+    assert [reply[i]["rate"] for i in ids] == ["1.1", "2.2", "3"]
+
+
+async def test_a_bulk_change_that_would_reach_zero_is_refused(operator, db):
+    category, ids = await new_category_with_services(db, "1", "2")
+    fields = {"kind": "fixed", "change": "-1", "category": category}
+    refused = await operator.submit(f"{CATALOGUE}/prices", fields, page=CATALOGUE)
+    assert refused.status_code == 400 and "zero or below" in text_of(refused.text)
+    assert 'name="confirm"' not in refused.text
+    forged = await operator.submit(
+        f"{CATALOGUE}/prices",
+        [("kind", "fixed"), ("change", "-1"), ("confirm", "1")]
+        + [("service", i) for i in ids]
+        + [(f"was_{i}", rate) for i, rate in zip(ids, await rates_of(db, ids), strict=True)],
+        page=CATALOGUE,
+    )
+    assert forged.status_code == 400
+    assert await rates_of(db, ids) == [1_000_000, 2_000_000]
+    for bad in (
+        {"kind": "fixed", "change": "0"},
+        {"kind": "percent", "change": "lots"},
+        {"kind": "x", "change": "1"},
+    ):
+        response = await operator.submit(
+            f"{CATALOGUE}/prices", {**bad, "category": category}, page=CATALOGUE
+        )
+        assert response.status_code == 400, bad
+    nothing = await operator.submit(
+        f"{CATALOGUE}/prices", {"kind": "percent", "change": "5"}, page=CATALOGUE
+    )
+    assert nothing.status_code == 400 and "Check the services" in text_of(nothing.text)
+    assert await rates_of(db, ids) == [1_000_000, 2_000_000]
+
+
+async def test_a_rate_changed_after_the_preview_stops_the_bulk_change(operator, db, shop):
+    category, ids = await new_category_with_services(db, "4", "5")
+    fields = {"kind": "fixed", "change": "-0.5", "category": category}
+    preview = await operator.submit(f"{CATALOGUE}/prices", fields, page=CATALOGUE)
+    assert "4 3.5" in text_of(preview.text) and "5 4.5" in text_of(preview.text)
+    page = f"{CATALOGUE}/services/{ids[0]}"
+    row = await service_by_id(db, ids[0])
+    edit = service_form(category, row.name, rate="6", refill=None, position="0", enabled="1")
+    assert (await operator.submit(page, edit, page=page)).status_code == 303
+
+    stale = await operator.submit(
+        f"{CATALOGUE}/prices", confirm_fields(preview.text), page=CATALOGUE
+    )
+    assert stale.status_code == 409 and "changed since the preview" in text_of(stale.text)
+    assert await rates_of(db, ids) == [6_000_000, 5_000_000]
+    assert "6 5.5" in text_of(stale.text)
+
+
+async def test_the_catalogue_speaks_traditional_chinese(operator):
+    await operator.get("/language/zh_TW", next=CATALOGUE)
+    page = text_of(await operator.page(CATALOGUE))
+    assert "新增服務" in page and "調整價格" in page
+    refused = await operator.submit(
+        f"{CATALOGUE}/categories", {"category_name": " "}, page=CATALOGUE
+    )
+    assert refused.status_code == 400 and "必填" in text_of(refused.text)

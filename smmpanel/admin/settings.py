@@ -1,5 +1,40 @@
-"""Operator pages: settings."""
+"""Operator pages: panel-wide settings (name, currency, payment instructions, language)."""
 
 from fastapi import APIRouter
+from starlette.responses import Response
+
+from smmpanel.errors import DomainError
+from smmpanel.panel.service import EDITABLE, change_settings
+from smmpanel.web import i18n
+from smmpanel.web.i18n import gettext as _
+from smmpanel.web.pages import OperatorVisit
 
 router = APIRouter()
+PATH = "/admin/settings"
+
+
+@router.get(PATH)
+async def settings_page(current: OperatorVisit) -> Response:
+    typed = {name: getattr(current.panel, name) for name in EDITABLE}
+    return current.render("admin/settings.html", typed=typed, error=None)
+
+
+@router.post(PATH)
+async def save_settings(current: OperatorVisit) -> Response:
+    form = await current.form()
+    typed = {name: str(form.get(name, "")) for name in EDITABLE}
+    typed["name"] = typed["name"].strip()
+    typed["currency"] = typed["currency"].strip().upper()
+
+    def refuse(error: str) -> Response:
+        return current.render("admin/settings.html", 400, typed=typed, error=error)
+
+    # The panel service stores any language code; only those the pages speak are offered.
+    if i18n.known_language(typed["default_language"]) != typed["default_language"]:
+        return refuse(_("Choose one of the languages offered."))
+    try:
+        async with current.db.write() as conn:
+            await change_settings(conn, **typed)
+    except DomainError as error:
+        return refuse(i18n.explain(error))
+    return current.redirect(PATH, _("Settings saved."))

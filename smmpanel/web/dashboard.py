@@ -1,5 +1,20 @@
-"""Customer pages: dashboard."""
+"""Customer pages: the dashboard (balance, orders per status, the latest orders)."""
 
 from fastapi import APIRouter
+from starlette.responses import Response
+
+from smmpanel.accounts.service import balance_of
+from smmpanel.web.customer_queries import recent_orders, status_counts
+from smmpanel.web.pages import CustomerVisit
 
 router = APIRouter()
+RECENT_ORDERS = 10
+
+
+@router.get("/dashboard")
+async def dashboard(current: CustomerVisit) -> Response:
+    async with current.db.read() as conn:
+        balance = await balance_of(conn, current.customer_id)
+        counts = await status_counts(conn, current.customer_id)
+        recent = await recent_orders(conn, current.customer_id, RECENT_ORDERS)
+    return current.render("web/dashboard.html", balance=balance, counts=counts, recent=recent)

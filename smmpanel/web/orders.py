@@ -1,5 +1,172 @@
-"""Customer pages: orders."""
+"""Customer pages: the order list, one order's detail, its refill and cancel requests.
+
+The new-order and mass-order pages live in their own modules and are served from here.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from smmpanel.db.base import as_utc, utcnow
+from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders.lifecycle import refunded_total
+from smmpanel.orders.requests import request_cancel, request_refill
+from smmpanel.orders.statuses import (
+    CANCEL_PENDING,
+    COMPLETED,
+    PARTIAL,
+    REFILL_OPEN,
+    SUBSCRIPTIONS,
+    is_finished,
+)
+from smmpanel.orders.validation import parse_positive_int
+from smmpanel.web import customer_mass_order, customer_new_order
+from smmpanel.web.customer_fields import type_fields
+from smmpanel.web.customer_placing import explain_refusal
+from smmpanel.web.customer_queries import (
+    ALL_STATUSES,
+    OrderFilters,
+    child_orders,
+    order_cancel_requests,
+    order_detail,
+    order_refills,
+    ordered_services,
+    orders_page,
+    page_number,
+)
+from smmpanel.web.i18n import gettext as _
+from smmpanel.web.pages import CustomerVisit, Visit
 
 router = APIRouter()
+router.include_router(customer_new_order.router)
+router.include_router(customer_mass_order.router)
+
+
+def _orders_url(filters: OrderFilters, number: int) -> str:
+    query = {
+        "q": filters.search,
+        "status": filters.status,
+        "service": filters.service_id or "",
+        "page": number if number > 1 else "",
+    }
+    return "/orders?" + urlencode({name: value for name, value in query.items() if value})
+
+
+@router.get("/orders")
+async def order_list(
+    current: CustomerVisit, q: str = "", status: str = "", service: str = "", page: str = ""
+) -> Response:
+    filters = OrderFilters(
+        search=q.strip(),
+        status=status if status in ALL_STATUSES else "",
+        service_id=parse_positive_int(service),
+    )
+    async with current.db.read() as conn:
+        found = await orders_page(conn, current.customer_id, filters, page_number(page))
+        services = await ordered_services(conn, current.customer_id)
+    return current.render(
+        "web/orders.html",
+        filters=filters,
+        found=found,
+        services=services,
+        statuses=ALL_STATUSES,
+        previous_url=_orders_url(filters, found.number - 1) if found.number > 1 else None,
+        next_url=_orders_url(filters, found.number + 1) if found.has_next else None,
+    )
+
+
+async def _own_order(current: Visit, given_id: str):  # type: ignore[no-untyped-def]
+    """The signed-in customer's order of this id; anything else is a page not found."""
+    order_id = parse_positive_int(given_id)
+    async with current.db.read() as conn:
+        order = order_id and await order_detail(conn, current.customer_id, order_id)
+    if not order:
+        raise HTTPException(404)
+    return order
+
+
+def _typed_fields(order) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(label, value) of each field of the order's type that is set."""
+    if order.type == SUBSCRIPTIONS:
+        expiry = order.subscription_expiry
+        values = {
+            "username": order.subscription_username,
+            "min": order.subscription_min,
+            "max": order.subscription_max,
+            "posts": order.subscription_posts,
+            "delay": order.subscription_delay,
+            "expiry": expiry.strftime("%d/%m/%Y") if expiry else None,
+        }
+    else:
+        values = dict(order._mapping)
+    return [
+        (f.label, str(values[f.name]))
+        for f in type_fields(order.type)
+        if values.get(f.name) not in (None, "")
+    ]
+
+
+def _can_refill(order, refills: list) -> bool:  # type: ignore[no-untyped-def]
+    """As orders.requests.request_refill allows it."""
+    if not order.service_refill or order.status not in (COMPLETED, PARTIAL):
+        return False
+    finished = as_utc(order.finished_at or order.created_at)
+    in_period = utcnow() <= finished + timedelta(days=order.refill_days)
+    return in_period and not any(refill.status in REFILL_OPEN for refill in refills)
+
+
+def _can_cancel(order, cancels: list) -> bool:  # type: ignore[no-untyped-def]
+    """As orders.requests.request_cancel allows it."""
+    if not order.service_cancel or is_finished(order.status):
+        return False
+    return not any(cancel.status == CANCEL_PENDING for cancel in cancels)
+
+
+@router.get("/orders/{order_id}")
+async def order_page(order_id: str, current: CustomerVisit) -> Response:
+    order = await _own_order(current, order_id)
+    async with current.db.read() as conn:
+        children = await child_orders(conn, order.id)
+        refills = await order_refills(conn, order.id)
+        cancels = await order_cancel_requests(conn, order.id)
+        refunded = await refunded_total(conn, order.id)
+    return current.render(
+        "web/order_detail.html",
+        order=order,
+        typed_fields=_typed_fields(order),
+        children=children,
+        refills=refills,
+        cancels=cancels,
+        refunded=refunded,
+        can_refill=_can_refill(order, refills),
+        can_cancel=_can_cancel(order, cancels),
+    )
+
+
+@router.post("/orders/{order_id}/refill")
+async def ask_refill(order_id: str, current: CustomerVisit) -> Response:
+    await current.form()
+    order = await _own_order(current, order_id)
+    try:
+        async with current.db.write() as conn:
+            refill_id = await request_refill(conn, current.customer_id, order.id)
+    except OrderRefused as refused:
+        return current.redirect(f"/orders/{order.id}", explain_refusal(refused), "error")
+    message = _("Refill %(id)s requested.") % {"id": refill_id}
+    return current.redirect(f"/orders/{order.id}", message)
+
+
+@router.post("/orders/{order_id}/cancel")
+async def ask_cancel(order_id: str, current: CustomerVisit) -> Response:
+    await current.form()
+    order = await _own_order(current, order_id)
+    try:
+        async with current.db.write() as conn:
+            await request_cancel(conn, current.customer_id, order.id)
+    except OrderRefused as refused:
+        return current.redirect(f"/orders/{order.id}", explain_refusal(refused), "error")
+    message = _("Cancel requested. Once accepted, what was not delivered is refunded.")
+    return current.redirect(f"/orders/{order.id}", message)

@@ -1,0 +1,130 @@
+// The new-order form, enhanced: pick a category, then a service; the service type's fields swap in
+// place and the charge is counted as it is typed. The server checks and charges it again.
+(function () {
+  "use strict";
+  var dataNode = document.getElementById("order-data");
+  var fieldsBox = document.getElementById("order-fields");
+  if (!dataNode || !fieldsBox) return;
+  var data = JSON.parse(dataNode.textContent);
+  var serviceSelect = document.getElementById("service");
+  // The category choice only works with this script, so only this script shows it.
+  var serviceLabel = serviceSelect.closest("label");
+  serviceLabel.before(document.getElementById("category-choice").content.cloneNode(true));
+  var categorySelect = document.getElementById("category");
+  var groups = Array.prototype.map.call(serviceSelect.querySelectorAll("optgroup"), function (group) {
+    return group.cloneNode(true);
+  });
+  var locale = document.documentElement.lang;
+  var DIGITS = /^[0-9]{1,18}$/;
+
+  function setText(id, text) {
+    document.getElementById(id).textContent = text;
+  }
+
+  function showDescription(text) {
+    var box = document.getElementById("service-description");
+    box.replaceChildren();
+    text.split(/\r?\n/).forEach(function (line, index) {
+      if (index) box.appendChild(document.createElement("br"));
+      box.appendChild(document.createTextNode(line));
+    });
+  }
+
+  function valueOf(name) {
+    var input = fieldsBox.querySelector('[name="' + name + '"]');
+    return input ? input.value.trim() : "";
+  }
+
+  function positive(name) {
+    var text = valueOf(name);
+    return DIGITS.test(text) && BigInt(text) > 0n ? BigInt(text) : null;
+  }
+
+  // Units charged for, as smmpanel/orders/validation.py counts them; null while incomplete.
+  function units(service) {
+    if (service.units === "lines") {
+      var lines = valueOf(service.lines_field).split(/\r?\n/).filter(function (line) {
+        return line.trim();
+      });
+      return lines.length ? BigInt(lines.length) : null;
+    }
+    if (service.units === "subscription") {
+      var most = positive("max");
+      var posts = positive("posts");
+      return most === null ? null : posts === null ? 0n : most * posts;
+    }
+    var quantity = positive("quantity");
+    return quantity === null ? null : quantity * (positive("runs") || 1n);
+  }
+
+  // smmpanel/money.py: charge_micros (half up to the millionth) and render_charge.
+  function charge(service) {
+    if (service.flat) return BigInt(service.rate);
+    var counted = units(service);
+    return counted === null ? null : (BigInt(service.rate) * counted + 500n) / 1000n;
+  }
+
+  function renderCharge(micros) {
+    var fraction = (micros % 1000000n).toString().padStart(6, "0").replace(/0+$/, "");
+    return (micros / 1000000n).toString() + "." + fraction.padEnd(4, "0");
+  }
+
+  function showCharge() {
+    var service = data.services[serviceSelect.value];
+    var micros = service ? charge(service) : null;
+    setText("charge", micros === null ? "–" : renderCharge(micros));
+  }
+
+  function swapFields(service) {
+    var typed = {};
+    fieldsBox.querySelectorAll("[name]").forEach(function (input) {
+      typed[input.name] = input.value;
+    });
+    var template = document.querySelector('template[data-type="' + CSS.escape(service.type) + '"]');
+    var fields = template.content.cloneNode(true);
+    fields.querySelectorAll("[data-field]").forEach(function (label) {
+      if (service.fields.indexOf(label.dataset.field) < 0) label.remove();
+    });
+    fields.querySelectorAll("[name]").forEach(function (input) {
+      if (typed[input.name]) input.value = typed[input.name];
+    });
+    var quantity = fields.querySelector('[name="quantity"]');
+    if (quantity) {
+      quantity.min = service.min;
+      quantity.max = service.max;
+    }
+    fieldsBox.replaceChildren(fields);
+  }
+
+  function showService() {
+    var service = data.services[serviceSelect.value];
+    if (!service) return;
+    document.getElementById("order-service").value = serviceSelect.value;
+    setText("rate-label", service.flat ? data.labels.price : data.labels.rate);
+    setText("service-rate", service.rate_text);
+    setText("service-min", service.min.toLocaleString(locale));
+    setText("service-max", service.max.toLocaleString(locale));
+    showDescription(service.description);
+    swapFields(service);
+    history.replaceState(null, "", "?service=" + encodeURIComponent(serviceSelect.value));
+    showCharge();
+  }
+
+  function showCategory(keepService) {
+    var chosen = groups[Number(categorySelect.value)];
+    serviceSelect.replaceChildren(chosen.cloneNode(true));
+    if (keepService && serviceSelect.querySelector('option[value="' + keepService + '"]')) {
+      serviceSelect.value = keepService;
+    }
+  }
+
+  document.getElementById("show-fields").remove();
+  showCategory(serviceSelect.value);
+  categorySelect.addEventListener("change", function () {
+    showCategory(null);
+    showService();
+  });
+  serviceSelect.addEventListener("change", showService);
+  fieldsBox.addEventListener("input", showCharge);
+  showCharge();
+})();

@@ -79,20 +79,20 @@ async def add_category(current: OperatorVisit) -> Response:
     return current.redirect(CATALOGUE, _("Category %(name)s added.") % {"name": name})
 
 
-@router.post(CATALOGUE + "/categories/{category_id}")
-async def change_category(category_id: str, current: OperatorVisit) -> Response:
+@router.post(CATALOGUE + "/categories/{category_id:id}")
+async def change_category(category_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     async with current.db.read() as conn:
-        if not is_id(category_id) or not await changes.category_exists(conn, int(category_id)):
+        if not await changes.category_exists(conn, category_id):
             return not_found(current)
     action = text(form, "action")
     try:
         async with current.db.write() as conn:
             if action in MOVES:
-                await changes.move_category(conn, int(category_id), MOVES[action])
+                await changes.move_category(conn, category_id, MOVES[action])
                 return current.redirect(CATALOGUE, _("The order of the categories is saved."))
             name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
-            await changes.rename_category(conn, int(category_id), name)
+            await changes.rename_category(conn, category_id, name)
     except (FormProblem, DomainError) as error:
         return await _catalogue_page(current, 400, _problem(error))
     return current.redirect(CATALOGUE, _("Category renamed to %(name)s.") % {"name": name})
@@ -172,17 +172,13 @@ async def _service_page(
     )
 
 
-@router.get(CATALOGUE + "/services/{service_id}")
-async def service_page(service_id: str, current: OperatorVisit) -> Response:
-    if not is_id(service_id):
-        return not_found(current)
-    return await _service_page(current, int(service_id))
+@router.get(CATALOGUE + "/services/{service_id:id}")
+async def service_page(service_id: int, current: OperatorVisit) -> Response:
+    return await _service_page(current, service_id)
 
 
-@router.post(CATALOGUE + "/services/{service_id}")
-async def edit_service(service_id: str, current: OperatorVisit) -> Response:
-    if not is_id(service_id):
-        return not_found(current)
+@router.post(CATALOGUE + "/services/{service_id:id}")
+async def edit_service(service_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     try:
         values = {
@@ -192,25 +188,23 @@ async def edit_service(service_id: str, current: OperatorVisit) -> Response:
             "enabled": flag(form, "enabled"),
         }
         async with current.db.write() as conn:
-            if await changes.service_row(conn, int(service_id)) is None:
+            if await changes.service_row(conn, service_id) is None:
                 return not_found(current)
             await _check_category(conn, values["category_id"])  # type: ignore[arg-type]
-            await changes.edit_service(conn, int(service_id), **values)
+            await changes.edit_service(conn, service_id, **values)
     except (FormProblem, DomainError) as error:
-        return await _service_page(
-            current, int(service_id), 400, _problem(error), typed_values(form)
-        )
+        return await _service_page(current, service_id, 400, _problem(error), typed_values(form))
     return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
 
 
-@router.post(CATALOGUE + "/services/{service_id}/enabled")
-async def switch_service(service_id: str, current: OperatorVisit) -> Response:
+@router.post(CATALOGUE + "/services/{service_id:id}/enabled")
+async def switch_service(service_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     enabled = flag(form, "enabled")
     async with current.db.write() as conn:
-        if not is_id(service_id) or await changes.service_row(conn, int(service_id)) is None:
+        if await changes.service_row(conn, service_id) is None:
             return not_found(current)
-        await set_service_enabled(conn, int(service_id), enabled)
+        await set_service_enabled(conn, service_id, enabled)
     message = _("Service %(id)s is on offer.") if enabled else _("Service %(id)s is disabled.")
     return current.redirect(CATALOGUE, message % {"id": service_id})
 

@@ -53,7 +53,7 @@ async def customer_list(
     )
 
 
-@router.get("/admin/customers/{customer_id:int}")
+@router.get("/admin/customers/{customer_id:id}")
 async def customer_detail(current: OperatorVisit, customer_id: int, ledger: str = "") -> Response:
     return await _detail_page(current, customer_id, ledger_number=page_number(ledger))
 
@@ -89,7 +89,7 @@ async def _detail_page(
     )
 
 
-@router.post("/admin/customers/{customer_id:int}/status")
+@router.post("/admin/customers/{customer_id:id}/status")
 async def change_status(current: OperatorVisit, customer_id: int) -> Response:
     form = await current.form()
     status = str(form.get("status", ""))
@@ -107,7 +107,7 @@ async def change_status(current: OperatorVisit, customer_id: int) -> Response:
     return current.redirect(detail_path(customer_id), message)
 
 
-@router.post("/admin/customers/{customer_id:int}/funds")
+@router.post("/admin/customers/{customer_id:id}/funds")
 async def change_funds(current: OperatorVisit, customer_id: int) -> Response:
     form = await current.form()
     typed = {name: str(form.get(name, "")).strip() for name in EMPTY_FUNDS}
@@ -132,7 +132,7 @@ async def change_funds(current: OperatorVisit, customer_id: int) -> Response:
     return current.redirect(detail_path(customer_id), message)
 
 
-@router.post("/admin/customers/{customer_id:int}/prices")
+@router.post("/admin/customers/{customer_id:id}/prices")
 async def change_price(current: OperatorVisit, customer_id: int) -> Response:
     form = await current.form()
     typed = {name: str(form.get(name, "")).strip() for name in EMPTY_PRICE}

@@ -24,7 +24,6 @@ from smmpanel.admin.orders_forms import (
     page_number,
     refund_message,
     status_choices,
-    stored_id,
     upstream_order_id,
 )
 from smmpanel.admin.orders_queries import (
@@ -110,9 +109,9 @@ def _list_url(typed: Mapping[str, str], number: int) -> str:
 # ---- one order
 
 
-@router.get(ORDERS + "/{order_id:int}")
+@router.get(ORDERS + "/{order_id:id}")
 async def order_page(order_id: int, current: OperatorVisit) -> Response:
-    return await _order_page(current, stored_id(order_id))
+    return await _order_page(current, order_id)
 
 
 async def _order_page(
@@ -138,9 +137,8 @@ async def _order_page(
     )
 
 
-@router.post(ORDERS + "/{order_id:int}")
+@router.post(ORDERS + "/{order_id:id}")
 async def change_order(order_id: int, current: OperatorVisit) -> Response:
-    order_id = stored_id(order_id)
     form = await current.form()
     typed = {name: str(form.get(name, "")).strip() for name in CHANGE_FIELDS}
     try:
@@ -197,9 +195,8 @@ async def _doubts_page(
     )
 
 
-@router.post(ORDERS + "/{order_id:int}/resolve")
+@router.post(ORDERS + "/{order_id:id}/resolve")
 async def resolve_doubt(order_id: int, current: OperatorVisit) -> Response:
-    order_id = stored_id(order_id)
     form = await current.form()
     resolution = str(form.get("resolution", ""))
     upstream_id = str(form.get("upstream_order_id", "")).strip()

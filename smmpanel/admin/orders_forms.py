@@ -37,7 +37,6 @@ from smmpanel.web.i18n import gettext as _
 # At most 18 digits: every such number fits the database's 64-bit integers.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 MAX_PAGE = 1_000_000
-BIGGEST_ID = 2**63 - 1
 UPSTREAM_ID_LENGTH: int = orders.c.upstream_order_id.type.length  # type: ignore[attr-defined]
 ALL_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
 # English labels, translated where shown; NULL is an order fulfilled by hand.
@@ -65,13 +64,6 @@ def explain(error: Exception) -> str:
 
 def not_found() -> HTTPException:
     return HTTPException(404)
-
-
-def stored_id(value: int) -> int:
-    """An id from the address; one past what the database stores names nothing."""
-    if value > BIGGEST_ID:
-        raise not_found()
-    return value
 
 
 def upstream_order_id(text: str) -> str:

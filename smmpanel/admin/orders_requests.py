@@ -12,7 +12,6 @@ from smmpanel.admin.orders_forms import (
     page_number,
     refund_message,
     status_label,
-    stored_id,
     whole_number,
 )
 from smmpanel.admin.orders_queries import (
@@ -63,9 +62,8 @@ async def _refills_page(
     )
 
 
-@router.post(REFILLS + "/{refill_id:int}")
+@router.post(REFILLS + "/{refill_id:id}")
 async def change_refill(refill_id: int, current: OperatorVisit) -> Response:
-    refill_id = stored_id(refill_id)
     form = await current.form()
     status = str(form.get("status", ""))
     try:
@@ -109,9 +107,8 @@ async def _cancels_page(
     )
 
 
-@router.post(CANCELS + "/{cancel_id:int}")
+@router.post(CANCELS + "/{cancel_id:id}")
 async def answer_cancel(cancel_id: int, current: OperatorVisit) -> Response:
-    cancel_id = stored_id(cancel_id)
     form = await current.form()
     decision = str(form.get("decision", ""))
     remains_text = str(form.get("remains", ""))

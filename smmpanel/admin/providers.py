@@ -14,7 +14,6 @@ from smmpanel.admin.catalog_forms import (
     FormProblem,
     amount,
     flag,
-    is_id,
     not_found,
     required_text,
     text,
@@ -210,22 +209,20 @@ async def _saved_rule_fields(current: Visit, provider_id: int) -> dict[str, str]
         return _rule_fields(PriceRule())
 
 
-async def _exists(current: Visit, provider_id: str) -> bool:
-    if not is_id(provider_id):
-        return False
+async def _exists(current: Visit, provider_id: int) -> bool:
     async with current.db.read() as conn:
-        return await provider_settings(conn, int(provider_id)) is not None
+        return await provider_settings(conn, provider_id) is not None
 
 
-@router.get(PROVIDERS + "/{provider_id}")
-async def provider_page(provider_id: str, current: OperatorVisit) -> Response:
+@router.get(PROVIDERS + "/{provider_id:id}")
+async def provider_page(provider_id: int, current: OperatorVisit) -> Response:
     if not await _exists(current, provider_id):
         return not_found(current)
-    return await _provider_page(current, int(provider_id))
+    return await _provider_page(current, provider_id)
 
 
-@router.post(PROVIDERS + "/{provider_id}")
-async def edit(provider_id: str, current: OperatorVisit) -> Response:
+@router.post(PROVIDERS + "/{provider_id:id}")
+async def edit(provider_id: int, current: OperatorVisit) -> Response:
     if not await _exists(current, provider_id):
         return not_found(current)
     form = await current.form()
@@ -234,7 +231,7 @@ async def edit(provider_id: str, current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             await edit_provider(
                 conn,
-                int(provider_id),
+                provider_id,
                 api_url=api_url,
                 api_key=text(form, "api_key") or None,
                 timeout_seconds=timeout,
@@ -242,24 +239,22 @@ async def edit(provider_id: str, current: OperatorVisit) -> Response:
             )
     except (FormProblem, DomainError) as error:
         typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}
-        return await _provider_page(
-            current, int(provider_id), 400, error=_problem(error), typed=typed
-        )
+        return await _provider_page(current, provider_id, 400, error=_problem(error), typed=typed)
     return current.redirect(f"{PROVIDERS}/{provider_id}", _("The provider's settings are saved."))
 
 
-@router.post(PROVIDERS + "/{provider_id}/test")
-async def test(provider_id: str, current: OperatorVisit) -> Response:
+@router.post(PROVIDERS + "/{provider_id:id}/test")
+async def test(provider_id: int, current: OperatorVisit) -> Response:
     if not await _exists(current, provider_id):
         return not_found(current)
     await current.form()
     try:
         async with _upstream() as client:
-            balance = await check_balance(current.db, client, int(provider_id))
+            balance = await check_balance(current.db, client, provider_id)
     except ProviderError as error:
         trouble = _refused_by_upstream(error)
-        return await _provider_page(current, int(provider_id), 502, trouble=trouble)
-    return await _provider_page(current, int(provider_id), balance=balance)
+        return await _provider_page(current, provider_id, 502, trouble=trouble)
+    return await _provider_page(current, provider_id, balance=balance)
 
 
 # ---- importing services
@@ -328,16 +323,16 @@ async def _import_page(
     )
 
 
-@router.post(PROVIDERS + "/{provider_id}/import-preview")
-async def import_preview(provider_id: str, current: OperatorVisit) -> Response:
+@router.post(PROVIDERS + "/{provider_id:id}/import-preview")
+async def import_preview(provider_id: int, current: OperatorVisit) -> Response:
     if not await _exists(current, provider_id):
         return not_found(current)
     form = await current.form()
     try:
         rule = _price_rule(form)
     except (FormProblem, ProviderError) as problem:
-        return await _rule_refused(current, int(provider_id), form, problem)
-    return await _import_page(current, int(provider_id), form, rule)
+        return await _rule_refused(current, provider_id, form, problem)
+    return await _import_page(current, provider_id, form, rule)
 
 
 def _chosen_ids(form: FormData) -> list[str] | None:
@@ -347,25 +342,25 @@ def _chosen_ids(form: FormData) -> list[str] | None:
     return [str(value).strip() for value in form.getlist("service") if str(value).strip()]
 
 
-@router.post(PROVIDERS + "/{provider_id}/import")
-async def import_checked(provider_id: str, current: OperatorVisit) -> Response:
+@router.post(PROVIDERS + "/{provider_id:id}/import")
+async def import_checked(provider_id: int, current: OperatorVisit) -> Response:
     if not await _exists(current, provider_id):
         return not_found(current)
     form = await current.form()
     try:
         rule = _price_rule(form)
     except (FormProblem, ProviderError) as problem:
-        return await _rule_refused(current, int(provider_id), form, problem)
+        return await _rule_refused(current, provider_id, form, problem)
     chosen = _chosen_ids(form)
     if chosen == []:
         error = _("Check the services to import, or choose every listed service.")
-        return await _import_page(current, int(provider_id), form, rule, 400, error)
+        return await _import_page(current, provider_id, form, rule, 400, error)
     try:
         async with _upstream() as client:
-            summary = await import_services(current.db, client, int(provider_id), rule, chosen)
+            summary = await import_services(current.db, client, provider_id, rule, chosen)
     except ProviderError as error:
         trouble = _refused_by_upstream(error)
-        return await _provider_page(current, int(provider_id), 502, trouble=trouble)
+        return await _provider_page(current, provider_id, 502, trouble=trouble)
     return current.redirect("/admin/catalog", _imported_message(summary))
 
 

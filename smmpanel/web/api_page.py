@@ -12,7 +12,6 @@ from smmpanel.accounts.service import (
     revoke_api_key,
 )
 from smmpanel.catalog.service import enabled_services
-from smmpanel.orders.validation import parse_positive_int
 from smmpanel.web.customer_api_doc import api_sections
 from smmpanel.web.customer_queries import own_api_key
 from smmpanel.web.i18n import gettext as _
@@ -54,12 +53,11 @@ async def new_api_key(current: CustomerVisit) -> Response:
     return await _api_page(current, new_key=key)
 
 
-@router.post("/api/keys/{key_id}/revoke")
-async def revoke_key(key_id: str, current: CustomerVisit) -> Response:
+@router.post("/api/keys/{key_id:id}/revoke")
+async def revoke_key(key_id: int, current: CustomerVisit) -> Response:
     await current.form()
-    given = parse_positive_int(key_id)
     async with current.db.write() as conn:
-        key = given and await own_api_key(conn, current.customer_id, given)
+        key = await own_api_key(conn, current.customer_id, key_id)
         if not key:
             raise HTTPException(404)
         try:

@@ -78,11 +78,10 @@ async def order_list(
     )
 
 
-async def _own_order(current: Visit, given_id: str):  # type: ignore[no-untyped-def]
+async def _own_order(current: Visit, order_id: int):  # type: ignore[no-untyped-def]
     """The signed-in customer's order of this id; anything else is a page not found."""
-    order_id = parse_positive_int(given_id)
     async with current.db.read() as conn:
-        order = order_id and await order_detail(conn, current.customer_id, order_id)
+        order = await order_detail(conn, current.customer_id, order_id)
     if not order:
         raise HTTPException(404)
     return order
@@ -125,8 +124,8 @@ def _can_cancel(order, cancels: list) -> bool:  # type: ignore[no-untyped-def]
     return not any(cancel.status == CANCEL_PENDING for cancel in cancels)
 
 
-@router.get("/orders/{order_id}")
-async def order_page(order_id: str, current: CustomerVisit) -> Response:
+@router.get("/orders/{order_id:id}")
+async def order_page(order_id: int, current: CustomerVisit) -> Response:
     order = await _own_order(current, order_id)
     async with current.db.read() as conn:
         children = await child_orders(conn, order.id)
@@ -146,8 +145,8 @@ async def order_page(order_id: str, current: CustomerVisit) -> Response:
     )
 
 
-@router.post("/orders/{order_id}/refill")
-async def ask_refill(order_id: str, current: CustomerVisit) -> Response:
+@router.post("/orders/{order_id:id}/refill")
+async def ask_refill(order_id: int, current: CustomerVisit) -> Response:
     await current.form()
     order = await _own_order(current, order_id)
     try:
@@ -159,8 +158,8 @@ async def ask_refill(order_id: str, current: CustomerVisit) -> Response:
     return current.redirect(f"/orders/{order.id}", message)
 
 
-@router.post("/orders/{order_id}/cancel")
-async def ask_cancel(order_id: str, current: CustomerVisit) -> Response:
+@router.post("/orders/{order_id:id}/cancel")
+async def ask_cancel(order_id: int, current: CustomerVisit) -> Response:
     await current.form()
     order = await _own_order(current, order_id)
     try:

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Depends
 from jinja2 import Environment
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +34,22 @@ LANGUAGE_COOKIE = "smm_lang"
 FLASH_COOKIE = "smm_flash"
 CSRF_FIELD = "csrf_token"
 YEAR_SECONDS = 365 * 24 * 3600
+
+
+class RecordId(Convertor[int]):
+    """`{name:id}` in a page's path: an id that fits a BIGINT. Anything else matches no route,
+    so it answers the 404 page before a handler or the database sees it."""
+
+    regex = "[1-9][0-9]{0,17}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", RecordId())
 
 
 class SignInNeeded(Exception):

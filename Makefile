@@ -3,7 +3,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed-from-pyproject
 PYTHON ?= python3
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench messages
 
 $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -23,3 +23,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/api.py --backend both
+
+# Every translatable string of the pages, for updating the .po files under smmpanel/locale.
+messages: $(STAMP)
+	$(VENV)/bin/pybabel --quiet extract --mapping-file babel.cfg --no-location --sort-output \
+		--project smmpanel --output-file smmpanel/locale/messages.pot .

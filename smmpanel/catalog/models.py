@@ -10,6 +10,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from smmpanel.db.base import BigId, metadata
@@ -54,6 +55,8 @@ services = Table(
     CheckConstraint("rate > 0", name="rate_positive"),
     CheckConstraint("min_quantity >= 1 AND max_quantity >= min_quantity", name="limits_valid"),
     CheckConstraint("fulfilment IN ('manual', 'provider')", name="fulfilment_known"),
+    # One of our services per upstream service: imports and syncs update it, never add another.
+    UniqueConstraint("provider_id", "provider_service_id"),
 )
 
 customer_prices = Table(

@@ -89,6 +89,21 @@ async def create_service(conn: AsyncConnection, category_id: int, **fields: obje
     return service_id
 
 
+async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: bool) -> bool:
+    """Put a service on offer or take it off; False if it already was so.
+
+    The catalogue version moves on, so the API's cached `services` reply is rebuilt.
+    """
+    was_enabled = await conn.scalar(select(services.c.enabled).where(services.c.id == service_id))
+    if was_enabled is None:
+        raise CatalogError(f"no service {service_id}: `smmpanel catalog export` lists the ids")
+    if was_enabled == enabled:
+        return False
+    await conn.execute(update(services).where(services.c.id == service_id).values(enabled=enabled))
+    await bump_catalog_version(conn)
+    return True
+
+
 async def set_customer_price(
     conn: AsyncConnection, customer_id: int, service_id: int, rate: int | None
 ) -> None:

@@ -13,6 +13,7 @@ from smmpanel.catalog.service import (
     custom_rate,
     find_service,
     set_customer_price,
+    set_service_enabled,
 )
 from smmpanel.catalog.transfer import (
     CategoryEntry,
@@ -25,7 +26,9 @@ from smmpanel.catalog.transfer import (
 from smmpanel.cli.common import fail, in_transaction, parse_amount, read_only
 from smmpanel.money import render_rate
 
-catalog_app = typer.Typer(help="Export and import the catalogue as JSON.")
+catalog_app = typer.Typer(
+    help="Export and import the catalogue as JSON; enable or disable a service."
+)
 price_app = typer.Typer(help="Set or clear a customer's own rate for a service.")
 
 
@@ -83,6 +86,34 @@ def _read_file(file: Path) -> list[CategoryEntry]:
 def _import(entries: list[CategoryEntry], on_service) -> ImportSummary:  # type: ignore[no-untyped-def]
     async def use_case(conn: AsyncConnection) -> ImportSummary:
         return await import_catalog(conn, entries, on_service)
+
+    return in_transaction(use_case)
+
+
+def _service_argument() -> int:
+    return typer.Argument(..., help="The service's id (`smmpanel catalog export` lists them).")
+
+
+@catalog_app.command("service-enable")
+def service_enable_command(service_id: int = _service_argument()) -> None:
+    """Put one service on offer again: in the API's `services` list and open to orders."""
+    name, changed = _set_service_enabled(service_id, enabled=True)
+    state = "is on offer again" if changed else "was on offer already"
+    typer.echo(f"service {service_id} ({name}) {state}")
+
+
+@catalog_app.command("service-disable")
+def service_disable_command(service_id: int = _service_argument()) -> None:
+    """Take one service off offer; orders placed before go on as usual."""
+    name, changed = _set_service_enabled(service_id, enabled=False)
+    state = "is off offer: new orders are refused" if changed else "was off offer already"
+    typer.echo(f"service {service_id} ({name}) {state}")
+
+
+def _set_service_enabled(service_id: int, enabled: bool) -> tuple[str, bool]:
+    async def use_case(conn: AsyncConnection) -> tuple[str, bool]:
+        service = await find_service(conn, service_id)
+        return service.name, await set_service_enabled(conn, service_id, enabled)
 
     return in_transaction(use_case)
 

@@ -134,3 +134,42 @@ async def test_price_set_and_clear_change_what_the_customer_pays(cli, api, shop)
     assert "list price 2 per 1000" in cli.ok("price", "clear", customer_id, service)
     assert await rate_seen() == Decimal(2)
     assert "no service 999999" in cli.refused("price", "set", customer_id, 999999, "1")
+
+
+async def test_service_disable_and_enable_change_what_customers_see(cli, api, shop, db):
+    _, key = await shop.customer("10")
+    service = await shop.service(rate="2")
+
+    async def listed() -> bool:
+        return any(
+            item["service"] == service for item in await api.call(key=key, action="services")
+        )
+
+    async def order() -> dict:
+        fields = {"service": service, "link": "https://instagram.com/p/x", "quantity": 10}
+        return await api.call(key=key, action="add", **fields)
+
+    assert await listed()
+    version = await _version(db)
+    assert f"service {service} (" in cli.ok("catalog", "service-disable", service)
+    assert await _version(db) == version + 1
+    assert not await listed()
+    assert "order" not in await order()
+    assert "was off offer already" in cli.ok("catalog", "service-disable", service)
+    assert await _version(db) == version + 1
+
+    assert "is on offer again" in cli.ok("catalog", "service-enable", service)
+    assert await listed()
+    assert "order" in await order()
+
+
+async def test_enabling_an_unknown_service_says_where_the_ids_are(cli, db):
+    version = await _version(db)
+    refusal = cli.refused("catalog", "service-enable", 999999)
+    assert "no service 999999" in refusal and "smmpanel catalog export" in refusal
+    assert await _version(db) == version
+
+
+async def _version(db: Database) -> int:
+    async with db.read() as conn:
+        return await catalog_version(conn)

@@ -98,16 +98,26 @@ def edit_command(
     url: str = typer.Option(None, help="A new API v2 address."),
     key: str = typer.Option(None, help="A new API key (never shown again)."),
     timeout: int = typer.Option(None, help="Seconds to wait for each answer (1-300)."),
+    sync_hours: int = typer.Option(
+        None, help="Hours between automatic catalogue syncs (1-720; 6 at first)."
+    ),
 ) -> None:
-    """Change a provider's URL, key or timeout."""
-    given = {"URL": url, "key": key, "timeout": timeout}
+    """Change a provider's URL, key, timeout or how often its catalogue is synced."""
+    given = {"URL": url, "key": key, "timeout": timeout, "sync hours": sync_hours}
     changed = [label for label, value in given.items() if value is not None]
     if not changed:
-        fail("nothing to change: give --url, --key or --timeout")
+        fail("nothing to change: give --url, --key, --timeout or --sync-hours")
 
     async def use_case(conn: AsyncConnection) -> int:
         provider_id = await find_provider(conn, provider)
-        await edit_provider(conn, provider_id, api_url=url, api_key=key, timeout_seconds=timeout)
+        await edit_provider(
+            conn,
+            provider_id,
+            api_url=url,
+            api_key=key,
+            timeout_seconds=timeout,
+            sync_hours=sync_hours,
+        )
         return provider_id
 
     provider_id = in_transaction(use_case)
@@ -121,7 +131,8 @@ def disable_command(provider: str = _provider_argument()) -> None:
     provider_id = _set_enabled(provider, enabled=False)
     typer.echo(
         f"provider {provider_id} is disabled: orders for its services wait in the queue and"
-        " it is not synced; its services stay on offer, disable them too to stop taking orders"
+        " it is not synced; its services stay on offer: `smmpanel catalog service-disable ID`"
+        " stops taking orders for one"
     )
 
 
@@ -158,6 +169,7 @@ def list_command() -> None:
             "last success",
             "balance",
             "synced",
+            "sync every",
         ),
         [
             (
@@ -172,6 +184,7 @@ def list_command() -> None:
                 moment(row.last_success_at),
                 _balance_text(row.balance, row.balance_currency),
                 moment(row.synced_at),
+                f"{row.sync_hours} h",
             )
             for row in rows
         ],
@@ -338,7 +351,7 @@ def _print_sync(result: SyncSummary) -> None:
     if result.back:
         typer.echo(
             f"  {result.back} services are listed again upstream but stay disabled here:"
-            " check them, then enable them (catalog export, set enabled, catalog import)"
+            " check them, then `smmpanel catalog service-enable ID` each"
         )
     if result.not_imported:
         typer.echo(

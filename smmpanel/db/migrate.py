@@ -10,6 +10,10 @@ from smmpanel.config import async_database_url
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class MigrationRefused(Exception):
+    """A migration that cannot apply to this database's data; the message says what to fix."""
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import Row, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_PROVIDER, services
@@ -124,9 +124,9 @@ async def import_services(
     async with db.write() as conn:
         await lock_provider(conn, provider.id)
         writer = CatalogWriter(conn, provider.id, rule, await _upstream_states(conn, provider.id))
-        imported = _by_upstream_id(await _resold_services(conn, provider.id))
+        ours = {row.provider_service_id: row for row in await _services_of(conn, provider.id)}
         for done, entry in enumerate(chosen, start=1):
-            await _import_one(writer, entry, imported.get(entry.id, []), summary)
+            await _import_one(writer, entry, ours.get(entry.id), summary)
             if progress is not None:
                 progress(done, len(chosen))
         summary.changes = await writer.save_changes()
@@ -151,28 +151,28 @@ def _choose(
 
 
 async def _import_one(
-    writer: "CatalogWriter", entry: UpstreamService, ours: list, summary: ImportSummary
+    writer: "CatalogWriter",
+    entry: UpstreamService,
+    ours: Row | None,
+    summary: ImportSummary,
 ) -> None:
+    """Create our service of this upstream service, or update the one there is (never two)."""
+    if ours is not None and ours.fulfilment != FULFIL_PROVIDER:
+        reason = f"our service {ours.id} has this upstream id but is fulfilled by hand; left alone"
+        summary.skipped.append(Skipped(entry.id, reason))
+        return
     try:
-        if not ours:
+        if ours is None:
             summary.service_ids[entry.id] = await writer.create(entry)
             summary.created += 1
             return
-        for row in ours:
-            await writer.update(row, entry)
-            writer.note_listed(row)
+        await writer.update(ours, entry)
+        writer.note_listed(ours)
     except EntryError as exc:
         summary.skipped.append(Skipped(entry.id, str(exc)))
         return
-    summary.service_ids[entry.id] = ours[0].id
+    summary.service_ids[entry.id] = ours.id
     summary.updated += 1
-
-
-def _by_upstream_id(rows: list) -> dict[str, list]:
-    grouped: dict[str, list] = {}
-    for row in rows:
-        grouped.setdefault(row.provider_service_id, []).append(row)
-    return grouped
 
 
 # ---- sync
@@ -375,14 +375,26 @@ def advice(provider: Provider, exc: UpstreamError) -> str:
 # ---- writing our services
 
 
-async def _resold_services(conn: AsyncConnection, provider_id: int) -> list:
+async def _services_of(conn: AsyncConnection, provider_id: int) -> list:
+    """Our services with an upstream id at this provider, resold or (now) fulfilled by hand."""
     columns = [services.c[column] for column in TRACKED.values()]
     rows = await conn.execute(
-        select(services.c.id, services.c.provider_service_id, services.c.enabled, *columns)
-        .where(services.c.provider_id == provider_id, services.c.fulfilment == FULFIL_PROVIDER)
+        select(
+            services.c.id,
+            services.c.provider_service_id,
+            services.c.enabled,
+            services.c.fulfilment,
+            *columns,
+        )
+        .where(services.c.provider_id == provider_id, services.c.provider_service_id.is_not(None))
         .order_by(services.c.id)
     )
     return list(rows)
+
+
+async def _resold_services(conn: AsyncConnection, provider_id: int) -> list:
+    rows = await _services_of(conn, provider_id)
+    return [row for row in rows if row.fulfilment == FULFIL_PROVIDER]
 
 
 async def _upstream_states(conn: AsyncConnection, provider_id: int) -> dict[int, str]:

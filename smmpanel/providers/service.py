@@ -11,6 +11,7 @@ from smmpanel.errors import DomainError, check_fits
 from smmpanel.providers.models import providers
 
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 300
+MIN_SYNC_HOURS, MAX_SYNC_HOURS = 1, 720  # an hour to a month between catalogue syncs
 
 
 class ProviderError(DomainError):
@@ -33,6 +34,7 @@ class ProviderStats:
     balance: int | None
     balance_currency: str | None
     synced_at: datetime | None = None
+    sync_hours: int | None = None
 
 
 def _check_url(api_url: str) -> None:
@@ -43,6 +45,14 @@ def _check_url(api_url: str) -> None:
 def _check_timeout(timeout: int) -> None:
     if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
         raise ProviderError(f"the timeout must be {MIN_TIMEOUT} to {MAX_TIMEOUT} seconds")
+
+
+def _check_sync_hours(hours: int) -> None:
+    if not MIN_SYNC_HOURS <= hours <= MAX_SYNC_HOURS:
+        raise ProviderError(
+            f"the catalogue is synced every {MIN_SYNC_HOURS} to {MAX_SYNC_HOURS} hours;"
+            f" {hours} is out of range"
+        )
 
 
 async def add_provider(
@@ -82,6 +92,7 @@ async def edit_provider(
     api_key: str | None = None,
     timeout_seconds: int | None = None,
     enabled: bool | None = None,
+    sync_hours: int | None = None,
 ) -> None:
     values: dict = {}
     if api_url is not None:
@@ -98,6 +109,9 @@ async def edit_provider(
         values["timeout_seconds"] = timeout_seconds
     if enabled is not None:
         values["enabled"] = enabled
+    if sync_hours is not None:
+        _check_sync_hours(sync_hours)
+        values["sync_hours"] = sync_hours
     if not values:
         raise ProviderError("nothing to change")
     result = await conn.execute(
@@ -135,6 +149,7 @@ async def provider_stats(conn: AsyncConnection) -> list[ProviderStats]:
             providers.c.balance,
             providers.c.balance_currency,
             providers.c.synced_at,
+            providers.c.sync_hours,
         ).order_by(providers.c.id)
     )
     return [ProviderStats(*row) for row in rows]

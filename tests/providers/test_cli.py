@@ -26,7 +26,7 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
 
     listed = ok("provider", "list")
     assert listed.splitlines()[0].split("  ")[0] == "id"
-    assert rows_of(listed) == [["1", NAME, "yes", "0", "0", "0", "0", "-", "-", "-", "-"]]
+    assert rows_of(listed) == [["1", NAME, "yes", "0", "0", "0", "0", "-", "-", "-", "-", "6 h"]]
 
     catalog_upstream.offer([offered(1, rate="1.00"), offered(2, rate="2.00"), offered(3)])
     first = cli.checked(
@@ -80,11 +80,22 @@ def test_edit_disable_and_enable(provider_fresh_cli, catalog_upstream):
     assert rows_of(cli.checked("provider", "list").out)[0][2] == "yes"
 
 
+def test_sync_hours_are_set_per_provider_and_listed(provider_fresh_cli, catalog_upstream):
+    cli = provider_fresh_cli
+    cli.checked("provider", "add", NAME, catalog_upstream.api_url, "--key", UPSTREAM_KEY)
+    assert "changed sync hours" in cli.checked("provider", "edit", NAME, "--sync-hours", "24").out
+    assert rows_of(cli.checked("provider", "list").out)[0][-1] == "24 h"
+    for wrong in ("0", "721", "-3"):
+        refusal = cli.refused("provider", "edit", NAME, "--sync-hours", wrong)
+        assert "every 1 to 720 hours" in refusal
+    assert rows_of(cli.checked("provider", "list").out)[0][-1] == "24 h"
+
+
 def test_every_refusal_says_what_to_do(provider_fresh_cli, catalog_upstream):
     cli = provider_fresh_cli
     assert "provider list" in cli.refused("provider", "balance", "nobody")
     cli.checked("provider", "add", NAME, catalog_upstream.api_url, "--key", "wrong-key")
-    assert "give --url, --key or --timeout" in cli.refused("provider", "edit", NAME)
+    assert "--timeout or --sync-hours" in cli.refused("provider", "edit", NAME)
     assert "key is empty" in cli.refused("provider", "edit", NAME, "--key", " ")
     assert "not both" in cli.refused("provider", "sync")
     assert "cannot be negative" in cli.refused("provider", "import", NAME, "--markup-percent", "-5")

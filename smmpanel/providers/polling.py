@@ -7,15 +7,15 @@ an unknown status never fails an order: it is noted and tried again later.
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
-from smmpanel.orders.lifecycle import LifecycleError, update_order
+from smmpanel.orders.lifecycle import LifecycleError, Progress, apply_progress, update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.statuses import (
     ALL_FINISHED,
@@ -39,7 +39,6 @@ CALL_CONCURRENCY = 8
 class PollingTimes:
     fastest: timedelta = timedelta(seconds=60)
     slowest: timedelta = timedelta(hours=1)
-    lease: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ async def poll_due_orders(
 ) -> int:
     """Poll one batch of due orders; how many were polled."""
     async with db.write() as conn:
-        tracked = await claim_polls(conn, limit, times.lease)
+        tracked = await claim_polls(conn, limit, times)
     if not tracked:
         return 0
     readings = await read_statuses(client, tracked)
@@ -80,7 +79,9 @@ async def poll_due_orders(
     return len(tracked)
 
 
-async def claim_polls(conn: AsyncConnection, limit: int, lease: timedelta) -> list[Tracked]:
+async def claim_polls(conn: AsyncConnection, limit: int, times: PollingTimes) -> list[Tracked]:
+    """Claim due orders by giving each the next poll time it has if nothing changes: most
+    don't, and need no second write; a worker that dies mid-batch leaves them to that time."""
     now = utcnow()
     due = (
         select(
@@ -110,14 +111,12 @@ async def claim_polls(conn: AsyncConnection, limit: int, lease: timedelta) -> li
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(of=orders, skip_locked=True)
     rows = (await conn.execute(due)).all()
-    if not rows:
-        return []
-    await conn.execute(
-        update(orders)
-        .where(orders.c.id.in_([row[0] for row in rows]))
-        .values(next_action_at=now + lease)
-    )
-    return [Tracked(row[0], Endpoint(row[1], row[2], row[3], row[4]), *row[5:]) for row in rows]
+    tracked = [Tracked(row[0], Endpoint(row[1], row[2], row[3], row[4]), *row[5:]) for row in rows]
+    schedule = Schedule(now, times)
+    for item in tracked:
+        schedule.plan(item, changed=False)
+    await _save_schedule(conn, schedule)
+    return tracked
 
 
 async def read_statuses(client: UpstreamClient, tracked: list[Tracked]) -> dict[int, Reading]:
@@ -178,28 +177,39 @@ async def apply_readings(
     readings: dict[int, Reading],
     times: PollingTimes,
 ) -> None:
-    now = utcnow()
-    schedule: list[dict] = []
+    """Apply a batch's readings in a few statements: changes that move no money all at once,
+    only refunds (and subscriptions) one by one. Quiet orders were scheduled by the claim;
+    only the others are scheduled again."""
+    schedule = Schedule(utcnow(), times)
     outcomes: dict[int, dict] = {}
+    progress: dict[int, tuple[Tracked, Reading]] = {}
+    one_by_one: list[tuple[Tracked, Reading]] = []
     for item in tracked:
         reading = readings[item.order_id]
+        _count_outcome(outcomes, item, reading.problem)
+        if reading.problem is not None:
+            schedule.plan(item, changed=False, problem=reading.problem)
+        elif item.type == SUBSCRIPTIONS:
+            one_by_one.append((item, reading))
+        elif _differs(item, reading):
+            progress[item.order_id] = (item, reading)
+    left = await apply_progress(
+        conn, [_progress(item, reading) for item, reading in progress.values()]
+    )
+    left_ids = {change.order_id for change in left}
+    for order_id, (item, reading) in progress.items():
+        if order_id in left_ids:
+            one_by_one.append((item, reading))
+        else:
+            schedule.plan(item, changed=True, finished=_finishes(reading))
+    for item, reading in one_by_one:
         changed, problem = await _apply(conn, item, reading)
-        outcome = outcomes.setdefault(item.endpoint.provider_id, {"polled": 0, "error": None})
-        outcome["polled"] += 1
         if problem:
-            outcome["error"] = problem
-            log.warning("poll problem", extra={"order_id": item.order_id, "problem": problem})
-        interval = _next_interval(item.poll_interval, changed, times)
-        finished = reading.status is not None and changed and is_finished(reading.status)
-        schedule.append(
-            {
-                "order": item.order_id,
-                "every": int(interval.total_seconds()),
-                "at": None if finished else now + interval,
-                "problem": problem,
-            }
-        )
-    await _reschedule(conn, schedule)
+            _count_outcome(outcomes, item, problem, polled=0)
+        if changed or problem:
+            finished = changed and _finishes(reading)
+            schedule.plan(item, changed=changed, finished=finished, problem=problem)
+    await _save_schedule(conn, schedule)
     for provider_id, outcome in outcomes.items():
         await record_outcome(
             conn,
@@ -210,10 +220,56 @@ async def apply_readings(
         )
 
 
+def _count_outcome(
+    outcomes: dict[int, dict], item: Tracked, problem: str | None, polled: int = 1
+) -> None:
+    outcome = outcomes.setdefault(item.endpoint.provider_id, {"polled": 0, "error": None})
+    outcome["polled"] += polled
+    if problem:
+        outcome["error"] = problem
+        log.warning("poll problem", extra={"order_id": item.order_id, "problem": problem})
+
+
+def _progress(item: Tracked, reading: Reading) -> Progress:
+    return Progress(
+        item.order_id,
+        seen_status=item.status,
+        status=reading.status,
+        start_count=reading.start_count,
+        remains=_remains_for(reading),
+    )
+
+
+class Schedule:
+    """When polled orders are polled next, written as one UPDATE per distinct schedule (the
+    intervals double while nothing changes: a batch has a handful at most)."""
+
+    def __init__(self, now: datetime, times: PollingTimes) -> None:
+        self.now = now
+        self.times = times
+        self.groups: dict[tuple[int, datetime | None, str | None], list[int]] = {}
+
+    def plan(
+        self, item: Tracked, changed: bool, finished: bool = False, problem: str | None = None
+    ) -> None:
+        interval = _next_interval(item.poll_interval, changed, self.times)
+        at = None if finished else self.now + interval
+        key = (int(interval.total_seconds()), at, problem)
+        self.groups.setdefault(key, []).append(item.order_id)
+
+
+async def _save_schedule(conn: AsyncConnection, schedule: Schedule) -> None:
+    for (every, at, problem), order_ids in schedule.groups.items():
+        await conn.execute(
+            update(orders)
+            .where(orders.c.id.in_(order_ids))
+            .values(poll_interval=every, next_action_at=at, last_error=problem)
+        )
+
+
 async def _apply(conn: AsyncConnection, item: Tracked, reading: Reading) -> tuple[bool, str | None]:
-    """Apply a reading; whether anything changed, and the problem if there was one."""
-    if reading.problem is not None:
-        return False, reading.problem
+    """Apply a reading through the life cycle; whether anything changed, and the problem if
+    there was one."""
     posts_changed = await _apply_posts(conn, item, reading.posts)
     if not _differs(item, reading):
         return posts_changed, None
@@ -228,6 +284,10 @@ async def _apply(conn: AsyncConnection, item: Tracked, reading: Reading) -> tupl
     except LifecycleError as refused:
         return False, f"upstream reports {reading.status}, not applied: {refused}"
     return True, None
+
+
+def _finishes(reading: Reading) -> bool:
+    return reading.status is not None and is_finished(reading.status)
 
 
 def _remains_for(reading: Reading) -> int | None:
@@ -260,18 +320,3 @@ def _next_interval(current: int | None, changed: bool, times: PollingTimes) -> t
     if changed or not current:
         return times.fastest
     return min(timedelta(seconds=current * 2), times.slowest)
-
-
-async def _reschedule(conn: AsyncConnection, schedule: list[dict]) -> None:
-    if not schedule:
-        return
-    await conn.execute(
-        update(orders)
-        .where(orders.c.id == bindparam("order"))
-        .values(
-            poll_interval=bindparam("every"),
-            next_action_at=bindparam("at"),
-            last_error=bindparam("problem"),
-        ),
-        schedule,
-    )

@@ -1,7 +1,11 @@
-"""The background worker: runs each job when due, again at once while it finds work."""
+"""The background worker: runs each job when due, again at once while it finds work.
+
+Each run of a job is a task of its own, so a slow one (a catalogue sync waiting on a slow
+upstream) holds up no other: forwarding and polling go on meanwhile. A job never overlaps
+itself. On stop no job is started again, and the runs under way are let finish.
+"""
 
 import asyncio
-import contextlib
 import logging
 
 from smmpanel.config import Settings
@@ -25,17 +29,26 @@ async def run_worker(
 async def _loop(context: WorkerContext, stop: asyncio.Event, jobs: tuple[Job, ...]) -> None:
     loop = asyncio.get_running_loop()
     next_run = {job.name: 0.0 for job in jobs}
-    while not stop.is_set():
-        for job in jobs:
-            if stop.is_set():
-                return
-            if loop.time() >= next_run[job.name]:
-                found_work = await _run_job(context, job)
-                next_run[job.name] = loop.time() + (0.0 if found_work else job.every_seconds)
-        idle = all(when > loop.time() for when in next_run.values())
-        timeout = context.settings.worker_tick_seconds if idle else 0
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=timeout)
+    running: dict[asyncio.Task[bool], Job] = {}
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            busy = {job.name for job in running.values()}
+            for job in jobs:
+                if job.name not in busy and loop.time() >= next_run[job.name]:
+                    running[asyncio.create_task(_run_job(context, job))] = job
+            finished, _ = await asyncio.wait(
+                [stopping, *running],
+                timeout=context.settings.worker_tick_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            for task in finished - {stopping}:
+                job = running.pop(task)
+                next_run[job.name] = loop.time() + (0.0 if task.result() else job.every_seconds)
+    finally:
+        stopping.cancel()
+        if running:
+            await asyncio.wait(running)
 
 
 async def _run_job(context: WorkerContext, job: Job) -> bool:

@@ -6,8 +6,8 @@ orders on B's command line (the cancel, refill and drip-feed scenarios call the 
 in-process, which is quicker); A's polling brings each status home and refunds A's customer
 exactly what B refunded A, in proportion. Both panels' books must be right at the end.
 
-Drip-feed is run at A here (one child order per run, each forwarded); a service whose upstream
-runs drip-feed itself is not covered.
+Drip-feed both ways: run at A (one child order per run, each forwarded), and run at B (B's
+service takes drip-feed itself: A forwards one order with its runs and interval).
 """
 
 import asyncio
@@ -117,6 +117,7 @@ class Chain:
     a_process: ServingPanel
     a_service: int
     a_dripfeed_service: int  # drip-feed run at A, one child order per run
+    a_upstream_dripfeed_service: int  # drip-feed run at B: runs and interval forwarded
     b_key: str  # A's own key at B
     http: httpx.AsyncClient
 
@@ -229,17 +230,38 @@ async def chain(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Async
 async def _set_up(a: Panel, b: Panel, a_process: ServingPanel, http: httpx.AsyncClient) -> Chain:
     """B sells a service to A's account there; A resells it, plain and as a drip-feed."""
     b_key = await b.customer("panel-a", B_OPENING)
-    b_service = await b.service(B_RATE, cancel=True, refill=True)
     async with a.db.write() as conn:
         provider_id = await add_provider(conn, "panel-b", b.api_url, b_key, 5)
-    forwarded = {
-        "fulfilment": "provider",
-        "provider_id": provider_id,
-        "provider_service_id": str(b_service),
-    }
-    a_service = await a.service(A_RATE, cancel=True, refill=True, **forwarded)
-    a_dripfeed_service = await a.service(A_RATE, dripfeed=True, **forwarded)
-    return Chain(a, b, a_process, a_service, a_dripfeed_service, b_key, http)
+
+    async def resold(b_service: int) -> dict:
+        """What makes one of A's services resell this service of B's (one each)."""
+        return {
+            "fulfilment": "provider",
+            "provider_id": provider_id,
+            "provider_service_id": str(b_service),
+        }
+
+    plain = await resold(await b.service(B_RATE, cancel=True, refill=True))
+    a_service = await a.service(A_RATE, cancel=True, refill=True, **plain)
+    a_dripfeed_service = await a.service(
+        A_RATE, dripfeed=True, **await resold(await b.service(B_RATE))
+    )
+    a_upstream_dripfeed_service = await a.service(
+        A_RATE,
+        dripfeed=True,
+        upstream_dripfeed=True,
+        **await resold(await b.service(B_RATE, dripfeed=True)),
+    )
+    return Chain(
+        a,
+        b,
+        a_process,
+        a_service,
+        a_dripfeed_service,
+        a_upstream_dripfeed_service,
+        b_key,
+        http,
+    )
 
 
 async def test_b_operators_changes_come_home_to_a_with_exact_refunds(chain: Chain):
@@ -295,11 +317,12 @@ async def test_b_operators_changes_come_home_to_a_with_exact_refunds(chain: Chai
 
 
 async def test_cancel_refill_and_dripfeed_travel_the_chain(chain: Chain):
-    """Three scenarios at once (each with its own customer): they mostly wait on A's worker."""
+    """Four scenarios at once (each with its own customer): they mostly wait on A's worker."""
     await asyncio.gather(
         _cancel_travels_to_b_and_the_refund_comes_back(chain),
         _refill_travels_to_b_and_its_status_comes_back(chain),
         _dripfeed_runs_go_to_b_one_by_one_and_settle_the_parent(chain),
+        _dripfeed_run_at_b_is_one_order_with_its_runs_and_interval(chain),
     )
 
 
@@ -400,3 +423,30 @@ async def _dripfeed_runs_go_to_b_one_by_one_and_settle_the_parent(chain: Chain) 
     )
     at_b = await chain.b.rows(select(orders.c.id).where(orders.c.link == link))
     assert sorted(r.id for r in at_b) == sorted([b_first, b_second])
+
+
+async def _dripfeed_run_at_b_is_one_order_with_its_runs_and_interval(chain: Chain) -> None:
+    key = await chain.buyer()
+    link = new_link()
+    fields = {"service": chain.a_upstream_dripfeed_service, "runs": 3, "interval": 15}
+    a_id = await chain.order_at_a(key, 100, link, **fields)
+    charge = await chain.charge(chain.a, key, a_id)
+    [b_id] = await chain.sent_to_b([a_id])
+
+    # B got one order carrying the runs and interval, and charged A for all 300 units.
+    [at_b] = await chain.b.rows(select(orders).where(orders.c.link == link))
+    assert (at_b.id, at_b.quantity, at_b.runs, at_b.interval) == (b_id, 100, 3, 15)
+    b_charge = await chain.charge(chain.b, chain.b_key, b_id)
+    assert b_charge == to_micros(parse(B_RATE) * 300 / 1000)
+    assert await chain.a.rows(select(orders.c.id).where(orders.c.parent_id == a_id)) == []
+
+    # B delivers 180 of the 300 over its runs: Partial there, then at A, each refunded pro rata.
+    await chain.b.operator(update_order, b_id, status="In progress", start_count=50)
+    await chain.follows(key, [a_id], ["In progress"])
+    await chain.b.operator(update_order, b_id, status="Partial", remains=120)
+    replies = await chain.follows(key, [a_id], ["Partial"])
+    assert (replies[str(a_id)]["remains"], replies[str(a_id)]["runs"]) == ("120", "3")
+    assert await chain.balance(chain.a, key) == (
+        to_micros(A_OPENING) - charge + pro_rata(charge, 120, 300)
+    )
+    assert await chain.b.refunded(b_id) == pro_rata(b_charge, 120, 300)

@@ -19,7 +19,11 @@ from forwarding_fixtures import (  # noqa: F401 - fixtures
     upstream_client,
     upstream_fake,
 )
+from sqlalchemy import insert, select
 
+from smmpanel.db.base import utcnow
+from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.models import cancel_requests
 from smmpanel.orders.models import orders as orders_table
 from smmpanel.orders.statuses import (
     CANCELED,
@@ -29,6 +33,7 @@ from smmpanel.orders.statuses import (
     PARTIAL,
     PENDING,
 )
+from smmpanel.providers import polling
 from smmpanel.providers.polling import PollingTimes, apply_readings, claim_polls, read_statuses
 
 BACKING_OFF = PollingTimes(fastest=timedelta(seconds=1), slowest=timedelta(hours=1))
@@ -134,7 +139,11 @@ async def test_the_same_reading_applied_twice_refunds_once(
     row = await sent_order(forwarding_route, upstream_client)
     upstream_fake.set_order(row.upstream_order_id, status=spelling, remains=remains)
     async with forwarding_route.db.write() as conn:
-        tracked = [t for t in await claim_polls(conn, 1000, timedelta(0)) if t.order_id == row.id]
+        tracked = [
+            t
+            for t in await claim_polls(conn, 1000, PollingTimes(fastest=timedelta(0)))
+            if t.order_id == row.id
+        ]
     readings = await read_statuses(upstream_client, tracked)
 
     for _ in range(2):
@@ -167,3 +176,119 @@ async def test_an_order_the_upstream_does_not_know_is_kept_and_polled_later(
     assert (done.status, done.forward_state) == (PENDING, FORWARD_SENT)
     assert "Incorrect order ID" in done.last_error and done.next_action_at is not None
     assert await forwarding_route.refunds(row.id) == []
+
+
+# One batch, every kind of reading: (upstream status, start_count, remains) -> what we keep.
+MIXED_BATCH = {
+    "quiet": (("Pending", 0, QUANTITY), (PENDING, 0, QUANTITY)),
+    "started": (("In progress", 50, QUANTITY), (IN_PROGRESS, 50, QUANTITY)),
+    "progressing": (("Processing", 50, 300), ("Processing", 50, 300)),
+    "completed": (("Completed", 60, 0), (COMPLETED, 60, 0)),
+    "completed, remains left": (("complete", 60, 5), (COMPLETED, 60, 0)),
+    "partial": (("Partial", 60, 333), (PARTIAL, 60, 333)),
+    "canceled": (("cancelled", 0, QUANTITY), (CANCELED, 0, QUANTITY)),
+}
+
+
+async def test_a_mixed_batch_gets_exact_statuses_remains_and_refunds(
+    forwarding_route, upstream_fake, upstream_client, monkeypatch
+):
+    rows = {name: await sent_order(forwarding_route, upstream_client) for name in MIXED_BATCH}
+    for name, ((status, start_count, remains), _) in MIXED_BATCH.items():
+        upstream_fake.set_order(
+            rows[name].upstream_order_id, status=status, start_count=start_count, remains=remains
+        )
+    await _open_cancel_request(forwarding_route, rows["completed"])
+    one_by_one = _count_calls(monkeypatch, polling, "update_order")
+
+    await forwarding_route.poll(upstream_client, BACKING_OFF)
+
+    assert sorted(one_by_one) == sorted([rows["partial"].id, rows["canceled"].id])
+    for name, (_, expected) in MIXED_BATCH.items():
+        row = await forwarding_route.order(rows[name].id)
+        assert (row.status, row.start_count, row.remains) == expected, name
+        finished = expected[0] in (COMPLETED, PARTIAL, CANCELED)
+        assert (row.next_action_at is None, row.finished_at is not None) == (finished, finished)
+        assert row.active_link is None if finished else row.active_link == rows[name].link
+        assert (row.poll_interval, row.last_error) == (1, None), name
+    assert await _cancel_request_status(forwarding_route, rows["completed"]) == "Rejected"
+    await _assert_refunds(forwarding_route, rows)
+
+    # Read again (were they due), nothing moves and nothing is refunded twice.
+    for row in rows.values():
+        await forwarding_route.make_due(row.id)
+    await forwarding_route.poll(upstream_client, BACKING_OFF)
+    await _assert_refunds(forwarding_route, rows)
+    assert await forwarding_route.audit() == []
+
+
+async def _assert_refunds(route, rows: dict) -> None:  # type: ignore[no-untyped-def]
+    refunds = {name: await route.refunds(row.id) for name, row in rows.items()}
+    partial, canceled = rows["partial"], rows["canceled"]
+    expected = {name: [] for name in rows}
+    expected["partial"] = [pro_rata(partial.charge, 333, QUANTITY)]
+    expected["canceled"] = [canceled.charge]
+    assert refunds == expected
+    charged = sum(row.charge for row in rows.values())
+    refunded = sum(sum(amounts) for amounts in expected.values())
+    assert await route.balance() == route.opening - charged + refunded
+
+
+def _count_calls(monkeypatch, module, name: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """The order ids `module.name` is called with from now on."""
+    calls: list[int] = []
+    original = getattr(module, name)
+
+    async def counted(conn, order_id, **changes):  # type: ignore[no-untyped-def]
+        calls.append(order_id)
+        return await original(conn, order_id, **changes)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+async def _open_cancel_request(route, row) -> None:  # type: ignore[no-untyped-def]
+    async with route.db.write() as conn:
+        await conn.execute(
+            insert(cancel_requests).values(
+                order_id=row.id,
+                customer_id=row.customer_id,
+                status="Pending",
+                open_order_id=row.id,
+                created_at=utcnow(),
+            )
+        )
+
+
+async def _cancel_request_status(route, row) -> str:  # type: ignore[no-untyped-def]
+    async with route.db.read() as conn:
+        return await conn.scalar(
+            select(cancel_requests.c.status).where(cancel_requests.c.order_id == row.id)
+        )
+
+
+async def test_an_order_the_operator_changed_meanwhile_goes_through_the_life_cycle(
+    forwarding_route, upstream_fake, upstream_client
+):
+    """Claimed Pending, canceled by the operator before the reading is applied: the reading
+    (In progress) is checked against the order as it is now, refused, and refunds nothing more."""
+    row = await sent_order(forwarding_route, upstream_client)
+    upstream_fake.set_order(row.upstream_order_id, status="In progress", start_count=10)
+    async with forwarding_route.db.write() as conn:
+        tracked = [
+            t
+            for t in await claim_polls(conn, 1000, PollingTimes(fastest=timedelta(0)))
+            if t.order_id == row.id
+        ]
+    readings = await read_statuses(upstream_client, tracked)
+    async with forwarding_route.db.write() as conn:
+        await update_order(conn, row.id, status=CANCELED)
+
+    async with forwarding_route.db.write() as conn:
+        await apply_readings(conn, tracked, readings, BACKING_OFF)
+
+    done = await forwarding_route.order(row.id)
+    assert (done.status, done.start_count) == (CANCELED, row.start_count)
+    assert "not applied" in done.last_error
+    assert await forwarding_route.refunds(row.id) == [row.charge]
+    assert await forwarding_route.audit() == []

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     pause_short_of_funds_seconds: int = 300
     # An order still `sending` this long past its provider's timeout is put in doubt.
     sending_grace_seconds: int = 60
+    # How old a provider's balance may get before the worker asks for it again.
+    balance_check_seconds: int = 900
     # Session cookies carry the Secure flag: on by default only for requests made over https.
     cookie_secure: bool | None = None
 

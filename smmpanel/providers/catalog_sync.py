@@ -306,6 +306,32 @@ async def check_balance(db: Database, client: UpstreamClient, provider_id: int) 
     return Balance(provider.name, micros, currency)
 
 
+async def refresh_due_balances(db: Database, client: UpstreamClient, every: timedelta) -> int:
+    """Check the balance of each enabled provider not checked for `every`, so the operator's
+    dashboard shows a recent one; how many were checked. A failed check is logged and left
+    for the next round."""
+    stale_before = utcnow() - every
+    async with db.read() as conn:
+        due = await conn.scalars(
+            select(providers.c.id)
+            .where(
+                providers.c.enabled.is_(True),
+                (providers.c.balance_checked_at.is_(None))
+                | (providers.c.balance_checked_at < stale_before),
+            )
+            .order_by(providers.c.id)
+        )
+        provider_ids = list(due)
+    checked = 0
+    for provider_id in provider_ids:
+        try:
+            await check_balance(db, client, provider_id)
+            checked += 1
+        except ProviderError as exc:
+            log.warning("balance check failed", extra={"provider_id": provider_id, "why": str(exc)})
+    return checked
+
+
 # ---- the provider and its upstream
 
 

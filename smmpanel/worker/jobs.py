@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from smmpanel.orders.subscriptions import expire_subscriptions
-from smmpanel.providers.catalog_sync import sync_due_providers
+from smmpanel.providers.catalog_sync import refresh_due_balances, sync_due_providers
 from smmpanel.providers.dripfeed import place_due_runs
 from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders, sweep_stale_sending
 from smmpanel.providers.polling import PollingTimes, poll_due_orders
@@ -61,6 +61,11 @@ async def sync_catalogues(context: WorkerContext) -> int:
     return await sync_due_providers(context.db, context.upstream)
 
 
+async def refresh_balances(context: WorkerContext) -> int:
+    every = timedelta(seconds=context.settings.balance_check_seconds)
+    return await refresh_due_balances(context.db, context.upstream, every)
+
+
 async def end_expired_subscriptions(context: WorkerContext) -> int:
     return await expire_subscriptions(context.db)
 
@@ -74,4 +79,5 @@ JOBS = (
     Job("sweep_sending", 30.0, sweep_sending),
     Job("expire_subscriptions", 60.0, end_expired_subscriptions),
     Job("sync_catalogues", 60.0, sync_catalogues),
+    Job("refresh_balances", 60.0, refresh_balances),
 )

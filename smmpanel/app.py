@@ -59,4 +59,5 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)
     app.state.db = db
+    app.state.runs_worker = run_worker_here
     return app

@@ -21,7 +21,7 @@ class Cli:
         self.database_url = database_url
         self.cwd = cwd
 
-    def run(self, *args: str) -> Outcome:
+    def run(self, *args: str, stdin: str | None = None) -> Outcome:
         environment = {
             **os.environ,
             "SMMPANEL_DATABASE_URL": self.database_url,
@@ -32,14 +32,15 @@ class Cli:
             env=environment,
             cwd=self.cwd,
             capture_output=True,
+            input=stdin,
             text=True,
             timeout=120,
         )
         return Outcome(done.returncode, done.stdout, done.stderr)
 
-    def checked(self, *args: object) -> Outcome:
+    def checked(self, *args: object, stdin: str | None = None) -> Outcome:
         """What it printed, after checking that it succeeded."""
-        outcome = self.run(*args)
+        outcome = self.run(*args, stdin=stdin)
         assert outcome.code == 0, f"smmpanel {args} failed: {outcome.err}"
         return outcome
 

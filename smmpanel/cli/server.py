@@ -46,6 +46,8 @@ def serve(
     if demo:
         _prepare_demo(host, port)
     os.environ["SMMPANEL_RUN_WORKER"] = "false" if no_worker or workers > 1 else "true"
+    # With one process, uvicorn builds the app here: it must not see the settings read above.
+    get_settings.cache_clear()
     if workers > 1 and not no_worker:
         typer.echo("several web processes: start the worker apart with `smmpanel worker`", err=True)
     typer.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")

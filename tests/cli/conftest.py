@@ -3,16 +3,11 @@
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from types import ModuleType
 
+import harness
 import pytest
 import pytest_asyncio
 from cli_runner import Cli
-
-
-def harness(config: pytest.Config) -> ModuleType:
-    """tests/conftest.py: imported by pytest as a plugin, not reachable as a plain import here."""
-    return config.pluginmanager.get_plugin(str(Path(__file__).resolve().parents[1] / "conftest.py"))
 
 
 @pytest.fixture(scope="session")
@@ -29,20 +24,19 @@ def cli(database_url: str, cli_home: Path) -> Cli:
 
 @pytest_asyncio.fixture
 async def fresh_cli(
-    request: pytest.FixtureRequest, backend: str, tmp_path: Path, cli_home: Path
+    backend: str, tmp_path: Path, cli_home: Path
 ) -> AsyncIterator[Callable[[], Awaitable[Cli]]]:
     """Makes `smmpanel` runners on new, empty, migrated databases of the backend."""
-    conftest = harness(request.config)
     urls: list[str] = []
 
     async def make() -> Cli:
-        urls.append(await conftest.migrated(backend, tmp_path))
+        urls.append(await harness.migrated(backend, tmp_path))
         return Cli(urls[-1], cli_home)
 
     yield make
     if backend == "postgresql":
         for url in urls:
-            await conftest.drop_postgres_database(url)
+            await harness.drop_postgres_database(url)
 
 
 @pytest.fixture

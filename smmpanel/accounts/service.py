@@ -292,3 +292,22 @@ async def customer_name(conn: AsyncConnection, customer_id: int) -> str:
     if name is None:
         raise AccountError(f"no customer with id {customer_id}")
     return name
+
+
+async def ledger_page(conn: AsyncConnection, customer_id: int, offset: int, limit: int) -> list:
+    """Up to `limit` of a customer's ledger entries, newest first, skipping the `offset` newest."""
+    query = (
+        select(
+            ledger_entries.c.id,
+            ledger_entries.c.created_at,
+            ledger_entries.c.kind,
+            ledger_entries.c.amount,
+            ledger_entries.c.order_id,
+            ledger_entries.c.reason,
+        )
+        .where(ledger_entries.c.customer_id == customer_id)
+        .order_by(ledger_entries.c.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).all())

@@ -1,4 +1,4 @@
-"""Operator pages: the catalogue's categories and services, their order, and bulk price changes."""
+"""Operator pages: the catalogue's categories and services, their order, and bulk price catalog."""
 
 from decimal import Decimal
 
@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from smmpanel.admin import catalog_changes as changes
 from smmpanel.admin.catalog_forms import (
     MAX_INT32,
     FormProblem,
@@ -22,7 +21,7 @@ from smmpanel.admin.catalog_forms import (
     typed_values,
     whole_number,
 )
-from smmpanel.catalog.service import create_service, set_service_enabled
+from smmpanel.catalog import service as catalog
 from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
 from smmpanel.errors import DomainError
 from smmpanel.web import i18n
@@ -44,7 +43,7 @@ async def _catalogue_page(
     typed: dict[str, str] | None = None,
 ) -> Response:
     async with current.db.read() as conn:
-        listing = await changes.catalogue(conn)
+        listing = await catalog.catalogue(conn)
     return current.render(
         "admin/catalog.html",
         status_code,
@@ -73,7 +72,7 @@ async def add_category(current: OperatorVisit) -> Response:
     try:
         name = required_text(form, "category_name", _("Category name"), CATEGORY_NAME_LENGTH)
         async with current.db.write() as conn:
-            await changes.add_category(conn, name)
+            await catalog.add_category(conn, name)
     except (FormProblem, DomainError) as error:
         return await _catalogue_page(current, 400, _problem(error), typed_values(form))
     return current.redirect(CATALOGUE, _("Category %(name)s added.") % {"name": name})
@@ -83,16 +82,16 @@ async def add_category(current: OperatorVisit) -> Response:
 async def change_category(category_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     async with current.db.read() as conn:
-        if not await changes.category_exists(conn, category_id):
+        if not await catalog.category_exists(conn, category_id):
             return not_found(current)
     action = text(form, "action")
     try:
         async with current.db.write() as conn:
             if action in MOVES:
-                await changes.move_category(conn, category_id, MOVES[action])
+                await catalog.move_category(conn, category_id, MOVES[action])
                 return current.redirect(CATALOGUE, _("The order of the categories is saved."))
             name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
-            await changes.rename_category(conn, category_id, name)
+            await catalog.rename_category(conn, category_id, name)
     except (FormProblem, DomainError) as error:
         return await _catalogue_page(current, 400, _problem(error))
     return current.redirect(CATALOGUE, _("Category renamed to %(name)s.") % {"name": name})
@@ -131,7 +130,7 @@ def _service_type(form: FormData) -> str:
 
 
 async def _check_category(conn, category_id: int) -> None:  # type: ignore[no-untyped-def]
-    if not await changes.category_exists(conn, category_id):
+    if not await catalog.category_exists(conn, category_id):
         raise FormProblem(_("Choose one of the categories."))
 
 
@@ -143,7 +142,7 @@ async def add_service(current: OperatorVisit) -> Response:
         fields = {**_service_fields(form), "type": _service_type(form)}
         async with current.db.write() as conn:
             await _check_category(conn, category_id)
-            service_id = await create_service(conn, category_id, **fields)
+            service_id = await catalog.create_service(conn, category_id, **fields)
     except (FormProblem, DomainError) as error:
         return await _catalogue_page(current, 400, _problem(error), typed_values(form))
     message = _("Service %(id)s added.") % {"id": service_id}
@@ -158,8 +157,8 @@ async def _service_page(
     typed: dict[str, str] | None = None,
 ) -> Response:
     async with current.db.read() as conn:
-        service = await changes.service_row(conn, service_id)
-        listing = await changes.catalogue(conn)
+        service = await catalog.service_row(conn, service_id)
+        listing = await catalog.catalogue(conn)
     if service is None:
         return not_found(current)
     return current.render(
@@ -188,10 +187,10 @@ async def edit_service(service_id: int, current: OperatorVisit) -> Response:
             "enabled": flag(form, "enabled"),
         }
         async with current.db.write() as conn:
-            if await changes.service_row(conn, service_id) is None:
+            if await catalog.service_row(conn, service_id) is None:
                 return not_found(current)
             await _check_category(conn, values["category_id"])  # type: ignore[arg-type]
-            await changes.edit_service(conn, service_id, **values)
+            await catalog.edit_service(conn, service_id, **values)
     except (FormProblem, DomainError) as error:
         return await _service_page(current, service_id, 400, _problem(error), typed_values(form))
     return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
@@ -202,9 +201,9 @@ async def switch_service(service_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     enabled = flag(form, "enabled")
     async with current.db.write() as conn:
-        if await changes.service_row(conn, service_id) is None:
+        if await catalog.service_row(conn, service_id) is None:
             return not_found(current)
-        await set_service_enabled(conn, service_id, enabled)
+        await catalog.set_service_enabled(conn, service_id, enabled)
     message = _("Service %(id)s is on offer.") if enabled else _("Service %(id)s is disabled.")
     return current.redirect(CATALOGUE, message % {"id": service_id})
 
@@ -214,7 +213,7 @@ async def switch_service(service_id: int, current: OperatorVisit) -> Response:
 
 def _price_change(form: FormData) -> tuple[str, Decimal]:
     kind = text(form, "kind")
-    if kind not in (changes.PERCENT, changes.FIXED):
+    if kind not in (catalog.PERCENT, catalog.FIXED):
         raise FormProblem(_("Choose a percent or a fixed amount."))
     change = amount(form, "change", _("Change"))
     if not change:
@@ -225,7 +224,7 @@ def _price_change(form: FormData) -> tuple[str, Decimal]:
 async def _chosen_services(conn, form: FormData) -> list[int]:  # type: ignore[no-untyped-def]
     category = text(form, "category")
     chosen = (
-        await changes.services_of_category(conn, int(category))
+        await catalog.services_of_category(conn, int(category))
         if is_id(category)
         else ids(form, "service")
     )
@@ -234,7 +233,7 @@ async def _chosen_services(conn, form: FormData) -> list[int]:  # type: ignore[n
     return chosen
 
 
-def _previewed_rates_differ(form: FormData, rows: list[changes.Repricing]) -> bool:
+def _previewed_rates_differ(form: FormData, rows: list[catalog.Repricing]) -> bool:
     return any(text(form, f"was_{row.id}") != str(row.old) for row in rows)
 
 
@@ -245,10 +244,10 @@ async def change_prices(current: OperatorVisit) -> Response:
     try:
         kind, change = _price_change(form)
         async with current.db.write() if confirmed else current.db.read() as conn:
-            rows = await changes.repricing(conn, await _chosen_services(conn, form), kind, change)
+            rows = await catalog.repricing(conn, await _chosen_services(conn, form), kind, change)
             if not confirmed or _previewed_rates_differ(form, rows):
                 return _preview(current, form, rows, stale=confirmed)
-            await changes.apply_repricing(conn, rows)
+            await catalog.apply_repricing(conn, rows)
     except (FormProblem, DomainError) as error:
         return await _catalogue_page(current, 400, _problem(error), typed_values(form))
     message = ngettext(
@@ -258,7 +257,7 @@ async def change_prices(current: OperatorVisit) -> Response:
 
 
 def _preview(
-    current: Visit, form: FormData, rows: list[changes.Repricing], stale: bool
+    current: Visit, form: FormData, rows: list[catalog.Repricing], stale: bool
 ) -> Response:
     refused = [row for row in rows if row.refused]
     error, status_code = None, 200

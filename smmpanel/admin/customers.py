@@ -14,8 +14,10 @@ from smmpanel.errors import DomainError
 from smmpanel.money import MoneyError, parse, render_balance, to_micros
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.web import i18n
+from smmpanel.web.customer_queries import ledger_page
 from smmpanel.web.i18n import gettext as _
 from smmpanel.web.pages import OperatorVisit, Visit
+from smmpanel.web.pagination import list_address, page_number
 
 router = APIRouter()
 STATUSES = (CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED)
@@ -31,11 +33,6 @@ class FormRefused(Exception):
     """A form value the page refuses before any domain service sees it; says why."""
 
 
-def page_number(text: str) -> int:
-    number = parse_positive_int(text)
-    return number if number is not None and number <= 1_000_000 else 1
-
-
 def detail_path(customer_id: int) -> str:
     return f"/admin/customers/{customer_id}"
 
@@ -49,7 +46,12 @@ async def customer_list(
     async with current.db.read() as conn:
         found = await queries.search_customers(conn, search, status, page_number(page))
     return current.render(
-        "admin/customers.html", found=found, search=search, status=status, statuses=STATUSES
+        "admin/customers.html",
+        found=found,
+        search=search,
+        status=status,
+        statuses=STATUSES,
+        page_url=lambda number: list_address("/admin/customers", number, q=search, status=status),
     )
 
 
@@ -75,7 +77,7 @@ async def _detail_page(
         context = {
             "keys": await list_api_keys(conn, customer_id),
             "orders": await queries.recent_orders(conn, customer_id),
-            "ledger": await queries.ledger_page(conn, customer_id, ledger_number),
+            "ledger": await ledger_page(conn, customer_id, ledger_number),
             "prices": await queries.custom_prices(conn, customer_id),
         }
     return current.render(

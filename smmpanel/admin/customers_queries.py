@@ -1,31 +1,23 @@
 """What the operator's customer pages read, beyond what accounts.service offers."""
 
-from dataclasses import dataclass
-
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.models import customers, ledger_entries
+from smmpanel.accounts.models import customers
 from smmpanel.catalog.models import customer_prices, services
 from smmpanel.orders.models import orders
+from smmpanel.web.pagination import Page, select_page
 
 PAGE_SIZE = 50
 RECENT_ORDERS = 20
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of rows, and whether there is a next one."""
-
-    rows: list
-    number: int
-    has_next: bool
-
-
-async def _page(conn: AsyncConnection, query, number: int) -> Page:  # type: ignore[no-untyped-def]
-    window = query.limit(PAGE_SIZE + 1).offset((number - 1) * PAGE_SIZE)
-    rows = list(await conn.execute(window))
-    return Page(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE)
+CUSTOMER_COLUMNS = (
+    customers.c.id,
+    customers.c.name,
+    customers.c.email,
+    customers.c.status,
+    customers.c.balance,
+    customers.c.created_at,
+)
 
 
 async def search_customers(conn: AsyncConnection, search: str, status: str, number: int) -> Page:
@@ -35,20 +27,12 @@ async def search_customers(conn: AsyncConnection, search: str, status: str, numb
         .where(orders.c.customer_id == customers.c.id, orders.c.parent_id.is_(None))
         .scalar_subquery()
     )
-    query = select(
-        customers.c.id,
-        customers.c.name,
-        customers.c.email,
-        customers.c.status,
-        customers.c.balance,
-        customers.c.created_at,
-        order_count.label("orders"),
-    ).order_by(customers.c.id.desc())
+    query = select(*CUSTOMER_COLUMNS, order_count.label("orders")).order_by(customers.c.id.desc())
     if search:
         query = query.where(_matches(search))
     if status:
         query = query.where(customers.c.status == status)
-    return await _page(conn, query, number)
+    return await select_page(conn, query, number, PAGE_SIZE)
 
 
 def _matches(search: str):  # type: ignore[no-untyped-def]
@@ -64,14 +48,7 @@ def _matches(search: str):  # type: ignore[no-untyped-def]
 
 async def customer_details(conn: AsyncConnection, customer_id: int):  # type: ignore[no-untyped-def]
     """The customer's row, or None."""
-    query = select(
-        customers.c.id,
-        customers.c.name,
-        customers.c.email,
-        customers.c.status,
-        customers.c.balance,
-        customers.c.created_at,
-    ).where(customers.c.id == customer_id)
+    query = select(*CUSTOMER_COLUMNS).where(customers.c.id == customer_id)
     return (await conn.execute(query)).first()
 
 
@@ -90,22 +67,6 @@ async def recent_orders(conn: AsyncConnection, customer_id: int) -> list:
         .limit(RECENT_ORDERS)
     )
     return list(await conn.execute(query))
-
-
-async def ledger_page(conn: AsyncConnection, customer_id: int, number: int) -> Page:
-    query = (
-        select(
-            ledger_entries.c.id,
-            ledger_entries.c.created_at,
-            ledger_entries.c.kind,
-            ledger_entries.c.amount,
-            ledger_entries.c.order_id,
-            ledger_entries.c.reason,
-        )
-        .where(ledger_entries.c.customer_id == customer_id)
-        .order_by(ledger_entries.c.id.desc())
-    )
-    return await _page(conn, query, number)
 
 
 async def custom_prices(conn: AsyncConnection, customer_id: int) -> list:

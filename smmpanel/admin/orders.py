@@ -5,7 +5,6 @@ Changes go through the same domain functions as `smmpanel order update` and `ord
 """
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,7 +27,6 @@ from smmpanel.admin.orders_forms import (
 )
 from smmpanel.admin.orders_queries import (
     MANUAL,
-    Page,
     find_orders,
     order_for_change,
     order_in_full,
@@ -47,6 +45,7 @@ from smmpanel.providers.doubts import (
 )
 from smmpanel.web.i18n import gettext as _
 from smmpanel.web.pages import OperatorVisit, Visit
+from smmpanel.web.pagination import Page, list_address
 
 router = APIRouter()
 router.include_router(orders_requests.router)
@@ -96,14 +95,10 @@ async def _list_page(
         statuses=ALL_STATUSES,
         forward_labels=FORWARD_LABELS,
         manual=MANUAL,
-        page_url=lambda number: _list_url(typed, number),
+        page_url=lambda number: list_address(
+            ORDERS, number, **{name: value for name, value in typed.items() if name != "page"}
+        ),
     )
-
-
-def _list_url(typed: Mapping[str, str], number: int) -> str:
-    """The list at another page, with the same search and filters."""
-    kept = {name: value for name, value in typed.items() if value and name != "page"}
-    return f"{ORDERS}?{urlencode({**kept, 'page': number})}"
 
 
 # ---- one order

@@ -33,10 +33,10 @@ from smmpanel.orders.statuses import (
 )
 from smmpanel.web import i18n
 from smmpanel.web.i18n import gettext as _
+from smmpanel.web.pagination import LAST_PAGE
 
 # At most 18 digits: every such number fits the database's 64-bit integers.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-MAX_PAGE = 1_000_000
 UPSTREAM_ID_LENGTH: int = orders.c.upstream_order_id.type.length  # type: ignore[attr-defined]
 ALL_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
 # English labels, translated where shown; NULL is an order fulfilled by hand.
@@ -89,7 +89,7 @@ def whole_number(text: str, label: str) -> int | None:
 
 def page_number(text: str) -> int:
     number = whole_number(text, _("Page")) or 1
-    if number > MAX_PAGE:
+    if number > LAST_PAGE:
         raise FormRefused(_("There is no page %(number)s.") % {"number": number})
     return number
 

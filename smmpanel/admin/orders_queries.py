@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, Table, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers, ledger_entries
@@ -12,6 +12,8 @@ from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
 from smmpanel.providers.models import providers
+from smmpanel.web.order_rows import order_rows
+from smmpanel.web.pagination import Page, select_page
 
 PAGE_SIZE = 50
 MANUAL = "manual"  # the provider filter's value for orders fulfilled by hand
@@ -25,13 +27,6 @@ class OrderFilters:
     provider: int | str | None = None  # a provider's id, or MANUAL
     forward_state: str | None = None
     order_id: int | None = None  # the search text, when it reads as an order id
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list
-    number: int
-    has_next: bool
 
 
 @dataclass(frozen=True)
@@ -53,28 +48,18 @@ class OrderInFull:
 
 
 def _order_rows() -> Select:
+    """The order list's row, with whose order it is and where it was forwarded."""
     return (
-        select(
-            orders.c.id,
-            orders.c.created_at,
+        order_rows()
+        .add_columns(
             orders.c.customer_id,
             customers.c.name.label("customer"),
-            orders.c.service_id,
-            services.c.name.label("service"),
-            orders.c.link,
-            orders.c.quantity,
-            orders.c.runs,
-            orders.c.charge,
-            orders.c.start_count,
-            orders.c.remains,
-            orders.c.status,
             orders.c.provider_id,
             providers.c.name.label("provider"),
             orders.c.upstream_order_id,
             orders.c.forward_state,
         )
         .join(customers, customers.c.id == orders.c.customer_id)
-        .join(services, services.c.id == orders.c.service_id)
         .outerjoin(providers, providers.c.id == orders.c.provider_id)
     )
 
@@ -103,16 +88,9 @@ def _matching(filters: OrderFilters) -> list:
     return conditions
 
 
-async def _page(conn: AsyncConnection, query: Select, number: int) -> Page:
-    """One page of PAGE_SIZE rows; one more is read to know whether a next page exists."""
-    offset = (number - 1) * PAGE_SIZE
-    rows = list((await conn.execute(query.offset(offset).limit(PAGE_SIZE + 1))).all())
-    return Page(rows=rows[:PAGE_SIZE], number=number, has_next=len(rows) > PAGE_SIZE)
-
-
 async def find_orders(conn: AsyncConnection, filters: OrderFilters, number: int) -> Page:
     query = _order_rows().where(*_matching(filters)).order_by(orders.c.id.desc())
-    return await _page(conn, query, number)
+    return await select_page(conn, query, number, PAGE_SIZE)
 
 
 async def waiting_counts(conn: AsyncConnection) -> WaitingCounts:
@@ -226,48 +204,38 @@ def _open_first(status_column: ColumnElement[str], open_statuses: Any) -> Column
     return case((status_column.in_(open_statuses), 0), else_=1)
 
 
-async def refill_requests(conn: AsyncConnection, number: int) -> Page:
-    query = (
+def _request_rows(table: Table, open_statuses: Any, *columns: ColumnElement) -> Select:
+    """A refill or cancel request with its customer and order; open ones first, newest first."""
+    return (
         select(
-            refills.c.id,
-            refills.c.order_id,
-            refills.c.customer_id,
+            table.c.id,
+            table.c.order_id,
+            table.c.customer_id,
             customers.c.name.label("customer"),
-            refills.c.status,
-            refills.c.created_at,
-            refills.c.updated_at,
-            refills.c.upstream_refill_id,
-            refills.c.last_error,
+            table.c.status,
+            table.c.created_at,
+            table.c.last_error,
             orders.c.link,
             orders.c.status.label("order_status"),
+            *columns,
         )
-        .join(customers, customers.c.id == refills.c.customer_id)
-        .join(orders, orders.c.id == refills.c.order_id)
-        .order_by(_open_first(refills.c.status, REFILL_OPEN), refills.c.id.desc())
+        .join(customers, customers.c.id == table.c.customer_id)
+        .join(orders, orders.c.id == table.c.order_id)
+        .order_by(_open_first(table.c.status, open_statuses), table.c.id.desc())
     )
-    return await _page(conn, query, number)
+
+
+async def refill_requests(conn: AsyncConnection, number: int) -> Page:
+    query = _request_rows(refills, REFILL_OPEN, refills.c.updated_at, refills.c.upstream_refill_id)
+    return await select_page(conn, query, number, PAGE_SIZE)
 
 
 async def cancel_requests_page(conn: AsyncConnection, number: int) -> Page:
-    query = (
-        select(
-            cancel_requests.c.id,
-            cancel_requests.c.order_id,
-            cancel_requests.c.customer_id,
-            customers.c.name.label("customer"),
-            cancel_requests.c.status,
-            cancel_requests.c.created_at,
-            cancel_requests.c.resolved_at,
-            cancel_requests.c.last_error,
-            orders.c.link,
-            orders.c.quantity,
-            orders.c.runs,
-            orders.c.status.label("order_status"),
-        )
-        .join(customers, customers.c.id == cancel_requests.c.customer_id)
-        .join(orders, orders.c.id == cancel_requests.c.order_id)
-        .order_by(
-            _open_first(cancel_requests.c.status, (CANCEL_PENDING,)), cancel_requests.c.id.desc()
-        )
+    query = _request_rows(
+        cancel_requests,
+        (CANCEL_PENDING,),
+        cancel_requests.c.resolved_at,
+        orders.c.quantity,
+        orders.c.runs,
     )
-    return await _page(conn, query, number)
+    return await select_page(conn, query, number, PAGE_SIZE)

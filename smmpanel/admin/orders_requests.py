@@ -1,6 +1,8 @@
 """Operator pages: refill and cancel requests, answered through the same domain functions as
 `smmpanel refill update` and `smmpanel cancel resolve`."""
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
@@ -26,6 +28,7 @@ from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN, REFILL_STATUSES
 from smmpanel.web.i18n import gettext as _
 from smmpanel.web.pages import OperatorVisit, Visit
+from smmpanel.web.pagination import Page
 
 router = APIRouter()
 
@@ -34,31 +37,52 @@ CANCELS = "/admin/cancels"
 ACCEPT, REJECT = "accept", "reject"
 
 
+async def _requests_page(
+    current: Visit,
+    path: str,
+    read: Callable[[AsyncConnection, int], Awaitable[Page]],
+    template: str,
+    status_code: int,
+    error: str | None,
+    **context: object,
+) -> Response:
+    """One page of refill or cancel requests, the page number taken from the address."""
+    try:
+        number = page_number(current.request.query_params.get("page", ""))
+    except FormRefused as refused:
+        number, status_code, error = 1, 400, str(refused)
+    async with current.db.read() as conn:
+        found = await read(conn, number)
+    return current.render(
+        template,
+        status_code,
+        found=found,
+        error=error,
+        page_url=lambda number: f"{path}?page={number}",
+        **context,
+    )
+
+
 # ---- refills
 
 
 @router.get(REFILLS)
 async def refills_page(current: OperatorVisit) -> Response:
-    return await _refills_page(current, current.request.query_params.get("page", ""))
+    return await _refills_page(current)
 
 
 async def _refills_page(
-    current: Visit, page_text: str = "", status_code: int = 200, error: str | None = None
+    current: Visit, status_code: int = 200, error: str | None = None
 ) -> Response:
-    try:
-        number = page_number(page_text)
-    except FormRefused as refused:
-        number, status_code, error = 1, 400, str(refused)
-    async with current.db.read() as conn:
-        found = await refill_requests(conn, number)
-    return current.render(
+    return await _requests_page(
+        current,
+        REFILLS,
+        refill_requests,
         "admin/refills.html",
         status_code,
-        found=found,
-        error=error,
+        error,
         statuses=REFILL_STATUSES,
         open_statuses=REFILL_OPEN,
-        page_url=lambda number: f"{REFILLS}?page={number}",
     )
 
 
@@ -85,25 +109,20 @@ async def change_refill(refill_id: int, current: OperatorVisit) -> Response:
 
 @router.get(CANCELS)
 async def cancels_page(current: OperatorVisit) -> Response:
-    return await _cancels_page(current, current.request.query_params.get("page", ""))
+    return await _cancels_page(current)
 
 
 async def _cancels_page(
-    current: Visit, page_text: str = "", status_code: int = 200, error: str | None = None
+    current: Visit, status_code: int = 200, error: str | None = None
 ) -> Response:
-    try:
-        number = page_number(page_text)
-    except FormRefused as refused:
-        number, status_code, error = 1, 400, str(refused)
-    async with current.db.read() as conn:
-        found = await cancel_requests_page(conn, number)
-    return current.render(
+    return await _requests_page(
+        current,
+        CANCELS,
+        cancel_requests_page,
         "admin/cancels.html",
         status_code,
-        found=found,
-        error=error,
+        error,
         pending=CANCEL_PENDING,
-        page_url=lambda number: f"{CANCELS}?page={number}",
     )
 
 

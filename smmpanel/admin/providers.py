@@ -1,9 +1,10 @@
 """Operator pages: upstream providers, their balance, and importing their services at a markup."""
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 import httpx
 from fastapi import APIRouter
@@ -19,11 +20,6 @@ from smmpanel.admin.catalog_forms import (
     text,
     typed_values,
     whole_number,
-)
-from smmpanel.admin.providers_reads import (
-    every_provider_settings,
-    imported_services,
-    provider_settings,
 )
 from smmpanel.errors import DomainError
 from smmpanel.money import render_rate, to_micros
@@ -46,6 +42,9 @@ from smmpanel.providers.service import (
     ProviderError,
     add_provider,
     edit_provider,
+    every_provider_settings,
+    imported_services,
+    provider_settings,
     provider_stats,
 )
 from smmpanel.web import i18n
@@ -323,8 +322,12 @@ async def _import_page(
     )
 
 
-@router.post(PROVIDERS + "/{provider_id:id}/import-preview")
-async def import_preview(provider_id: int, current: OperatorVisit) -> Response:
+async def _with_rule(
+    current: Visit,
+    provider_id: int,
+    then: Callable[[FormData, PriceRule], Awaitable[Response]],
+) -> Response:
+    """Read the import form's price rule, then go on with it; a bad rule is shown on the page."""
     if not await _exists(current, provider_id):
         return not_found(current)
     form = await current.form()
@@ -332,7 +335,12 @@ async def import_preview(provider_id: int, current: OperatorVisit) -> Response:
         rule = _price_rule(form)
     except (FormProblem, ProviderError) as problem:
         return await _rule_refused(current, provider_id, form, problem)
-    return await _import_page(current, provider_id, form, rule)
+    return await then(form, rule)
+
+
+@router.post(PROVIDERS + "/{provider_id:id}/import-preview")
+async def import_preview(provider_id: int, current: OperatorVisit) -> Response:
+    return await _with_rule(current, provider_id, partial(_import_page, current, provider_id))
 
 
 def _chosen_ids(form: FormData) -> list[str] | None:
@@ -344,13 +352,10 @@ def _chosen_ids(form: FormData) -> list[str] | None:
 
 @router.post(PROVIDERS + "/{provider_id:id}/import")
 async def import_checked(provider_id: int, current: OperatorVisit) -> Response:
-    if not await _exists(current, provider_id):
-        return not_found(current)
-    form = await current.form()
-    try:
-        rule = _price_rule(form)
-    except (FormProblem, ProviderError) as problem:
-        return await _rule_refused(current, provider_id, form, problem)
+    return await _with_rule(current, provider_id, partial(_import, current, provider_id))
+
+
+async def _import(current: Visit, provider_id: int, form: FormData, rule: PriceRule) -> Response:
     chosen = _chosen_ids(form)
     if chosen == []:
         error = _("Check the services to import, or choose every listed service.")

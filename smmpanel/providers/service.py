@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.catalog.models import services
 from smmpanel.db.base import utcnow
 from smmpanel.errors import DomainError, check_fits
 from smmpanel.providers.models import providers
@@ -187,3 +188,36 @@ async def pause_provider(conn: AsyncConnection, provider_id: int, until: object,
         .where(providers.c.id == provider_id)
         .values(paused_until=until, last_error=why[:1000], last_error_at=utcnow())
     )
+
+
+# ---- what the operator's pages read: never the API key
+
+_SETTINGS = (
+    providers.c.id,
+    providers.c.name,
+    providers.c.api_url,
+    providers.c.timeout_seconds,
+    providers.c.enabled,
+    providers.c.balance_checked_at,
+)
+
+
+async def provider_settings(conn: AsyncConnection, provider_id: int):  # type: ignore[no-untyped-def]
+    """A provider's address, timeout and switch; None if there is no such provider."""
+    query = select(*_SETTINGS).where(providers.c.id == provider_id)
+    return (await conn.execute(query)).first()
+
+
+async def every_provider_settings(conn: AsyncConnection) -> dict[int, object]:
+    rows = await conn.execute(select(*_SETTINGS))
+    return {row.id: row for row in rows}
+
+
+async def imported_services(conn: AsyncConnection, provider_id: int) -> dict[str, int]:
+    """Our services with an upstream id at this provider: upstream id -> our id."""
+    rows = await conn.execute(
+        select(services.c.provider_service_id, services.c.id).where(
+            services.c.provider_id == provider_id, services.c.provider_service_id.is_not(None)
+        )
+    )
+    return {upstream_id: service_id for upstream_id, service_id in rows}

@@ -6,59 +6,50 @@ from starlette.responses import Response
 from smmpanel.accounts.models import CUSTOMER_ACTIVE
 from smmpanel.accounts.service import create_customer, customer_for_sign_in
 from smmpanel.errors import DomainError
-from smmpanel.web import i18n
+from smmpanel.web import i18n, signing_in
 from smmpanel.web.i18n import gettext as _
 from smmpanel.web.pages import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
     YEAR_SECONDS,
     AnyVisit,
-    Visit,
     safe_next,
 )
-from smmpanel.web.passwords import check_new_password, hash_password, verify_password
-from smmpanel.web.sessions import CUSTOMER_SESSION_DAYS, end_session, start_customer_session
-from smmpanel.web.throttle import forget_failures, is_throttled, record_failure
+from smmpanel.web.passwords import check_new_password, hash_password
+from smmpanel.web.sessions import CUSTOMER_SESSION_DAYS, start_customer_session
+from smmpanel.web.signing_in import Door
 
 router = APIRouter()
 HOME = "/dashboard"
 
 
-def client_address(current: Visit) -> str:
-    client = current.request.client
-    return client.host if client else "unknown"
+def _suspended(account) -> str | None:  # type: ignore[no-untyped-def]
+    if account.status != CUSTOMER_ACTIVE:
+        return _("This account is suspended. Contact the panel's operator.")
+    return None
+
+
+CUSTOMERS = Door(
+    path="/signin",
+    template="web/signin.html",
+    home=HOME,
+    find_account=customer_for_sign_in,
+    start_session=start_customer_session,
+    cookie=SESSION_COOKIE,
+    cookie_path="/",
+    session_seconds=CUSTOMER_SESSION_DAYS * 24 * 3600,
+    refusal=_suspended,
+)
 
 
 @router.get("/signin")
 async def sign_in_page(current: AnyVisit, next: str = "") -> Response:
-    return current.render("web/signin.html", name="", next=safe_next(next, HOME), error=None)
+    return signing_in.sign_in_page(current, CUSTOMERS, next)
 
 
 @router.post("/signin")
 async def sign_in(current: AnyVisit) -> Response:
-    form = await current.form()
-    name, password = str(form.get("name", "")), str(form.get("password", ""))
-    next_path = safe_next(str(form.get("next", "")), HOME)
-    address = client_address(current)
-
-    def refuse(error: str, status_code: int) -> Response:
-        return current.render(
-            "web/signin.html", status_code, name=name, next=next_path, error=error
-        )
-
-    async with current.db.write() as conn:
-        if await is_throttled(conn, name, address):
-            return refuse(_("Too many failed sign-ins. Wait 15 minutes and try again."), 429)
-        account = await customer_for_sign_in(conn, name)
-        if not await verify_password(account.password_hash if account else None, password):
-            await record_failure(conn, name, address)
-            return refuse(_("Wrong name or password."), 401)
-        if account.status != CUSTOMER_ACTIVE:
-            return refuse(_("This account is suspended. Contact the panel's operator."), 403)
-        await forget_failures(conn, name)
-        token = await start_customer_session(conn, account.id)
-    current.set_cookie(SESSION_COOKIE, token, max_age=CUSTOMER_SESSION_DAYS * 24 * 3600)
-    return current.redirect(next_path)
+    return await signing_in.sign_in(current, CUSTOMERS)
 
 
 @router.get("/signup")
@@ -90,20 +81,13 @@ async def sign_up(current: AnyVisit) -> Response:
             token = await start_customer_session(conn, customer_id)
     except DomainError as error:
         return refuse(i18n.explain(error))
-    current.set_cookie(SESSION_COOKIE, token, max_age=CUSTOMER_SESSION_DAYS * 24 * 3600)
+    CUSTOMERS.keep_session(current, token)
     return current.redirect(HOME, _("Welcome! Your account is ready."))
 
 
 @router.post("/signout")
 async def sign_out(current: AnyVisit) -> Response:
-    await current.form()
-    token = current.request.cookies.get(SESSION_COOKIE)
-    if token:
-        async with current.db.write() as conn:
-            await end_session(conn, token)
-    response = current.redirect("/signin", _("You are signed out."))
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return await signing_in.sign_out(current, CUSTOMERS)
 
 
 @router.get("/language/{language}")

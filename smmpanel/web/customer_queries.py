@@ -4,15 +4,19 @@ Every query here is limited to the signed-in customer's own rows.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.models import api_keys, ledger_entries
+from smmpanel.accounts.models import api_keys
+from smmpanel.accounts.service import ledger_page as ledger_entries
 from smmpanel.catalog.models import services
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 from smmpanel.orders.statuses import ORDER_STATUSES, SUBSCRIPTION_STATUSES
 from smmpanel.orders.validation import parse_positive_int
+from smmpanel.web.order_rows import order_rows
+from smmpanel.web.pagination import Page, read_page, select_page
 
 ORDERS_PER_PAGE = 25
 LEDGER_PER_PAGE = 50
@@ -24,29 +28,6 @@ class OrderFilters:
     search: str = ""
     status: str = ""
     service_id: int | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list
-    number: int
-    has_next: bool
-
-
-def _order_rows() -> Select:
-    return select(
-        orders.c.id,
-        orders.c.created_at,
-        orders.c.service_id,
-        services.c.name.label("service"),
-        orders.c.link,
-        orders.c.quantity,
-        orders.c.runs,
-        orders.c.charge,
-        orders.c.start_count,
-        orders.c.remains,
-        orders.c.status,
-    ).join(services, services.c.id == orders.c.service_id)
 
 
 def _filtered(query: Select, filters: OrderFilters) -> Select:
@@ -61,21 +42,16 @@ def _filtered(query: Select, filters: OrderFilters) -> Select:
     return query
 
 
-async def _page(conn: AsyncConnection, query: Select, number: int, size: int) -> Page:
-    rows = list((await conn.execute(query.limit(size + 1).offset((number - 1) * size))).all())
-    return Page(rows=rows[:size], number=number, has_next=len(rows) > size)
-
-
 async def orders_page(
     conn: AsyncConnection, customer_id: int, filters: OrderFilters, number: int = 1
 ) -> Page:
-    query = _order_rows().where(orders.c.customer_id == customer_id)
+    query = order_rows().where(orders.c.customer_id == customer_id)
     query = _filtered(query, filters).order_by(orders.c.id.desc())
-    return await _page(conn, query, number, ORDERS_PER_PAGE)
+    return await select_page(conn, query, number, ORDERS_PER_PAGE)
 
 
 async def recent_orders(conn: AsyncConnection, customer_id: int, limit: int) -> list:
-    query = _order_rows().where(orders.c.customer_id == customer_id)
+    query = order_rows().where(orders.c.customer_id == customer_id)
     return list((await conn.execute(query.order_by(orders.c.id.desc()).limit(limit))).all())
 
 
@@ -162,18 +138,8 @@ async def charges_of(conn: AsyncConnection, customer_id: int, order_ids: list[in
 
 
 async def ledger_page(conn: AsyncConnection, customer_id: int, number: int) -> Page:
-    query = (
-        select(
-            ledger_entries.c.created_at,
-            ledger_entries.c.kind,
-            ledger_entries.c.amount,
-            ledger_entries.c.order_id,
-            ledger_entries.c.reason,
-        )
-        .where(ledger_entries.c.customer_id == customer_id)
-        .order_by(ledger_entries.c.id.desc())
-    )
-    return await _page(conn, query, number, LEDGER_PER_PAGE)
+    """A page of the customer's ledger, newest entries first."""
+    return await read_page(partial(ledger_entries, conn, customer_id), number, LEDGER_PER_PAGE)
 
 
 async def own_api_key(conn: AsyncConnection, customer_id: int, key_id: int):  # type: ignore[no-untyped-def]
@@ -182,8 +148,3 @@ async def own_api_key(conn: AsyncConnection, customer_id: int, key_id: int):  # 
         api_keys.c.id == key_id, api_keys.c.customer_id == customer_id
     )
     return (await conn.execute(query)).first()
-
-
-def page_number(text: str) -> int:
-    """A page number from the address; anything that is not one is the first page."""
-    return parse_positive_int(text) or 1

@@ -7,9 +7,10 @@ from starlette.responses import Response
 
 from smmpanel.accounts.service import balance_of
 from smmpanel.web.customer_fields import N_
-from smmpanel.web.customer_queries import ledger_page, page_number
+from smmpanel.web.customer_queries import ledger_page
 from smmpanel.web.i18n import gettext as _
 from smmpanel.web.pages import CustomerVisit
+from smmpanel.web.pagination import list_address, page_number
 
 router = APIRouter()
 # The ledger's kinds (accounts.models.LEDGER_KINDS) as the page names them.
@@ -50,4 +51,5 @@ async def funds(current: CustomerVisit, page: str = "") -> Response:
         entries=entries,
         kind_labels=KIND_LABELS,
         describe_reason=describe_reason,
+        page_url=lambda number: list_address("/funds", number),
     )

@@ -3,10 +3,11 @@
 The new-order and mass-order pages live in their own modules and are served from here.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -35,10 +36,10 @@ from smmpanel.web.customer_queries import (
     order_refills,
     ordered_services,
     orders_page,
-    page_number,
 )
 from smmpanel.web.i18n import gettext as _
 from smmpanel.web.pages import CustomerVisit, Visit
+from smmpanel.web.pagination import list_address, page_number
 
 router = APIRouter()
 router.include_router(customer_new_order.router)
@@ -46,13 +47,9 @@ router.include_router(customer_mass_order.router)
 
 
 def _orders_url(filters: OrderFilters, number: int) -> str:
-    query = {
-        "q": filters.search,
-        "status": filters.status,
-        "service": filters.service_id or "",
-        "page": number if number > 1 else "",
-    }
-    return "/orders?" + urlencode({name: value for name, value in query.items() if value})
+    return list_address(
+        "/orders", number, q=filters.search, status=filters.status, service=filters.service_id
+    )
 
 
 @router.get("/orders")
@@ -73,8 +70,7 @@ async def order_list(
         found=found,
         services=services,
         statuses=ALL_STATUSES,
-        previous_url=_orders_url(filters, found.number - 1) if found.number > 1 else None,
-        next_url=_orders_url(filters, found.number + 1) if found.has_next else None,
+        page_url=lambda number: _orders_url(filters, number),
     )
 
 
@@ -145,27 +141,38 @@ async def order_page(order_id: int, current: CustomerVisit) -> Response:
     )
 
 
-@router.post("/orders/{order_id:id}/refill")
-async def ask_refill(order_id: int, current: CustomerVisit) -> Response:
+async def _ask(
+    current: Visit,
+    order_id: int,
+    request: Callable[[AsyncConnection, int, int], Awaitable[object]],
+    done: Callable[[object], str],
+) -> Response:
+    """Ask a refill or a cancel of the customer's order; `done` says what became of it."""
     await current.form()
     order = await _own_order(current, order_id)
     try:
         async with current.db.write() as conn:
-            refill_id = await request_refill(conn, current.customer_id, order.id)
+            asked = await request(conn, current.customer_id, order.id)
     except OrderRefused as refused:
         return current.redirect(f"/orders/{order.id}", explain_refusal(refused), "error")
-    message = _("Refill %(id)s requested.") % {"id": refill_id}
-    return current.redirect(f"/orders/{order.id}", message)
+    return current.redirect(f"/orders/{order.id}", done(asked))
+
+
+@router.post("/orders/{order_id:id}/refill")
+async def ask_refill(order_id: int, current: CustomerVisit) -> Response:
+    return await _ask(
+        current,
+        order_id,
+        request_refill,
+        lambda refill_id: _("Refill %(id)s requested.") % {"id": refill_id},
+    )
 
 
 @router.post("/orders/{order_id:id}/cancel")
 async def ask_cancel(order_id: int, current: CustomerVisit) -> Response:
-    await current.form()
-    order = await _own_order(current, order_id)
-    try:
-        async with current.db.write() as conn:
-            await request_cancel(conn, current.customer_id, order.id)
-    except OrderRefused as refused:
-        return current.redirect(f"/orders/{order.id}", explain_refusal(refused), "error")
-    message = _("Cancel requested. Once accepted, what was not delivered is refunded.")
-    return current.redirect(f"/orders/{order.id}", message)
+    return await _ask(
+        current,
+        order_id,
+        request_cancel,
+        lambda _asked: _("Cancel requested. Once accepted, what was not delivered is refunded."),
+    )

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Column, ColumnElement, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import CUSTOMER_ACTIVE, customers, operators, web_sessions
@@ -48,27 +48,31 @@ async def _start(conn: AsyncConnection, lifetime: timedelta, **account: int) -> 
 
 async def customer_of_session(conn: AsyncConnection, token: str) -> SignedIn | None:
     """The active customer a live session belongs to; a suspended customer is signed out."""
-    row = (
-        await conn.execute(
-            select(customers.c.id, customers.c.name)
-            .join(web_sessions, web_sessions.c.customer_id == customers.c.id)
-            .where(
-                web_sessions.c.token_hash == _digest(token),
-                web_sessions.c.expires_at > utcnow(),
-                customers.c.status == CUSTOMER_ACTIVE,
-            )
-        )
-    ).first()
-    return SignedIn(row.id, row.name) if row else None
+    return await _owner(
+        conn, token, customers, web_sessions.c.customer_id, customers.c.status == CUSTOMER_ACTIVE
+    )
 
 
 async def operator_of_session(conn: AsyncConnection, token: str) -> SignedIn | None:
+    return await _owner(conn, token, operators, web_sessions.c.operator_id)
+
+
+async def _owner(
+    conn: AsyncConnection,
+    token: str,
+    accounts: Table,
+    owner_id: Column,
+    *conditions: ColumnElement[bool],
+) -> SignedIn | None:
+    """The account of `accounts` a live session with this token belongs to."""
     row = (
         await conn.execute(
-            select(operators.c.id, operators.c.name)
-            .join(web_sessions, web_sessions.c.operator_id == operators.c.id)
+            select(accounts.c.id, accounts.c.name)
+            .join(web_sessions, owner_id == accounts.c.id)
             .where(
-                web_sessions.c.token_hash == _digest(token), web_sessions.c.expires_at > utcnow()
+                web_sessions.c.token_hash == _digest(token),
+                web_sessions.c.expires_at > utcnow(),
+                *conditions,
             )
         )
     ).first()

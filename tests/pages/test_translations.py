@@ -58,7 +58,7 @@ def run_time_messages() -> set[str]:
 def test_extraction_finds_the_strings_of_the_templates_and_the_python_sources():
     used_in = extracted_messages()
     assert "smmpanel/templates/web/signup.html" in used_in["Create account"]
-    assert "smmpanel/web/auth.py" in used_in["Wrong name or password."]
+    assert "smmpanel/web/auth.py" in used_in["The two passwords differ."]
 
 
 def test_every_string_of_the_pages_has_a_traditional_chinese_translation():

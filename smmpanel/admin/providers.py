@@ -37,7 +37,9 @@ from smmpanel.providers.client import NoAnswer, Rejected, Unreachable, UpstreamC
 from smmpanel.providers.listing import UpstreamService, read_listing
 from smmpanel.providers.pricing import MAX_DECIMALS
 from smmpanel.providers.service import (
+    MAX_SYNC_HOURS,
     MAX_TIMEOUT,
+    MIN_SYNC_HOURS,
     MIN_TIMEOUT,
     ProviderError,
     add_provider,
@@ -138,6 +140,11 @@ def _timeout(form: FormData) -> int:
     return whole_number(form, "timeout_seconds", _("Timeout (seconds)"), MIN_TIMEOUT, MAX_TIMEOUT)
 
 
+def _sync_hours(form: FormData) -> int:
+    label = _("Catalogue sync every (hours)")
+    return whole_number(form, "sync_hours", label, MIN_SYNC_HOURS, MAX_SYNC_HOURS)
+
+
 @router.post(PROVIDERS)
 async def add(current: OperatorVisit) -> Response:
     form = await current.form()
@@ -226,7 +233,7 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
         return not_found(current)
     form = await current.form()
     try:
-        api_url, timeout = _api_url(form), _timeout(form)
+        api_url, timeout, sync_hours = _api_url(form), _timeout(form), _sync_hours(form)
         async with current.db.write() as conn:
             await edit_provider(
                 conn,
@@ -235,6 +242,7 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
                 api_key=text(form, "api_key") or None,
                 timeout_seconds=timeout,
                 enabled=flag(form, "enabled"),
+                sync_hours=sync_hours,
             )
     except (FormProblem, DomainError) as error:
         typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}

@@ -198,6 +198,7 @@ _SETTINGS = (
     providers.c.api_url,
     providers.c.timeout_seconds,
     providers.c.enabled,
+    providers.c.sync_hours,
     providers.c.balance_checked_at,
 )
 

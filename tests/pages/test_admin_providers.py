@@ -221,12 +221,21 @@ async def test_bad_provider_and_rule_inputs_are_refused_and_change_nothing(opera
 async def test_editing_keeps_the_key_when_left_blank_and_can_disable(operator, upstream, db):
     page = await added_provider(operator, upstream.api_url)
     provider_id = int(page.rsplit("/", 1)[1])
-    fields = {"api_url": upstream.api_url, "api_key": "", "timeout_seconds": "7"}
+    fields = {"api_url": upstream.api_url, "api_key": "", "timeout_seconds": "7", "sync_hours": 24}
     saved = await operator.submit(page, fields, page=page)
     assert saved.status_code == 303
     async with db.read() as conn:
         row = (await conn.execute(select(providers).where(providers.c.id == provider_id))).first()
     assert (row.api_key, row.timeout_seconds, row.enabled) == (UPSTREAM_KEY, 7, False)
+    assert row.sync_hours == 24
+    for hours in ("0", "721", "six"):
+        refused = await operator.submit(page, {**fields, "sync_hours": hours}, page=page)
+        assert refused.status_code == 400, hours
+    async with db.read() as conn:
+        kept = await conn.scalar(
+            select(providers.c.sync_hours).where(providers.c.id == provider_id)
+        )
+    assert kept == 24
     tested = await operator.submit(f"{page}/test", {}, page=page)
     assert "our balance there is" in text_of(tested.text)
 

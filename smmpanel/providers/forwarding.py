@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
@@ -191,13 +191,33 @@ async def send_one(client: UpstreamClient, item: Claimed) -> Outcome:
 async def record_outcomes(
     conn: AsyncConnection, outcomes: list[Outcome], times: ForwardingTimes
 ) -> None:
+    """Write a batch's results: the orders the upstream took in one statement, the others
+    one by one (each may pause a provider, requeue, refund or put in doubt)."""
     taken = await _upstream_ids_taken(conn, outcomes)
+    sent: list[dict] = []
     repeated: set[int] = set()
     for outcome in outcomes:
-        if await _record(conn, outcome, taken, times):
-            repeated.add(outcome.claimed.order_id)
+        order_id = outcome.claimed.order_id
+        if outcome.upstream_id is None:
+            await _record_failure(conn, outcome, times)
+        elif _claims_id(outcome, taken):
+            sent.append({"order": order_id, "upstream_id": outcome.upstream_id})
+        else:
+            repeated.add(order_id)
+            why = f"the upstream gave id {outcome.upstream_id}, which another order holds already"
+            await _in_doubt(conn, order_id, why)
+    await _mark_sent(conn, sent, times)
     for provider_id, counts in _counts_by_provider(outcomes, repeated).items():
         await record_outcome(conn, provider_id, **counts)
+
+
+def _claims_id(outcome: Outcome, taken: set[tuple]) -> bool:
+    """Whether the upstream id is this order's: no other order holds it, here or before."""
+    key = (outcome.claimed.endpoint.provider_id, outcome.upstream_id)
+    if key in taken:
+        return False
+    taken.add(key)
+    return True
 
 
 async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) -> set[tuple]:
@@ -218,32 +238,33 @@ async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) ->
     return taken
 
 
-async def _record(
-    conn: AsyncConnection, outcome: Outcome, taken: set[tuple], times: ForwardingTimes
-) -> bool:
-    """Write one send's result; True if the upstream gave an id another order holds."""
-    order_id, provider_id = outcome.claimed.order_id, outcome.claimed.endpoint.provider_id
+async def _mark_sent(conn: AsyncConnection, sent: list[dict], times: ForwardingTimes) -> None:
+    """The orders the upstream took, `sent` with their upstream ids, in one statement (one
+    round trip), each unless it has left `sending` meanwhile (see _set)."""
+    if not sent:
+        return
     now = utcnow()
-    if outcome.upstream_id is not None:
-        key = (provider_id, outcome.upstream_id)
-        if key in taken:
-            await _in_doubt(
-                conn,
-                order_id,
-                f"the upstream gave id {outcome.upstream_id}, which another order holds already",
-            )
-            return True
-        taken.add(key)
-        await _set(
-            conn,
-            order_id,
+    await conn.execute(
+        update(orders)
+        .where(orders.c.id == bindparam("order"), _awaits_answer())
+        .values(
             forward_state=FORWARD_SENT,
-            upstream_order_id=outcome.upstream_id,
+            upstream_order_id=bindparam("upstream_id"),
             next_action_at=now + times.first_poll,
             poll_interval=int(times.first_poll.total_seconds()),
             last_error=None,
-        )
-    elif outcome.rejection is not None and outcome.rejection.short_of_funds:
+            sending_since=None,
+            updated_at=now,
+        ),
+        sent,
+    )
+
+
+async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: ForwardingTimes) -> None:
+    """Write a send that got no upstream id: wait, refund or put in doubt."""
+    order_id, provider_id = outcome.claimed.order_id, outcome.claimed.endpoint.provider_id
+    now = utcnow()
+    if outcome.rejection is not None and outcome.rejection.short_of_funds:
         why = f"upstream short of funds: {outcome.rejection}"
         await pause_provider(conn, provider_id, now + times.pause_short_of_funds, why)
         await _requeue(conn, order_id, now + times.pause_short_of_funds, why)
@@ -258,7 +279,6 @@ async def _record(
         )
     else:
         await _in_doubt(conn, order_id, f"no answer to add: {outcome.no_answer}")
-    return False
 
 
 async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> None:
@@ -303,13 +323,16 @@ async def _set(conn: AsyncConnection, order_id: int, **values: object) -> bool:
     """Write a send's result, unless the order has left `sending` meanwhile (sweeper aside)."""
     result = await conn.execute(
         update(orders)
-        .where(
-            orders.c.id == order_id,
-            orders.c.forward_state.in_((FORWARD_SENDING, FORWARD_IN_DOUBT)),
-        )
+        .where(orders.c.id == order_id, _awaits_answer())
         .values(sending_since=None, updated_at=utcnow(), **values)
     )
     return result.rowcount == 1
+
+
+def _awaits_answer():  # type: ignore[no-untyped-def]
+    """Still `sending`, or put in doubt meanwhile by the sweeper: a send's result is written
+    (spelled without IN: a statement run for many rows takes no expanding parameter)."""
+    return or_(*(orders.c.forward_state == state for state in (FORWARD_SENDING, FORWARD_IN_DOUBT)))
 
 
 def _counts_by_provider(outcomes: list[Outcome], repeated: set[int]) -> dict[int, dict]:

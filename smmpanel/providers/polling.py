@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
-from smmpanel.orders.lifecycle import LifecycleError, Progress, apply_progress, update_order
+from smmpanel.orders.lifecycle import (
+    LifecycleError,
+    Progress,
+    apply_progress,
+    settle_finished,
+    update_order,
+)
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.statuses import (
     ALL_FINISHED,
@@ -28,6 +34,7 @@ from smmpanel.providers.client import Endpoint, UpstreamClient, UpstreamError
 from smmpanel.providers.models import providers
 from smmpanel.providers.service import record_outcome
 from smmpanel.providers.statuses import order_status
+from smmpanel.providers.subscriptions import UpstreamChild, follow_subscription, upstream_children
 
 log = logging.getLogger("smmpanel.polling")
 
@@ -62,6 +69,7 @@ class Reading:
     start_count: int | None = None
     remains: int | None = None
     posts: int | None = None
+    children: tuple[UpstreamChild, ...] = ()  # a subscription's post orders
     problem: str | None = None
 
 
@@ -160,6 +168,7 @@ def interpret(entry: object) -> Reading:
         start_count=_count(entry.get("start_count")),
         remains=_count(entry.get("remains")),
         posts=_count(entry.get("posts")),
+        children=upstream_children(entry),
     )
 
 
@@ -178,8 +187,9 @@ async def apply_readings(
     times: PollingTimes,
 ) -> None:
     """Apply a batch's readings in a few statements: changes that move no money all at once,
-    only refunds (and subscriptions) one by one. Quiet orders were scheduled by the claim;
-    only the others are scheduled again."""
+    then the refunds (Partial, Canceled) all at once; subscriptions, drip-feed runs and what
+    the bulk steps leave one by one. Quiet orders were scheduled by the claim; only the others
+    are scheduled again."""
     schedule = Schedule(utcnow(), times)
     outcomes: dict[int, dict] = {}
     progress: dict[int, tuple[Tracked, Reading]] = {}
@@ -193,9 +203,8 @@ async def apply_readings(
             one_by_one.append((item, reading))
         elif _differs(item, reading):
             progress[item.order_id] = (item, reading)
-    left = await apply_progress(
-        conn, [_progress(item, reading) for item, reading in progress.values()]
-    )
+    changes = [_progress(item, reading) for item, reading in progress.values()]
+    left = await settle_finished(conn, await apply_progress(conn, changes))
     left_ids = {change.order_id for change in left}
     for order_id, (item, reading) in progress.items():
         if order_id in left_ids:
@@ -271,6 +280,9 @@ async def _apply(conn: AsyncConnection, item: Tracked, reading: Reading) -> tupl
     """Apply a reading through the life cycle; whether anything changed, and the problem if
     there was one."""
     posts_changed = await _apply_posts(conn, item, reading.posts)
+    if item.type == SUBSCRIPTIONS:
+        reading, mirrored = await follow_subscription(conn, item, reading)
+        posts_changed = posts_changed or mirrored
     if not _differs(item, reading):
         return posts_changed, None
     try:

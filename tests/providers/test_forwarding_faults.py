@@ -11,6 +11,7 @@ reach makes the order wait. Runs the forwarding functions directly against tests
 
 import pytest
 from forwarding_fixtures import (  # noqa: F401 - fixtures
+    FAST_FORWARDING,
     FakeUpstream,
     forwarding_db,
     forwarding_route,
@@ -21,8 +22,10 @@ from forwarding_fixtures import (  # noqa: F401 - fixtures
     upstream_client,
     upstream_fake,
 )
+from sqlalchemy import update
 
 from smmpanel.db.base import as_utc, utcnow
+from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import (
     CANCELED,
     FORWARD_IN_DOUBT,
@@ -31,6 +34,7 @@ from smmpanel.orders.statuses import (
     FORWARD_SENT,
     PENDING,
 )
+from smmpanel.providers.forwarding import claim_orders, record_outcomes, send_all
 
 # "busy": HTTP 503 with {"error": "Temporary error..."}, what our own panel says when a request
 # fails, perhaps after its commit. Not a rejection: the API gives its errors with HTTP 200.
@@ -209,3 +213,37 @@ async def test_an_upstream_id_given_twice_puts_the_second_order_in_doubt(
         assert await route.audit() == []
     finally:
         await route.disable()
+
+
+async def test_a_batch_is_recorded_whole_each_order_with_its_own_id(
+    forwarding_route, upstream_fake, upstream_client
+):
+    """The orders of a batch the upstream took are written at once: each with the id the
+    upstream gave it; one put in doubt by the sweeper meanwhile takes its late answer, one
+    the operator settled meanwhile is left as the operator left it."""
+    placed = await forwarding_route.place_many(5)
+    ids = [order.id for order in placed]
+    async with forwarding_route.db.write() as conn:
+        claimed = [item for item in await claim_orders(conn, 100) if item.order_id in ids]
+    assert sorted(item.order_id for item in claimed) == ids
+    outcomes = await send_all(upstream_client, claimed)
+    swept, settled = ids[3], ids[4]
+    async with forwarding_route.db.write() as conn:
+        for order_id, state in ((swept, FORWARD_IN_DOUBT), (settled, FORWARD_REJECTED)):
+            await conn.execute(
+                update(orders).where(orders.c.id == order_id).values(forward_state=state)
+            )
+
+    async with forwarding_route.db.write() as conn:
+        await record_outcomes(conn, outcomes, FAST_FORWARDING)
+
+    upstream_orders = upstream_fake.state()["orders"]
+    for order in placed[:4]:
+        row = await forwarding_route.order(order.id)
+        assert (row.forward_state, row.sending_since, row.last_error) == (FORWARD_SENT, None, None)
+        assert upstream_orders[row.upstream_order_id]["fields"]["link"] == order.link
+    row = await forwarding_route.order(settled)
+    assert (row.forward_state, row.upstream_order_id) == (FORWARD_REJECTED, None)
+    assert all(upstream_fake.times_sent(order.link) == 1 for order in placed)
+    assert (await forwarding_route.stats()).sent == 5
+    assert await forwarding_route.audit() == []

@@ -57,7 +57,7 @@ orders = Table(
     Column("tried_fallback", Boolean, nullable=False, server_default="0"),
     # Drip-feed run here: how many runs have been placed as child orders.
     Column("runs_placed", Integer, nullable=False, server_default="0"),
-    Column("created_at", Timestamp, nullable=False),
+    Column("created_at", Timestamp, nullable=False, index=True),
     Column("updated_at", Timestamp, nullable=False),
     Column("finished_at", Timestamp, nullable=True),
     UniqueConstraint(
@@ -85,6 +85,8 @@ subscriptions = Table(
     Column("delay", Integer, nullable=False),
     Column("expiry", Date, nullable=True),
     Column("posts_delivered", Integer, nullable=False, server_default="0"),
+    # Why the panel paused it (a post the balance could not pay for); NULL otherwise.
+    Column("pause_reason", Text, nullable=True),
 )
 
 refills = Table(

@@ -1,13 +1,344 @@
-"""Subscriptions that reach their expiry date end, refunding the posts not delivered."""
+"""Subscriptions: the order each new post gets, and the end that refunds the posts not delivered.
 
+With `posts` the customer paid `max × posts` up front: a post's order is charged nothing, and
+what was not delivered is refunded when the subscription ends. Without it, each post's order is
+charged at the customer's rate when it is placed; a balance too short for it pauses the
+subscription (the reason is kept in `subscriptions.pause_reason`) and places nothing.
+
+A forwarded subscription's post orders come from the upstream (providers/subscriptions.py); one
+fulfilled by hand here gets them from the operator, one `record_post` per new post.
+"""
+
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.accounts.service import debit
+from smmpanel.catalog.service import custom_rate, find_service
 from smmpanel.db import Database
+from smmpanel.db.base import utcnow
+from smmpanel.db.dialect import insert_or_ignore
+from smmpanel.errors import DomainError
+from smmpanel.money import charge_micros, render_charge
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
-from smmpanel.orders.statuses import ACTIVE, EXPIRED, PAUSED
+from smmpanel.orders.statuses import (
+    ACTIVE,
+    COMPLETED,
+    EXPIRED,
+    FORWARD_SENT,
+    PAUSED,
+    PENDING,
+    is_finished,
+)
+
+POST_ORDER_TYPE = "Default"  # a post's order counts its quantity, like a plain order
+
+
+class Placed(Enum):
+    PLACED = "placed"
+    ALREADY = "already"  # an order of ours has this upstream id already
+    SHORT = "short"  # the balance does not cover it: nothing placed
+
+
+@dataclass(frozen=True)
+class Subscription:
+    order_id: int
+    customer_id: int
+    service_id: int
+    status: str
+    posts: int | None
+    max_quantity: int
+    pause_reason: str | None
+
+    @property
+    def paid_up_front(self) -> bool:
+        return bool(self.posts)
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """Where a post's order already exists upstream: it is kept in step, never sent."""
+
+    provider_id: int
+    upstream_order_id: str
+
+
+@dataclass(frozen=True)
+class PostOrder:
+    outcome: Placed
+    order_id: int | None  # the new order, when placed
+    charge: int  # what it costs the customer (or would have: SHORT); 0 when paid up front
+
+
+class Refusal(Enum):
+    """Why a post cannot be recorded; pages word each one themselves."""
+
+    NO_ORDER = "no_order"
+    NOT_A_SUBSCRIPTION = "not_a_subscription"
+    FORWARDED = "forwarded"
+    FINISHED = "finished"
+    PAUSED = "paused"
+    ALL_POSTS = "all_posts"
+    QUANTITY = "quantity"
+
+
+class PostRefused(DomainError):
+    """A post the operator cannot record now; the message says why and what to do, `facts`
+    hold its numbers and status for a page's own wording."""
+
+    def __init__(self, why: Refusal, message: str, **facts: object) -> None:
+        super().__init__(message)
+        self.why = why
+        self.facts = facts
+
+
+@dataclass(frozen=True)
+class RecordedPost:
+    """What recording a post did. Without `order_id` the balance was short: nothing was
+    placed and the subscription is Paused."""
+
+    order_id: int | None
+    quantity: int
+    charge: int  # what the post's order costs the customer (or would have)
+    posts_delivered: int
+    posts: int | None
+    status: str  # the subscription's, after
+    refunded: int  # by the subscription's end at its last post
+
+
+async def subscription(conn: AsyncConnection, order_id: int) -> Subscription:
+    row = (
+        await conn.execute(
+            select(
+                orders.c.id,
+                orders.c.customer_id,
+                orders.c.service_id,
+                orders.c.status,
+                subscriptions.c.posts,
+                subscriptions.c.max_quantity,
+                subscriptions.c.pause_reason,
+            )
+            .join(subscriptions, subscriptions.c.order_id == orders.c.id)
+            .where(orders.c.id == order_id)
+        )
+    ).one()
+    return Subscription(*row)
+
+
+async def place_post_order(
+    conn: AsyncConnection, sub: Subscription, quantity: int, forwarded: Forwarded | None = None
+) -> Placed:
+    """The order of one new post of `sub`, charged when the subscription is pay-per-post.
+    A forwarded one is placed once per upstream id (a unique constraint decides)."""
+    return (await _place_post_order(conn, sub, quantity, forwarded)).outcome
+
+
+async def _place_post_order(
+    conn: AsyncConnection, sub: Subscription, quantity: int, forwarded: Forwarded | None
+) -> PostOrder:
+    charge = 0 if sub.paid_up_front else await _post_charge(conn, sub, quantity)
+    order_id = await _insert_post_order(conn, sub, quantity, charge, forwarded)
+    if order_id is None:
+        return PostOrder(Placed.ALREADY, None, charge)
+    if charge and not await _charge(conn, sub, order_id, charge):
+        await conn.execute(delete(orders).where(orders.c.id == order_id))
+        await set_pause_reason(conn, sub.order_id, _short_of(charge, forwarded))
+        return PostOrder(Placed.SHORT, None, charge)
+    return PostOrder(Placed.PLACED, order_id, charge)
+
+
+async def record_post(conn: AsyncConnection, order_id: int, quantity: int) -> RecordedPost:
+    """A new post of a subscription fulfilled by hand, as its operator records it: the post's
+    order is placed (charged when paid per post; a short balance pauses the subscription
+    instead), the post is counted, and the last of `posts` completes the subscription, which
+    refunds by the subscription rule (as expiry does: the posts not delivered, none here).
+
+    The subscription's rows stay locked until the transaction ends, so two operators recording
+    at once never count past `posts` (on SQLite a writer holds the database's lock from BEGIN).
+    """
+    row = await _locked_for_post(conn, order_id)
+    _check_post(row, quantity)
+    sub = Subscription(
+        row.id,
+        row.customer_id,
+        row.service_id,
+        row.status,
+        row.posts,
+        row.max_quantity,
+        row.pause_reason,
+    )
+    placed = await _place_post_order(conn, sub, quantity, None)
+    if placed.outcome is Placed.SHORT:
+        await update_order(conn, order_id, status=PAUSED)
+        return RecordedPost(
+            None, quantity, placed.charge, row.posts_delivered, row.posts, PAUSED, 0
+        )
+    delivered = row.posts_delivered + 1
+    await conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.order_id == order_id)
+        .values(posts_delivered=delivered, pause_reason=None)
+    )
+    status, refunded = row.status, 0
+    if delivered == row.posts:
+        remains = await undelivered_units(conn, order_id)
+        ended = await update_order(conn, order_id, status=COMPLETED, remains=remains)
+        status, refunded = ended.status, ended.refunded
+    return RecordedPost(
+        placed.order_id, quantity, placed.charge, delivered, row.posts, status, refunded
+    )
+
+
+async def _locked_for_post(conn: AsyncConnection, order_id: int):  # type: ignore[no-untyped-def]
+    query = (
+        select(
+            orders.c.id,
+            orders.c.customer_id,
+            orders.c.service_id,
+            orders.c.status,
+            orders.c.provider_id,
+            subscriptions.c.posts,
+            subscriptions.c.posts_delivered,
+            subscriptions.c.min_quantity,
+            subscriptions.c.max_quantity,
+            subscriptions.c.pause_reason,
+        )
+        .join(subscriptions, subscriptions.c.order_id == orders.c.id)
+        .where(orders.c.id == order_id)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        await _refuse_missing(conn, order_id)
+    return row
+
+
+async def _refuse_missing(conn: AsyncConnection, order_id: int) -> NoReturn:
+    order_type = await conn.scalar(select(orders.c.type).where(orders.c.id == order_id))
+    if order_type is None:
+        raise PostRefused(
+            Refusal.NO_ORDER, f"no order {order_id}: see `smmpanel order list`", order=order_id
+        )
+    raise PostRefused(
+        Refusal.NOT_A_SUBSCRIPTION,
+        f"order {order_id} is a {order_type} order, not a subscription: only a subscription's "
+        "posts are recorded",
+        order=order_id,
+    )
+
+
+def _check_post(row, quantity: int) -> None:  # type: ignore[no-untyped-def]
+    facts = {"order": row.id, "status": row.status}
+    if row.provider_id is not None:
+        raise PostRefused(
+            Refusal.FORWARDED,
+            f"subscription {row.id} is forwarded to a provider: its posts are the provider's "
+            "to record, and polling brings their orders here",
+            **facts,
+        )
+    if is_finished(row.status):
+        raise PostRefused(
+            Refusal.FINISHED,
+            f"subscription {row.id} is {row.status}: a finished subscription takes no more posts",
+            **facts,
+        )
+    if row.status == PAUSED:
+        raise PostRefused(
+            Refusal.PAUSED,
+            f"subscription {row.id} is Paused ({row.pause_reason or 'by hand'}): top up the "
+            f"customer's balance (`smmpanel funds add`) if it is short, resume it with "
+            f"`smmpanel order update {row.id} --status Active`, then record the post",
+            **facts,
+        )
+    if row.posts and row.posts_delivered >= row.posts:
+        raise PostRefused(
+            Refusal.ALL_POSTS,
+            f"subscription {row.id} has all its {row.posts} posts already: end it with "
+            f"`smmpanel order update {row.id} --status Completed`",
+            posts=row.posts,
+            **facts,
+        )
+    if not row.min_quantity <= quantity <= row.max_quantity:
+        raise PostRefused(
+            Refusal.QUANTITY,
+            f"a post of subscription {row.id} gets between {row.min_quantity} and "
+            f"{row.max_quantity} (its min and max), not {quantity}: give a quantity in that range",
+            min=row.min_quantity,
+            max=row.max_quantity,
+            **facts,
+        )
+
+
+async def set_pause_reason(conn: AsyncConnection, order_id: int, reason: str | None) -> None:
+    await conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.order_id == order_id)
+        .values(pause_reason=reason)
+    )
+
+
+async def _post_charge(conn: AsyncConnection, sub: Subscription, quantity: int) -> int:
+    """The customer's rate now (their own price, else the list rate) for `quantity`."""
+    rate = await custom_rate(conn, sub.customer_id, sub.service_id)
+    if rate is None:
+        rate = (await find_service(conn, sub.service_id)).rate
+    return charge_micros(rate, quantity)
+
+
+async def _insert_post_order(
+    conn: AsyncConnection,
+    sub: Subscription,
+    quantity: int,
+    charge: int,
+    forwarded: Forwarded | None,
+) -> int | None:
+    now = utcnow()
+    values: dict = {
+        "customer_id": sub.customer_id,
+        "service_id": sub.service_id,
+        "type": POST_ORDER_TYPE,
+        "status": PENDING,
+        "quantity": quantity,
+        "remains": quantity,
+        "charge": charge,
+        "parent_id": sub.order_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if forwarded is not None:
+        values.update(
+            provider_id=forwarded.provider_id,
+            upstream_order_id=forwarded.upstream_order_id,
+            forward_state=FORWARD_SENT,
+            next_action_at=now,
+        )
+    inserted = await conn.execute(
+        insert_or_ignore(conn, orders).values(**values).returning(orders.c.id)
+    )
+    return inserted.scalar()
+
+
+async def _charge(conn: AsyncConnection, sub: Subscription, order_id: int, charge: int) -> bool:
+    return await debit(
+        conn,
+        sub.customer_id,
+        charge,
+        kind="charge",
+        reason=f"order {order_id} (post of subscription {sub.order_id})",
+        order_id=order_id,
+        cause="charge",
+    )
+
+
+def _short_of(charge: int, forwarded: Forwarded | None) -> str:
+    post = f"upstream order {forwarded.upstream_order_id}" if forwarded else "a new post"
+    return f"balance short of {render_charge(charge)} for {post}"
 
 
 async def expire_subscriptions(db: Database) -> int:
@@ -24,12 +355,14 @@ async def expire_subscriptions(db: Database) -> int:
     for order_id in due:
         async with db.write() as conn:
             await update_order(
-                conn, order_id, status=EXPIRED, remains=await _undelivered(conn, order_id)
+                conn, order_id, status=EXPIRED, remains=await undelivered_units(conn, order_id)
             )
     return len(due)
 
 
-async def _undelivered(conn, order_id: int) -> int:  # type: ignore[no-untyped-def]
+async def undelivered_units(conn: AsyncConnection, order_id: int) -> int:
+    """What an ending subscription refunds, in units: the posts paid up front and not delivered,
+    each at `max`; nothing for one paid per post."""
     row = (
         await conn.execute(
             select(

@@ -7,7 +7,9 @@ garbage, empty, http500, busy, error, funds, drop, unknown_status, same_id. Each
 error and funds does the work first, then loses or spoils the answer (busy: HTTP 503 with a JSON
 error, as our own panel answers when it fails). GET /_state returns the orders and how often each
 link was sent;
-POST /_order {"id": .., "status": .., "remains": .., "start_count": ..} changes an order.
+POST /_order {"id": .., "status": .., "remains": .., "start_count": ..} changes an order;
+POST /_post {"id": SUBSCRIPTION, "quantity": ..} places the order of a new post of a
+subscription: a new order (Pending) listed in the subscription's "orders", one more "posts".
 """
 
 import argparse
@@ -60,6 +62,21 @@ class FakePanel:
         order = self.orders[int(change.pop("id"))]
         order.update({k: str(v) for k, v in change.items()})
         return order
+
+    def new_post(self, post: dict) -> dict:
+        subscription = self.orders[int(post["id"])]
+        self.next_id += 1
+        quantity = str(post["quantity"])
+        self.orders[self.next_id] = {
+            "fields": {"parent": str(post["id"]), "quantity": quantity},
+            "status": "Pending",
+            "charge": "0.1000",
+            "start_count": "0",
+            "remains": quantity,
+        }
+        subscription.setdefault("orders", []).append(self.next_id)
+        subscription["posts"] = str(int(subscription.get("posts", "0")) + 1)
+        return {"order": self.next_id}
 
     def api(self, fields: dict[str, str]) -> object:
         action = fields.get("action", "")
@@ -177,6 +194,8 @@ async def answer(panel: FakePanel, target: str, body: bytes) -> bytes | None:
         return response("200 OK", json.dumps(panel.state()).encode())
     if path == "/_order":
         return response("200 OK", json.dumps(panel.set_order(json.loads(body))).encode())
+    if path == "/_post":
+        return response("200 OK", json.dumps(panel.new_post(json.loads(body))).encode())
     fields = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     mode = panel.modes.get(fields.get("action", ""), "ok")
     if panel.delay:

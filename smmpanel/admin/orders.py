@@ -1,7 +1,9 @@
-"""Operator pages: every order (search, filters), one order in full with a manual change, and
-the orders in doubt. Refill and cancel requests are in orders_requests.py.
+"""Operator pages: every order (search, filters), one order in full with a manual change (and,
+for a subscription fulfilled by hand, its new posts), and the orders in doubt. Refill and cancel
+requests are in orders_requests.py.
 
-Changes go through the same domain functions as `smmpanel order update` and `order resolve`.
+Changes go through the same domain functions as `smmpanel order update`, `order post` and
+`order resolve`.
 """
 
 from collections.abc import Mapping
@@ -24,9 +26,11 @@ from smmpanel.admin.orders_forms import (
     refund_message,
     status_choices,
     upstream_order_id,
+    whole_number,
 )
 from smmpanel.admin.orders_queries import (
     MANUAL,
+    OrderInFull,
     find_orders,
     order_for_change,
     order_in_full,
@@ -35,8 +39,10 @@ from smmpanel.admin.orders_queries import (
     waiting_counts,
 )
 from smmpanel.errors import DomainError
+from smmpanel.money import render_charge
 from smmpanel.orders.lifecycle import refunded_total, update_order
-from smmpanel.orders.statuses import FORWARD_IN_DOUBT
+from smmpanel.orders.statuses import ACTIVE, COMPLETED, FORWARD_IN_DOUBT
+from smmpanel.orders.subscriptions import PostRefused, RecordedPost, Refusal, record_post
 from smmpanel.providers.doubts import (
     orders_in_doubt,
     resolve_as_not_sent,
@@ -115,6 +121,8 @@ async def _order_page(
     status_code: int = 200,
     error: str | None = None,
     typed: dict[str, str] | None = None,
+    post_error: str | None = None,
+    post_quantity: str = "",
 ) -> Response:
     async with current.db.read() as conn:
         found = await order_in_full(conn, order_id)
@@ -129,6 +137,20 @@ async def _order_page(
         statuses=status_choices(found.order),
         forward_labels=FORWARD_LABELS,
         in_doubt=found.order.forward_state == FORWARD_IN_DOUBT,
+        takes_posts=_takes_posts(found),
+        post_error=post_error,
+        post_quantity=post_quantity,
+    )
+
+
+def _takes_posts(found: OrderInFull) -> bool:
+    """A subscription fulfilled by hand that can take a new post now (record_post decides)."""
+    sub = found.subscription
+    return (
+        sub is not None
+        and found.order.provider_id is None
+        and found.order.status == ACTIVE
+        and not (sub.posts and sub.posts_delivered >= sub.posts)
     )
 
 
@@ -162,6 +184,89 @@ async def _apply_change(
     )
     after = await order_for_change(conn, order_id)
     return change_message(order_id, before, after, done.refunded, currency)
+
+
+# ---- a new post of a subscription fulfilled by hand
+
+
+@router.post(ORDERS + "/{order_id:id}/post")
+async def record_new_post(order_id: int, current: OperatorVisit) -> Response:
+    form = await current.form()
+    typed = str(form.get("quantity", "")).strip()
+    try:
+        quantity = _post_quantity(typed)
+        async with current.db.write() as conn:
+            recorded = await record_post(conn, order_id, quantity)
+    except PostRefused as refused:
+        if refused.why is Refusal.NO_ORDER:
+            raise not_found() from refused
+        return await _order_page(
+            current, order_id, 400, post_error=_post_refusal(refused), post_quantity=typed
+        )
+    except FormRefused as error:
+        return await _order_page(current, order_id, 400, post_error=str(error), post_quantity=typed)
+    address = f"{ORDERS}/{order_id}"
+    if recorded.order_id is None:
+        return current.redirect(address, _short_message(recorded, current.panel.currency), "error")
+    return current.redirect(address, _post_message(order_id, recorded, current.panel.currency))
+
+
+def _post_quantity(typed: str) -> int:
+    quantity = whole_number(typed, _("Quantity"))
+    if quantity is None:
+        raise FormRefused(_("Type the quantity of the new post's order."))
+    return quantity
+
+
+def _post_refusal(refused: PostRefused) -> str:
+    facts = refused.facts
+    if refused.why is Refusal.QUANTITY:
+        return _("A post of this subscription gets between %(min)s and %(max)s.") % facts
+    if refused.why is Refusal.PAUSED:
+        return _(
+            "This subscription is Paused: add funds to the customer's balance if it is short, "
+            "set it back to Active, then record the post."
+        )
+    if refused.why is Refusal.ALL_POSTS:
+        return (
+            _("This subscription has all its %(posts)s posts already: set it to Completed.") % facts
+        )
+    if refused.why is Refusal.FINISHED:
+        return _("This subscription is %(status)s: it takes no more posts.") % {
+            "status": _(str(facts["status"]))
+        }
+    if refused.why is Refusal.FORWARDED:
+        return _("This subscription is forwarded to a provider: its posts come from the provider.")
+    return _("Order %(id)s is not a subscription: only a subscription has posts.") % {
+        "id": facts["order"]
+    }
+
+
+def _post_message(order_id: int, recorded: RecordedPost, currency: str) -> str:
+    if recorded.posts:
+        charged = _("nothing charged (paid up front)")
+    else:
+        charged = _("charged %(amount)s %(currency)s") % {
+            "amount": render_charge(recorded.charge),
+            "currency": currency,
+        }
+    message = _("New post recorded: order %(id)s for %(quantity)s, %(charged)s.") % {
+        "id": recorded.order_id,
+        "quantity": recorded.quantity,
+        "charged": charged,
+    }
+    if recorded.status != COMPLETED:
+        return message
+    completed = _("Subscription %(id)s has all its posts and is Completed.") % {"id": order_id}
+    return f"{message} {completed} {refund_message(recorded.refunded, currency)}"
+
+
+def _short_message(recorded: RecordedPost, currency: str) -> str:
+    return _(
+        "The customer's balance is short of %(amount)s %(currency)s for this post: nothing was "
+        "placed and the subscription is now Paused. Add funds, set it back to Active, then "
+        "record the post again."
+    ) % {"amount": render_charge(recorded.charge), "currency": currency}
 
 
 # ---- orders in doubt

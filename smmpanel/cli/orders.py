@@ -10,16 +10,18 @@ from smmpanel.accounts.models import customers
 from smmpanel.accounts.service import find_customer
 from smmpanel.cli.common import fail, in_transaction, read_only
 from smmpanel.cli.tables import moment, print_table
-from smmpanel.money import render_balance
+from smmpanel.money import render_balance, render_charge
 from smmpanel.orders.lifecycle import LifecycleError, refunded_total, update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import (
     CANCEL_PENDING,
+    COMPLETED,
     ORDER_STATUSES,
     REFILL_STATUSES,
     SUBSCRIPTION_STATUSES,
 )
+from smmpanel.orders.subscriptions import RecordedPost, record_post
 from smmpanel.providers.doubts import (
     orders_in_doubt,
     resolve_as_not_sent,
@@ -127,6 +129,42 @@ def update_order_command(
 
     change = in_transaction(use_case)
     typer.echo(f"order {order_id} is {change.status}; {_refund_text(change.refunded)}")
+
+
+@order_app.command("post")
+def record_post_command(
+    order_id: int = typer.Argument(..., help="The subscription's id."),
+    quantity: int = typer.Option(
+        ..., help="The new post's order quantity, within the subscription's min and max."
+    ),
+) -> None:
+    """Record a new post of a subscription fulfilled by hand: its order is placed (and charged
+    when the subscription is paid per post); the last of its posts completes it."""
+    recorded = in_transaction(lambda conn: record_post(conn, order_id, quantity))
+    if recorded.order_id is None:
+        fail(
+            f"the customer's balance is short of {render_charge(recorded.charge)} for this post: "
+            f"nothing placed, subscription {order_id} is Paused. Add funds (`smmpanel funds "
+            f"add`), resume it (`smmpanel order update {order_id} --status Active`), then "
+            "record the post again"
+        )
+    typer.echo(_post_text(order_id, recorded))
+
+
+def _post_text(order_id: int, recorded: RecordedPost) -> str:
+    of_posts = f" of {recorded.posts}" if recorded.posts else ""
+    charged = (
+        "charged nothing (paid up front)"
+        if recorded.posts
+        else f"charged {render_charge(recorded.charge)}"
+    )
+    text = (
+        f"post {recorded.posts_delivered}{of_posts} of subscription {order_id}: "
+        f"order {recorded.order_id} for {recorded.quantity}, {charged}"
+    )
+    if recorded.status == COMPLETED:
+        text += f"\nsubscription {order_id} is Completed; {_refund_text(recorded.refunded)}"
+    return text
 
 
 @order_app.command("doubts")

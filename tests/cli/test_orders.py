@@ -1,5 +1,6 @@
 """order, refill and cancel: the money each change moves, made at most once."""
 
+import re
 from decimal import Decimal
 
 from cli_helpers import (
@@ -159,3 +160,90 @@ async def test_a_closed_refill_cannot_change(cli, api, shop, new_order):
     assert await api.call(key=key, action="refill_status", refill=refill_id) == {
         "status": "Rejected"
     }
+
+
+async def subscribe(api, shop, balance: str, rate: str, **fields: object) -> tuple[str, int]:
+    """A new customer's subscription (min 100, max 500) to a service fulfilled by hand."""
+    _, key = await shop.customer(balance)
+    service = await shop.service("Subscriptions", rate=rate, max_quantity=1000)
+    reply = await api.call(
+        key=key,
+        action="add",
+        service=service,
+        username="natgeo",
+        min=100,
+        max=500,
+        delay=0,
+        **fields,
+    )
+    return key, reply["order"]
+
+
+def printed_post_order(output: str) -> int:
+    found = re.search(r": order (\d+) for ", output)
+    assert found, output
+    return int(found.group(1))
+
+
+async def test_order_post_places_and_charges_each_post_then_pauses_when_short(cli, api, shop):
+    rate = "1.234567"
+    key, order_id = await subscribe(api, shop, "1.2", rate)
+
+    output = cli.ok("order", "post", order_id, "--quantity", 150)
+    charge = expected_charge(rate, 150)
+    child = printed_post_order(output)
+    assert output == (
+        f"post 1 of subscription {order_id}: order {child} for 150, charged {charge}\n"
+    )
+    output = cli.ok("order", "post", order_id, "--quantity", 500)
+    assert output.endswith(f"charged {expected_charge(rate, 500)}\n")
+    balance = Decimal("1.2") - charge - expected_charge(rate, 500)
+    assert await api.balance(key) == balance
+    status = await api.call(key=key, action="status", order=order_id)
+    assert (status["status"], status["posts"], status["orders"][0]) == ("Active", "2", child)
+
+    refusal = cli.refused("order", "post", order_id, "--quantity", 500)
+    assert (
+        "balance is short of" in refusal and f"order update {order_id} --status Active" in refusal
+    )
+    assert await status_of(api, key, order_id) == "Paused"
+    assert await api.balance(key) == balance
+    refusal = cli.refused("order", "post", order_id, "--quantity", 100)
+    assert "is Paused" in refusal and "smmpanel funds add" in refusal
+    assert len((await api.call(key=key, action="status", order=order_id))["orders"]) == 2
+
+    # The post's order is fulfilled like any other; a Partial refunds its share of its charge.
+    output = cli.ok("order", "update", child, "--status", "Partial", "--remains", 50)
+    assert printed_refund(output) == expected_refund(charge, 50, 150)
+    assert cli.ok("audit").startswith("books are right: ")
+
+
+async def test_order_post_completes_a_paid_up_front_subscription_at_its_last_post(cli, api, shop):
+    key, order_id = await subscribe(api, shop, "5", "2", posts=2)
+    assert await api.balance(key) == Decimal(5) - expected_charge("2", 1000)
+
+    first = cli.ok("order", "post", order_id, "--quantity", 100)
+    assert first.startswith(f"post 1 of 2 of subscription {order_id}: order ")
+    assert first.endswith(" for 100, charged nothing (paid up front)\n")
+    last = cli.ok("order", "post", order_id, "--quantity", 500)
+    assert last.endswith(f"subscription {order_id} is Completed; nothing refunded\n")
+    status = await api.call(key=key, action="status", order=order_id)
+    assert (status["status"], status["posts"], len(status["orders"])) == ("Completed", "2", 2)
+    assert await api.balance(key) == Decimal(5) - expected_charge("2", 1000)
+
+    refusal = cli.refused("order", "post", order_id, "--quantity", 100)
+    assert "is Completed: a finished subscription takes no more posts" in refusal
+    assert cli.ok("audit").startswith("books are right: ")
+
+
+async def test_order_post_refusals_say_what_to_do(cli, api, shop, new_order):
+    key, order_id = await subscribe(api, shop, "5", "1")
+    refusal = cli.refused("order", "post", order_id, "--quantity", 99)
+    assert "between 100 and 500 (its min and max), not 99" in refusal
+    assert "not 501" in cli.refused("order", "post", order_id, "--quantity", 501)
+    plain = await new_order(key, await shop.service(), 100)
+    assert "not a subscription" in cli.refused("order", "post", plain, "--quantity", 100)
+    assert "see `smmpanel order list`" in cli.refused("order", "post", 10**12, "--quantity", 100)
+    status = await api.call(key=key, action="status", order=order_id)
+    assert (status["status"], status["posts"], status["orders"]) == ("Active", "0", [])
+    assert await api.balance(key) == Decimal(5) - expected_charge("1", 100)

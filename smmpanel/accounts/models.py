@@ -56,7 +56,7 @@ ledger_entries = Table(
     Column("cause", String(40), nullable=True),
     Column("order_id", BigId, ForeignKey("orders.id"), nullable=True),
     Column("reason", Text, nullable=False, server_default=""),
-    Column("created_at", Timestamp, nullable=False),
+    Column("created_at", Timestamp, nullable=False, index=True),
     UniqueConstraint("order_id", "cause"),
     CheckConstraint("kind IN ('deposit', 'charge', 'refund', 'adjustment')", name="kind_known"),
     Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),

@@ -99,7 +99,7 @@ async def test_migration_0004_refuses_duplicates_and_changes_nothing(backend: st
                     .where(services.c.id == second)
                     .values(provider_service_id=None, enabled=False)
                 )
-            await asyncio.to_thread(upgrade, url)
+            await asyncio.to_thread(command.upgrade, alembic_config(url), "0004")
             assert await _revision(db) == "0004"
             async with db.read() as conn:
                 assert await conn.scalar(select(func.count()).select_from(services)) == 2

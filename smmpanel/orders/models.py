@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from smmpanel.db.base import BigId, Timestamp, metadata
@@ -40,7 +41,7 @@ orders = Table(
     Column("media", Text, nullable=True),
     Column("answer_number", String(20), nullable=True),
     Column("groups", Text, nullable=True),
-    Column("parent_id", BigId, ForeignKey("orders.id"), nullable=True, index=True),
+    Column("parent_id", BigId, ForeignKey("orders.id"), nullable=True),
     # The link while the order is unfinished, NULL after: a customer has one active order
     # per service and link.
     Column("active_link", Text, nullable=True),
@@ -72,6 +73,14 @@ orders = Table(
     Index("ix_orders_customer_id_id", "customer_id", "id"),
     Index("ix_orders_forward_state_next_action_at", "forward_state", "next_action_at"),
     Index("ix_orders_status", "status"),
+    # Only child orders (drip-feed runs, posts) are looked up by parent: leaving the top-level
+    # orders out keeps SQLite's planner from walking all of them for `parent_id IS NULL`.
+    Index(
+        "ix_orders_parent_id",
+        "parent_id",
+        sqlite_where=text("parent_id IS NOT NULL"),
+        postgresql_where=text("parent_id IS NOT NULL"),
+    ),
 )
 
 subscriptions = Table(

@@ -10,6 +10,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Annotated
 from urllib.parse import quote, unquote, urlencode
 
@@ -87,7 +88,7 @@ class Visit:
     def db(self) -> Database:
         return self.pages.db
 
-    @property
+    @cached_property
     def csrf_token(self) -> str:
         sessions = "|".join(
             (

@@ -333,17 +333,24 @@ def _profiling(session: Session, action: str) -> Iterator[None]:
     if not session.profile:
         yield
         return
+    with profiling(session.panel_pid, session.seconds, f"{session.backend}-{action}"):
+        yield
+
+
+@contextlib.contextmanager
+def profiling(pid: int, seconds: float, name: str) -> Iterator[None]:
+    """py-spy samples process `pid` for `seconds` into bench/results/profile-<name>.txt."""
     RESULTS_DIR.mkdir(exist_ok=True)
-    output = RESULTS_DIR / f"profile-{session.backend}-{action}.txt"
+    output = RESULTS_DIR / f"profile-{name}.txt"
     command = [str(PY_SPY), "record", "--format", "raw", "--nonblocking", "--rate", "200"]
-    command += ["--duration", str(int(session.seconds)), "--output", str(output)]
-    command += ["--pid", str(session.panel_pid)]
+    command += ["--duration", str(int(seconds)), "--output", str(output)]
+    command += ["--pid", str(pid)]
     spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
     finally:
-        spy.wait(timeout=session.seconds + 30)
-        print(f"  profile of {action}: {output}")
+        spy.wait(timeout=seconds + 30)
+        print(f"  profile of {name}: {output}")
 
 
 # --- one backend --------------------------------------------------------------------------
@@ -416,9 +423,10 @@ COLUMNS = (
 )
 
 
-def _row(values: tuple) -> str:
+def format_row(values: tuple, columns: tuple = COLUMNS) -> str:
+    """One line of a table of fixed-width columns: (name, width, alignment) each."""
     return "  ".join(
-        f"{v:{align}{width}}" for v, (_, width, align) in zip(values, COLUMNS, strict=True)
+        f"{v:{align}{width}}" for v, (_, width, align) in zip(values, columns, strict=True)
     )
 
 
@@ -473,9 +481,9 @@ def _report(
         f"customer's); wrk -t{loadgen.THREADS} -c{loadgen.CONNECTIONS} -d{args.duration:g}s "
         f"--latency{' (QUICK)' if args.quick else ''} =="
     )
-    print(_row(tuple(name for name, _, _ in COLUMNS)))
+    print(format_row(tuple(name for name, _, _ in COLUMNS)))
     for m in results:
-        print(_row(_table_row(m)))
+        print(format_row(_table_row(m)))
     for m in results:
         if m.orders_created is not None:
             print(

@@ -13,6 +13,14 @@ import httpx
 import orjson
 
 FUNDS_WORDS = ("fund", "balance")
+# Failures before any byte of the request left: an address httpx cannot use counts too.
+NEVER_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.InvalidURL,
+    httpx.UnsupportedProtocol,
+)
 
 
 class UpstreamError(Exception):
@@ -59,7 +67,7 @@ class UpstreamClient:
             response = await self.http.post(
                 endpoint.api_url, data=form, timeout=endpoint.timeout_seconds
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        except NEVER_SENT as exc:
             raise Unreachable(_describe(exc)) from None
         except httpx.HTTPError as exc:
             raise NoAnswer(_describe(exc)) from None

@@ -292,38 +292,35 @@ async def database_for(backend: str, tmp_dir: Path) -> AsyncIterator[Database]:
         await discard_database(backend, url)
 
 
-class WorkerProcess:
-    """`python -m smmpanel worker` on a database; what it prints is kept in a file."""
+class LoggedProcess:
+    """A `python -m smmpanel ...` process on a database, its output kept in a log file; ready
+    once `ready()` says so."""
 
-    def __init__(self, database_url: str, log_path: Path, env: dict | None = None) -> None:
+    waiting_for = "the process to start"
+
+    def __init__(self, command: list[str], env: dict, log_path: Path) -> None:
         self.log_path = log_path
-        environment = {
-            **os.environ,
-            "SMMPANEL_DATABASE_URL": database_url,
-            "SMMPANEL_WORKER_TICK_SECONDS": "0.2",
-            "SMMPANEL_LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()/kill()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "smmpanel", "worker"],
-            env=environment,
+            [sys.executable, "-m", "smmpanel", *command],
+            env={**os.environ, **env},
             cwd=log_path.parent,
             stdout=self._log,
             stderr=self._log,
         )
         try:
-            wait_until(self._running, 30, "the worker to start")
+            wait_until(self._ready, 30, self.waiting_for)
         except BaseException:
             self.stop()
             raise
 
-    def _running(self) -> bool:
-        """`worker running` is printed once migrations are checked and the loop starts."""
+    def _ready(self) -> bool:
         if self.process.poll() is not None:
-            raise RuntimeError(f"worker exited: {self.log()[-3000:]}")
-        return "worker running" in self.log()
+            raise RuntimeError(f"{self.waiting_for}: it exited: {self.log()[-3000:]}")
+        return self.ready()
+
+    def ready(self) -> bool:
+        raise NotImplementedError
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -352,61 +349,50 @@ class WorkerProcess:
         self._log.close()
 
 
-class ServingPanel:
-    """`python -m smmpanel serve` WITH its worker, on loopback; its log is kept in a file."""
+class WorkerProcess(LoggedProcess):
+    """`python -m smmpanel worker` on a database."""
+
+    waiting_for = "the worker to start"
+
+    def __init__(self, database_url: str, log_path: Path, env: dict | None = None) -> None:
+        environment = {
+            "SMMPANEL_DATABASE_URL": database_url,
+            "SMMPANEL_WORKER_TICK_SECONDS": "0.2",
+            "SMMPANEL_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        super().__init__(["worker"], environment, log_path)
+
+    def ready(self) -> bool:
+        """`worker running` is printed once migrations are checked and the loop starts."""
+        return "worker running" in self.log()
+
+
+class ServingPanel(LoggedProcess):
+    """`python -m smmpanel serve` WITH its worker, on loopback."""
+
+    waiting_for = "the panel to start"
 
     def __init__(self, database_url: str, log_path: Path, env: dict | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.url}/api/v2"
-        self.log_path = log_path
         environment = {
-            **os.environ,
             "SMMPANEL_DATABASE_URL": database_url,
             "SMMPANEL_RUN_WORKER": "true",
             "SMMPANEL_API_RATE_LIMIT": "0",
             "SMMPANEL_LOG_LEVEL": "INFO",
             **(env or {}),
         }
-        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "smmpanel", "serve", "--port", str(self.port)],
-            env=environment,
-            cwd=log_path.parent,
-            stdout=subprocess.DEVNULL,
-            stderr=self._log,
-        )
-        try:
-            wait_until(self._answers, 30, "the panel to start")
-        except BaseException:
-            self.stop()
-            raise
+        super().__init__(["serve", "--port", str(self.port)], environment, log_path)
 
-    def _answers(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"panel exited: {self.log_path.read_text()[-3000:]}")
+    def ready(self) -> bool:
         try:
             httpx.get(self.url + "/", timeout=1)
         except httpx.HTTPError:
             return False
         return True
-
-    def failures(self) -> list[str]:
-        return [
-            line
-            for line in self.log_path.read_text(errors="replace").splitlines()
-            if "Traceback" in line or '"level":"error"' in line
-        ]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 def smmpanel_command(database_url: str, cwd: Path, *args: object) -> subprocess.CompletedProcess:

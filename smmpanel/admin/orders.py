@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from smmpanel.admin import orders_requests
 from smmpanel.admin.orders_forms import (
-    ALL_STATUSES,
     FORWARD_LABELS,
     FormRefused,
     change_message,
@@ -41,7 +40,7 @@ from smmpanel.admin.orders_queries import (
 from smmpanel.errors import DomainError
 from smmpanel.money import render_charge
 from smmpanel.orders.lifecycle import refunded_total, update_order
-from smmpanel.orders.statuses import ACTIVE, COMPLETED, FORWARD_IN_DOUBT
+from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, COMPLETED, FORWARD_IN_DOUBT
 from smmpanel.orders.subscriptions import PostRefused, RecordedPost, Refusal, record_post
 from smmpanel.providers.doubts import (
     orders_in_doubt,

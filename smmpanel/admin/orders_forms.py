@@ -17,6 +17,7 @@ from smmpanel.money import render_balance
 from smmpanel.orders.lifecycle import order_units
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import (
+    ALL_STATUSES,
     ALLOWED_AFTER_FINISH,
     FORWARD_DRIPFEED,
     FORWARD_DRIPFEED_PLACED,
@@ -38,7 +39,6 @@ from smmpanel.web.pagination import LAST_PAGE
 # At most 18 digits: every such number fits the database's 64-bit integers.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 UPSTREAM_ID_LENGTH: int = orders.c.upstream_order_id.type.length  # type: ignore[attr-defined]
-ALL_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
 # English labels, translated where shown; NULL is an order fulfilled by hand.
 FORWARD_LABELS = {
     FORWARD_QUEUED: "Queued",

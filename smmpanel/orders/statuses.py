@@ -16,6 +16,8 @@ ACTIVE = "Active"
 PAUSED = "Paused"
 EXPIRED = "Expired"
 SUBSCRIPTION_STATUSES = (ACTIVE, PAUSED, COMPLETED, EXPIRED, CANCELED)
+# Every status an order or a subscription can show, each once, for lists and filters.
+ALL_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
 SUBSCRIPTION_FINISHED = frozenset({COMPLETED, EXPIRED, CANCELED})
 ALL_FINISHED = FINISHED | SUBSCRIPTION_FINISHED
 

@@ -13,14 +13,13 @@ from smmpanel.accounts.models import api_keys
 from smmpanel.accounts.service import ledger_page as ledger_entries
 from smmpanel.catalog.models import services
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
-from smmpanel.orders.statuses import ORDER_STATUSES, SUBSCRIPTION_STATUSES
+from smmpanel.orders.statuses import ALL_STATUSES
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.web.order_rows import order_rows
 from smmpanel.web.pagination import Page, read_page, select_page
 
 ORDERS_PER_PAGE = 25
 LEDGER_PER_PAGE = 50
-ALL_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.requests import request_cancel, request_refill
 from smmpanel.orders.statuses import (
+    ALL_STATUSES,
     CANCEL_PENDING,
     COMPLETED,
     PARTIAL,
@@ -28,7 +29,6 @@ from smmpanel.web import customer_mass_order, customer_new_order
 from smmpanel.web.customer_fields import type_fields
 from smmpanel.web.customer_placing import explain_refusal
 from smmpanel.web.customer_queries import (
-    ALL_STATUSES,
     OrderFilters,
     child_orders,
     order_cancel_requests,

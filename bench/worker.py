@@ -322,7 +322,7 @@ class Phase:
     name: str
     count: int  # orders forwarded, or statuses synced
     seconds: float
-    batches: int
+    runs: int  # calls of the job; a status-sync run claims several batches
     batch: int
     stages: "Stages"
     cpu: dict
@@ -366,7 +366,8 @@ class Phase:
             "count": self.count,
             "seconds": round(self.seconds, 3),
             "rate": round(self.rate, 1),
-            "batches": self.batches,
+            "runs": self.runs,
+            "claims": self.stages.calls.get("DB claim", 0),
             "batch": self.batch,
             "stages_seconds": {k: round(v, 3) for k, v in self.stages.seconds.items()},
             "stage_calls": self.stages.calls,
@@ -627,15 +628,15 @@ async def run_until_done(
     with profile() as profiles, timed_stages(name) as stages:
         before = await cpu.snapshot()
         started = time.perf_counter()
-        done = batches = 0
+        done = runs = 0
         while found := await step():
             done += found
-            batches += 1
+            runs += 1
         elapsed = time.perf_counter() - started
         spent = CpuMeter.spent(before, await cpu.snapshot())
     stages.seconds[OTHER] = max(0.0, elapsed - stages.top_level())
-    stages.calls[OTHER], stages.parent[OTHER] = batches + 1, None
-    return Phase(name, done, elapsed, batches, batch, stages, spent, profile=profiles)
+    stages.calls[OTHER], stages.parent[OTHER] = runs + 1, None
+    return Phase(name, done, elapsed, runs, batch, stages, spent, profile=profiles)
 
 
 # --- the upstream's side -----------------------------------------------------------------
@@ -948,7 +949,8 @@ def report(
         print(_row(_table_row(phase)))
     for phase in phases:
         print(
-            f"{phase.name}: {phase.batches} batches of ≤{phase.batch}; wall time: "
+            f"{phase.name}: {phase.runs} runs, {phase.stages.calls.get('DB claim', 0)} claims "
+            f"of ≤{phase.batch}; wall time, summed over batches in flight together: "
             f"{phase.stages.describe()}"
         )
         for bare in [*phase.bare, *([phase.raw] if phase.raw else [])]:

@@ -39,7 +39,9 @@ from smmpanel.providers.subscriptions import UpstreamChild, follow_subscription,
 log = logging.getLogger("smmpanel.polling")
 
 IDS_PER_CALL = 100
-CALL_CONCURRENCY = 8
+CALL_CONCURRENCY = 8  # status calls in flight per batch
+BATCHES_PER_RUN = 8
+BATCHES_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -74,22 +76,55 @@ class Reading:
 
 
 async def poll_due_orders(
-    db: Database, client: UpstreamClient, limit: int = 1000, times: PollingTimes = PollingTimes()
+    db: Database,
+    client: UpstreamClient,
+    limit: int = 1000,
+    times: PollingTimes = PollingTimes(),
+    batches: int = BATCHES_PER_RUN,
 ) -> int:
-    """Poll one batch of due orders; how many were polled."""
-    async with db.write() as conn:
-        tracked = await claim_polls(conn, limit, times)
-    if not tracked:
-        return 0
+    """Poll up to `batches` batches of the orders due when the run starts (so each at most
+    once); how many were polled.
+
+    The next batch is claimed while the one before is read and applied, at most
+    BATCHES_IN_FLIGHT at once, so the database, this process and the upstream work side by
+    side. Claims commit before any call and never overlap, so no order is in two batches."""
+    due_by = utcnow()
+    in_flight: set[asyncio.Task[int]] = set()
+    polled = 0
+    try:
+        for _ in range(batches):
+            if len(in_flight) >= BATCHES_IN_FLIGHT:
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                polled += sum(task.result() for task in done)
+            async with db.write() as conn:
+                tracked = await claim_polls(conn, limit, times, due_by)
+            if not tracked:
+                break
+            in_flight.add(asyncio.create_task(_read_and_apply(db, client, tracked, times)))
+    finally:
+        finished = await asyncio.gather(*in_flight, return_exceptions=True)
+    for result in finished:
+        if isinstance(result, BaseException):
+            raise result
+        polled += result
+    return polled
+
+
+async def _read_and_apply(
+    db: Database, client: UpstreamClient, tracked: list[Tracked], times: PollingTimes
+) -> int:
     readings = await read_statuses(client, tracked)
     async with db.write() as conn:
         await apply_readings(conn, tracked, readings, times)
     return len(tracked)
 
 
-async def claim_polls(conn: AsyncConnection, limit: int, times: PollingTimes) -> list[Tracked]:
-    """Claim due orders by giving each the next poll time it has if nothing changes: most
-    don't, and need no second write; a worker that dies mid-batch leaves them to that time."""
+async def claim_polls(
+    conn: AsyncConnection, limit: int, times: PollingTimes, due_by: datetime | None = None
+) -> list[Tracked]:
+    """Claim orders due by `due_by` (now if not given) by giving each the next poll time it has
+    if nothing changes: most don't, and need no second write; a worker that dies mid-batch
+    leaves them to that time."""
     now = utcnow()
     due = (
         select(
@@ -109,7 +144,7 @@ async def claim_polls(conn: AsyncConnection, limit: int, times: PollingTimes) ->
         .join(providers, providers.c.id == orders.c.provider_id)
         .where(
             orders.c.forward_state == FORWARD_SENT,
-            orders.c.next_action_at <= now,
+            orders.c.next_action_at <= (due_by or now),
             orders.c.status.not_in(ALL_FINISHED),
             providers.c.enabled.is_(True),
         )

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import credit
 from smmpanel.db.base import utcnow
-from smmpanel.db.dialect import insert_or_ignore
+from smmpanel.db.dialect import insert_or_ignore, one_of
 from smmpanel.errors import DomainError
 from smmpanel.money import partial_refund_micros
 from smmpanel.orders.models import cancel_requests, orders, subscriptions
@@ -221,7 +221,9 @@ def _refund_entry(order, cause: str, amount: int, now) -> dict:  # type: ignore[
 async def _refunded_totals(conn: AsyncConnection, order_ids: list[int]) -> dict[int, int]:
     rows = await conn.execute(
         select(ledger_entries.c.order_id, func.sum(ledger_entries.c.amount))
-        .where(ledger_entries.c.order_id.in_(order_ids), ledger_entries.c.kind == "refund")
+        .where(
+            one_of(conn, ledger_entries.c.order_id, order_ids), ledger_entries.c.kind == "refund"
+        )
         .group_by(ledger_entries.c.order_id)
     )
     return {order_id: int(total) for order_id, total in rows}
@@ -242,7 +244,7 @@ async def _locked_orders(conn: AsyncConnection, order_ids: list[int]) -> dict:
             orders.c.quantity,
             orders.c.runs,
         )
-        .where(orders.c.id.in_(order_ids))
+        .where(one_of(conn, orders.c.id, order_ids))
         .order_by(orders.c.id)
     )
     if conn.dialect.name == "postgresql":
@@ -349,7 +351,7 @@ async def _close_cancel_requests(
     """Finished orders answer any cancel request still open for them."""
     await conn.execute(
         update(cancel_requests)
-        .where(cancel_requests.c.open_order_id.in_(order_ids))
+        .where(one_of(conn, cancel_requests.c.open_order_id, order_ids))
         .values(
             status=CANCEL_ACCEPTED if accepted else CANCEL_REJECTED,
             open_order_id=None,

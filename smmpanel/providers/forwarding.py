@@ -18,6 +18,7 @@ from smmpanel.catalog.models import services
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
+from smmpanel.db.dialect import one_of
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.statuses import (
@@ -106,7 +107,7 @@ async def claim_orders(conn: AsyncConnection, batch: int) -> list[Claimed]:
         return []
     await conn.execute(
         update(orders)
-        .where(orders.c.id.in_(order_ids))
+        .where(one_of(conn, orders.c.id, order_ids))
         .values(forward_state=FORWARD_SENDING, sending_since=now, updated_at=now)
     )
     return await _load_claimed(conn, order_ids)
@@ -133,7 +134,7 @@ async def _load_claimed(conn: AsyncConnection, order_ids: list[int]) -> list[Cla
         .join(providers, providers.c.id == orders.c.provider_id)
         .join(services, services.c.id == orders.c.service_id)
         .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
-        .where(orders.c.id.in_(order_ids))
+        .where(one_of(conn, orders.c.id, order_ids))
         .order_by(orders.c.id)
     )
     return [_claimed(row) for row in rows]
@@ -231,7 +232,7 @@ async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) ->
         held = await conn.scalars(
             select(orders.c.upstream_order_id).where(
                 orders.c.provider_id == provider_id,
-                orders.c.upstream_order_id.in_(sorted(upstream_ids)),
+                one_of(conn, orders.c.upstream_order_id, sorted(upstream_ids)),
             )
         )
         taken |= {(provider_id, upstream_id) for upstream_id in held}

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
+from smmpanel.db.dialect import one_of
 from smmpanel.orders.lifecycle import (
     LifecycleError,
     Progress,
@@ -306,7 +307,7 @@ async def _save_schedule(conn: AsyncConnection, schedule: Schedule) -> None:
     for (every, at, problem), order_ids in schedule.groups.items():
         await conn.execute(
             update(orders)
-            .where(orders.c.id.in_(order_ids))
+            .where(one_of(conn, orders.c.id, order_ids))
             .values(poll_interval=every, next_action_at=at, last_error=problem)
         )
 

@@ -90,7 +90,7 @@ from smmpanel.db import Database, utcnow
 from smmpanel.db.migrate import upgrade
 from smmpanel.money import charge_micros
 from smmpanel.orders import statuses
-from smmpanel.orders.models import orders
+from smmpanel.orders.models import order_polls, orders
 from smmpanel.providers import forwarding, polling
 from smmpanel.providers.client import Endpoint, UpstreamClient
 from smmpanel.providers.service import add_provider
@@ -732,12 +732,7 @@ async def measure(
             expected = await set_mix(http, base, args.upstream, sent, args.seed)
             async with db.write() as conn:
                 await conn.execute(
-                    update(orders)
-                    .where(
-                        orders.c.provider_id == prepared.provider_id,
-                        orders.c.forward_state == statuses.FORWARD_SENT,
-                    )
-                    .values(next_action_at=utcnow() - timedelta(seconds=1))
+                    update(order_polls).values(due_at=utcnow() - timedelta(seconds=1))
                 )
             status_before = await bare_statuses(client, endpoint, sent, args.bare_seconds, cpu)
             poll_times = polling.PollingTimes()
@@ -817,10 +812,11 @@ async def _check_synced(
             )
         )
         due = await conn.scalar(
-            select(func.count()).where(
+            select(func.count())
+            .select_from(order_polls.join(orders, orders.c.id == order_polls.c.order_id))
+            .where(
                 ours,
-                orders.c.forward_state == statuses.FORWARD_SENT,
-                orders.c.next_action_at <= now,
+                order_polls.c.due_at <= now,
                 orders.c.status.not_in(statuses.ALL_FINISHED),
             )
         )

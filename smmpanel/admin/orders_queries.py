@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.catalog.models import services
 from smmpanel.orders.lifecycle import refunded_total
-from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
+from smmpanel.orders.models import cancel_requests, order_polls, orders, refills, subscriptions
 from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
 from smmpanel.providers.models import providers
 from smmpanel.web.order_rows import order_rows
@@ -123,10 +123,12 @@ async def order_in_full(conn: AsyncConnection, order_id: int) -> OrderInFull | N
                 customers.c.name.label("customer"),
                 services.c.name.label("service"),
                 providers.c.name.label("provider"),
+                order_polls.c.due_at.label("next_poll_at"),
             )
             .join(customers, customers.c.id == orders.c.customer_id)
             .join(services, services.c.id == orders.c.service_id)
             .outerjoin(providers, providers.c.id == orders.c.provider_id)
+            .outerjoin(order_polls, order_polls.c.order_id == orders.c.id)
             .where(orders.c.id == order_id)
         )
     ).first()

@@ -50,8 +50,9 @@ orders = Table(
     Column("provider_id", BigId, ForeignKey("providers.id"), nullable=True),
     Column("upstream_order_id", String(64), nullable=True),
     Column("forward_state", String(20), nullable=True),
+    # When the worker next acts on a queued or drip-feed order; a `sent` one is scheduled in
+    # order_polls instead.
     Column("next_action_at", Timestamp, nullable=True),
-    Column("poll_interval", Integer, nullable=True),
     Column("sending_since", Timestamp, nullable=True),
     Column("upstream_status", String(40), nullable=True),
     Column("last_error", Text, nullable=True),
@@ -81,6 +82,18 @@ orders = Table(
         sqlite_where=text("parent_id IS NOT NULL"),
         postgresql_where=text("parent_id IS NOT NULL"),
     ),
+)
+
+# When each forwarded order (`sent`, unfinished) is polled next. Polling reschedules a thousand
+# orders a batch: here each is a small row with one index, where in `orders` it would be a new
+# version of a wide row with an entry in each of its indexes.
+order_polls = Table(
+    "order_polls",
+    metadata,
+    Column("order_id", BigId, ForeignKey("orders.id"), primary_key=True),
+    Column("due_at", Timestamp, nullable=False, index=True),
+    # Seconds between the last two polls; 0 before the first. Doubles while nothing changes.
+    Column("every", Integer, nullable=False, server_default="0"),
 )
 
 subscriptions = Table(

@@ -26,6 +26,7 @@ from smmpanel.errors import DomainError
 from smmpanel.money import charge_micros, render_charge
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
+from smmpanel.orders.polls import start_polling
 from smmpanel.orders.statuses import (
     ACTIVE,
     COMPLETED,
@@ -149,6 +150,8 @@ async def _place_post_order(
         await conn.execute(delete(orders).where(orders.c.id == order_id))
         await set_pause_reason(conn, sub.order_id, _short_of(charge, forwarded))
         return PostOrder(Placed.SHORT, None, charge)
+    if forwarded is not None:
+        await start_polling(conn, [order_id])
     return PostOrder(Placed.PLACED, order_id, charge)
 
 
@@ -316,7 +319,6 @@ async def _insert_post_order(
             provider_id=forwarded.provider_id,
             upstream_order_id=forwarded.upstream_order_id,
             forward_state=FORWARD_SENT,
-            next_action_at=now,
         )
     inserted = await conn.execute(
         insert_or_ignore(conn, orders).values(**values).returning(orders.c.id)

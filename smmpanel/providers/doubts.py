@@ -8,6 +8,7 @@ from smmpanel.db.base import utcnow
 from smmpanel.errors import DomainError
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders
+from smmpanel.orders.polls import start_polling
 from smmpanel.orders.statuses import (
     CANCELED,
     FORWARD_IN_DOUBT,
@@ -73,10 +74,9 @@ async def resolve_as_sent(conn: AsyncConnection, order_id: int, upstream_id: str
         order_id,
         forward_state=FORWARD_SENT,
         upstream_order_id=upstream_id,
-        next_action_at=utcnow(),
-        poll_interval=None,
         last_error=None,
     )
+    await start_polling(conn, [order_id])
 
 
 async def resolve_as_not_sent(conn: AsyncConnection, order_id: int) -> None:

@@ -21,6 +21,7 @@ from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import one_of
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
+from smmpanel.orders.polls import start_polling
 from smmpanel.orders.statuses import (
     CANCELED,
     FORWARD_IN_DOUBT,
@@ -251,14 +252,13 @@ async def _mark_sent(conn: AsyncConnection, sent: list[dict], times: ForwardingT
         .values(
             forward_state=FORWARD_SENT,
             upstream_order_id=bindparam("upstream_id"),
-            next_action_at=now + times.first_poll,
-            poll_interval=int(times.first_poll.total_seconds()),
             last_error=None,
             sending_since=None,
             updated_at=now,
         ),
         sent,
     )
+    await start_polling(conn, [row["order"] for row in sent], times.first_poll)
 
 
 async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: ForwardingTimes) -> None:

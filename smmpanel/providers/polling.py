@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
@@ -23,9 +23,8 @@ from smmpanel.orders.lifecycle import (
     settle_finished,
     update_order,
 )
-from smmpanel.orders.models import orders, subscriptions
+from smmpanel.orders.models import order_polls, orders, subscriptions
 from smmpanel.orders.statuses import (
-    ALL_FINISHED,
     COMPLETED,
     FORWARD_SENT,
     SUBSCRIPTIONS,
@@ -125,11 +124,12 @@ async def claim_polls(
 ) -> list[Tracked]:
     """Claim orders due by `due_by` (now if not given) by giving each the next poll time it has
     if nothing changes: most don't, and need no second write; a worker that dies mid-batch
-    leaves them to that time."""
+    leaves them to that time. The schedules of orders no longer polled (finished, or moved
+    on by the operator) are dropped."""
     now = utcnow()
     due = (
         select(
-            orders.c.id,
+            order_polls.c.order_id,
             providers.c.id,
             providers.c.api_url,
             providers.c.api_key,
@@ -139,27 +139,32 @@ async def claim_polls(
             orders.c.status,
             orders.c.start_count,
             orders.c.remains,
-            orders.c.poll_interval,
+            order_polls.c.every,
             orders.c.parent_id,
+            orders.c.forward_state,
         )
+        .join(orders, orders.c.id == order_polls.c.order_id)
         .join(providers, providers.c.id == orders.c.provider_id)
-        .where(
-            orders.c.forward_state == FORWARD_SENT,
-            orders.c.next_action_at <= (due_by or now),
-            orders.c.status.not_in(ALL_FINISHED),
-            providers.c.enabled.is_(True),
-        )
-        .order_by(orders.c.next_action_at)
+        .where(order_polls.c.due_at <= (due_by or now), providers.c.enabled.is_(True))
+        .order_by(order_polls.c.due_at)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
-        due = due.with_for_update(of=orders, skip_locked=True)
+        due = due.with_for_update(of=order_polls, skip_locked=True)
     rows = (await conn.execute(due)).all()
-    tracked = [Tracked(row[0], Endpoint(row[1], row[2], row[3], row[4]), *row[5:]) for row in rows]
+    endpoints: dict[int, Endpoint] = {}
+    tracked, dropped = [], []
+    for row in rows:
+        if row.forward_state != FORWARD_SENT or is_finished(row.status):
+            dropped.append(row.order_id)
+            continue
+        endpoint = endpoints.get(row[1]) or endpoints.setdefault(row[1], Endpoint(*row[1:5]))
+        tracked.append(Tracked(row[0], endpoint, *row[5:12]))
     schedule = Schedule(now, times)
     for item in tracked:
         schedule.plan(item, changed=False)
     await _save_schedule(conn, schedule)
+    await _stop_polling(conn, dropped)
     return tracked
 
 
@@ -225,7 +230,8 @@ async def apply_readings(
     """Apply a batch's readings in a few statements: changes that move no money all at once,
     then the refunds (Partial, Canceled) all at once; subscriptions, drip-feed runs and what
     the bulk steps leave one by one. Quiet orders were scheduled by the claim; only the others
-    are scheduled again."""
+    are scheduled again. The problem of the last poll is noted on each order, and cleared
+    once it answers."""
     schedule = Schedule(utcnow(), times)
     outcomes: dict[int, dict] = {}
     progress: dict[int, tuple[Tracked, Reading]] = {}
@@ -255,6 +261,8 @@ async def apply_readings(
             finished = changed and _finishes(reading)
             schedule.plan(item, changed=changed, finished=finished, problem=problem)
     await _save_schedule(conn, schedule)
+    troubled = schedule.with_problems()
+    await _note_problem(conn, [i.order_id for i in tracked if i.order_id not in troubled], None)
     for provider_id, outcome in outcomes.items():
         await record_outcome(
             conn,
@@ -286,8 +294,9 @@ def _progress(item: Tracked, reading: Reading) -> Progress:
 
 
 class Schedule:
-    """When polled orders are polled next, written as one UPDATE per distinct schedule (the
-    intervals double while nothing changes: a batch has a handful at most)."""
+    """When polled orders are polled next, written to order_polls as one statement per distinct
+    schedule (the intervals double while nothing changes: a batch has a handful at most); a
+    finished order's schedule is dropped."""
 
     def __init__(self, now: datetime, times: PollingTimes) -> None:
         self.now = now
@@ -302,14 +311,45 @@ class Schedule:
         key = (int(interval.total_seconds()), at, problem)
         self.groups.setdefault(key, []).append(item.order_id)
 
+    def with_problems(self) -> set[int]:
+        return {
+            order_id for (_, _, problem), ids in self.groups.items() if problem for order_id in ids
+        }
+
 
 async def _save_schedule(conn: AsyncConnection, schedule: Schedule) -> None:
     for (every, at, problem), order_ids in schedule.groups.items():
+        if at is None:
+            await _stop_polling(conn, order_ids)
+        else:
+            await conn.execute(
+                update(order_polls)
+                .where(one_of(conn, order_polls.c.order_id, order_ids))
+                .values(every=every, due_at=at)
+            )
+        if problem is not None:
+            await _note_problem(conn, order_ids, problem)
+
+
+async def _stop_polling(conn: AsyncConnection, order_ids: list[int]) -> None:
+    if order_ids:
         await conn.execute(
-            update(orders)
-            .where(one_of(conn, orders.c.id, order_ids))
-            .values(poll_interval=every, next_action_at=at, last_error=problem)
+            delete(order_polls).where(one_of(conn, order_polls.c.order_id, order_ids))
         )
+
+
+async def _note_problem(conn: AsyncConnection, order_ids: list[int], problem: str | None) -> None:
+    """Note (or, with None, clear) the problem of the orders' last poll: only the rows whose
+    note changes are written."""
+    if problem is None:
+        changes = orders.c.last_error.is_not(None)
+    else:
+        changes = orders.c.last_error.is_distinct_from(problem)
+    await conn.execute(
+        update(orders)
+        .where(one_of(conn, orders.c.id, order_ids), changes)
+        .values(last_error=problem)
+    )
 
 
 async def _apply(conn: AsyncConnection, item: Tracked, reading: Reading) -> tuple[bool, str | None]:

@@ -33,7 +33,7 @@ from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
 from smmpanel.money import parse, to_micros
-from smmpanel.orders.models import orders
+from smmpanel.orders.models import order_polls, orders
 from smmpanel.orders.placement import place_order
 from smmpanel.providers.client import UpstreamClient
 from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders
@@ -206,13 +206,24 @@ class Route:
             return next(s for s in await provider_stats(conn) if s.id == self.provider_id)
 
     async def make_due(self, order_id: int) -> None:
-        """Bring an order's next action forward to now, as time passing would."""
+        """Bring an order's next action (or next poll) forward to now, as time passing would."""
+        a_second_ago = utcnow() - timedelta(seconds=1)
         async with self.db.write() as conn:
             await conn.execute(
-                update(orders)
-                .where(orders.c.id == order_id)
-                .values(next_action_at=utcnow() - timedelta(seconds=1))
+                update(orders).where(orders.c.id == order_id).values(next_action_at=a_second_ago)
             )
+            await conn.execute(
+                update(order_polls)
+                .where(order_polls.c.order_id == order_id)
+                .values(due_at=a_second_ago)
+            )
+
+    async def poll_schedule(self, order_id: int):  # type: ignore[no-untyped-def]
+        """When the order is polled next and the seconds between its polls; None if it is
+        not polled any more."""
+        async with self.db.read() as conn:
+            query = select(order_polls).where(order_polls.c.order_id == order_id)
+            return (await conn.execute(query)).first()
 
     async def end_pause(self) -> None:
         async with self.db.write() as conn:

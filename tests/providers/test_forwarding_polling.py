@@ -65,9 +65,10 @@ async def test_a_failing_status_call_changes_nothing_and_backs_off(
             before.remains,
             before.start_count,
         )
-        assert row.forward_state == FORWARD_SENT and row.next_action_at is not None
+        schedule = await forwarding_route.poll_schedule(before.id)
+        assert row.forward_state == FORWARD_SENT and schedule is not None
         assert row.last_error, "the problem is noted on the order"
-        intervals.append(row.poll_interval)
+        intervals.append(schedule.every)
 
     assert intervals == [1, 2, 4, 8]
     assert await forwarding_route.refunds(before.id) == []
@@ -81,7 +82,8 @@ async def test_a_failing_status_call_changes_nothing_and_backs_off(
     await forwarding_route.poll(upstream_client, BACKING_OFF)
     row = await forwarding_route.order(before.id)
     assert (row.status, row.start_count) == (IN_PROGRESS, 120)
-    assert row.last_error is None and row.poll_interval == 1
+    assert row.last_error is None
+    assert (await forwarding_route.poll_schedule(before.id)).every == 1
     assert await forwarding_route.audit() == []
 
 
@@ -118,7 +120,8 @@ async def test_a_final_status_is_applied_with_its_exact_refund_once(
 
     done = await forwarding_route.order(row.id)
     assert (done.status, done.remains, done.start_count) == (status, remains, 50)
-    assert done.next_action_at is None and done.finished_at is not None
+    assert done.finished_at is not None
+    assert await forwarding_route.poll_schedule(row.id) is None, "a finished order is not polled"
     # Polled again (were it due), nothing changes and nothing is refunded twice.
     for _ in range(2):
         await forwarding_route.make_due(row.id)
@@ -174,7 +177,8 @@ async def test_an_order_the_upstream_does_not_know_is_kept_and_polled_later(
 
     done = await forwarding_route.order(row.id)
     assert (done.status, done.forward_state) == (PENDING, FORWARD_SENT)
-    assert "Incorrect order ID" in done.last_error and done.next_action_at is not None
+    assert "Incorrect order ID" in done.last_error
+    assert await forwarding_route.poll_schedule(row.id) is not None
     assert await forwarding_route.refunds(row.id) == []
 
 
@@ -208,9 +212,10 @@ async def test_a_mixed_batch_gets_exact_statuses_remains_and_refunds(
         row = await forwarding_route.order(rows[name].id)
         assert (row.status, row.start_count, row.remains) == expected, name
         finished = expected[0] in (COMPLETED, PARTIAL, CANCELED)
-        assert (row.next_action_at is None, row.finished_at is not None) == (finished, finished)
+        schedule = await forwarding_route.poll_schedule(rows[name].id)
+        assert (schedule is None, row.finished_at is not None) == (finished, finished)
         assert row.active_link is None if finished else row.active_link == rows[name].link
-        assert (row.poll_interval, row.last_error) == (1, None), name
+        assert row.last_error is None and (finished or schedule.every == 1), name
     assert await _cancel_request_status(forwarding_route, rows["completed"]) == "Rejected"
     await _assert_refunds(forwarding_route, rows)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
@@ -152,14 +152,25 @@ async def claim_polls(
     if conn.dialect.name == "postgresql":
         due = due.with_for_update(of=order_polls, skip_locked=True)
     rows = (await conn.execute(due)).all()
-    endpoints: dict[int, Endpoint] = {}
     tracked, dropped = [], []
     for row in rows:
         if row.forward_state != FORWARD_SENT or is_finished(row.status):
             dropped.append(row.order_id)
             continue
-        endpoint = endpoints.get(row[1]) or endpoints.setdefault(row[1], Endpoint(*row[1:5]))
-        tracked.append(Tracked(row[0], endpoint, *row[5:12]))
+        endpoint = Endpoint(row.id, row.api_url, row.api_key, row.timeout_seconds)
+        tracked.append(
+            Tracked(
+                row.order_id,
+                endpoint,
+                row.upstream_order_id,
+                row.type,
+                row.status,
+                row.start_count,
+                row.remains,
+                row.every,
+                row.parent_id,
+            )
+        )
     schedule = Schedule(now, times)
     for item in tracked:
         schedule.plan(item, changed=False)
@@ -341,10 +352,11 @@ async def _stop_polling(conn: AsyncConnection, order_ids: list[int]) -> None:
 async def _note_problem(conn: AsyncConnection, order_ids: list[int], problem: str | None) -> None:
     """Note (or, with None, clear) the problem of the orders' last poll: only the rows whose
     note changes are written."""
-    if problem is None:
-        changes = orders.c.last_error.is_not(None)
-    else:
-        changes = orders.c.last_error.is_distinct_from(problem)
+    changes: ColumnElement[bool] = (
+        orders.c.last_error.is_not(None)
+        if problem is None
+        else orders.c.last_error.is_distinct_from(problem)
+    )
     await conn.execute(
         update(orders)
         .where(one_of(conn, orders.c.id, order_ids), changes)

@@ -12,7 +12,7 @@ from smmpanel.accounts.service import balance_of
 from smmpanel.catalog.models import FULFIL_PROVIDER
 from smmpanel.money import partial_refund_micros, render_balance
 from smmpanel.orders.lifecycle import update_order
-from smmpanel.orders.models import cancel_requests, orders, refills
+from smmpanel.orders.models import cancel_requests, order_polls, orders, refills
 from smmpanel.orders.placement import place_order
 from smmpanel.orders.requests import request_cancel, request_refill
 from smmpanel.orders.statuses import (
@@ -377,6 +377,12 @@ async def test_an_order_in_doubt_settled_as_sent_or_sent_again(operator, db, sho
 
     followed = await order_row(db, sent)
     assert (followed.forward_state, followed.upstream_order_id) == (FORWARD_SENT, upstream_id)
+    async with db.read() as conn:
+        polled = await conn.scalar(
+            select(order_polls.c.every).where(order_polls.c.order_id == sent)
+        )
+    assert polled == 0, "the sent one is polled from now on"
+    assert "Next action" in text_of(await operator.page(f"/admin/orders/{sent}"))
     assert (await order_row(db, resend)).forward_state == FORWARD_QUEUED
     assert {sent, resend}.isdisjoint(doubt_ids(await operator.page("/admin/orders/doubts")))
     assert await refunds_of(db, sent) == await refunds_of(db, resend) == []

@@ -23,7 +23,8 @@ from forwarding_fixtures import (  # noqa: F401 - fixtures
     upstream_fake,
 )
 
-from smmpanel.orders.statuses import FORWARD_SENT, IN_PROGRESS, PARTIAL, PENDING
+from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.statuses import COMPLETED, FORWARD_SENT, IN_PROGRESS, PARTIAL, PENDING
 from smmpanel.providers import polling
 from smmpanel.providers.polling import BATCHES_IN_FLIGHT, poll_due_orders
 
@@ -128,3 +129,17 @@ async def test_a_failing_batch_ends_the_run_and_each_order_is_refunded_once(
         refund = pro_rata(row.charge, remains[row.id], QUANTITY)
         assert await forwarding_route.refunds(row.id) == [refund]
     assert await forwarding_route.audit() == []
+
+
+async def test_an_order_the_operator_finished_is_dropped_from_the_schedule_unread(
+    forwarding_route, upstream_client
+):
+    finished, polled = await sent_orders(forwarding_route, upstream_client, 2)
+    async with forwarding_route.db.write() as conn:
+        await update_order(conn, finished.id, status=COMPLETED)
+
+    assert await forwarding_route.poll(upstream_client) == 1, "only the unfinished one is read"
+
+    assert await forwarding_route.poll_schedule(finished.id) is None
+    assert await forwarding_route.poll_schedule(polled.id) is not None
+    assert (await forwarding_route.order(finished.id)).status == COMPLETED

@@ -6,6 +6,7 @@ an unknown status never fails an order: it is noted and tried again later.
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -42,6 +43,9 @@ IDS_PER_CALL = 100
 CALL_CONCURRENCY = 8  # status calls in flight per batch
 BATCHES_PER_RUN = 8
 BATCHES_IN_FLIGHT = 2
+# A run claims no new batch once it is this old, so a slow upstream (each batch waiting out its
+# timeout) keeps a run, and the worker's stop, about as short as one batch.
+CLAIMING_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,10 @@ async def poll_due_orders(
 
     The next batch is claimed while the one before is read and applied, at most
     BATCHES_IN_FLIGHT at once, so the database, this process and the upstream work side by
-    side. Claims commit before any call and never overlap, so no order is in two batches."""
+    side; none is claimed once the run is CLAIMING_SECONDS old. Claims commit before any call
+    and never overlap, so no order is in two batches."""
     due_by = utcnow()
+    claiming_until = time.monotonic() + CLAIMING_SECONDS
     in_flight: set[asyncio.Task[int]] = set()
     polled = 0
     try:
@@ -96,6 +102,8 @@ async def poll_due_orders(
             if len(in_flight) >= BATCHES_IN_FLIGHT:
                 done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 polled += sum(task.result() for task in done)
+            if in_flight and time.monotonic() > claiming_until:
+                break
             async with db.write() as conn:
                 tracked = await claim_polls(conn, limit, times, due_by)
             if not tracked:

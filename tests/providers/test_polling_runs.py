@@ -1,7 +1,8 @@
 """One polling run claims several batches, the next while the one before is read and applied.
 
 Each order due when the run starts is polled once in it, however soon it is due again; at most
-two batches are in flight; a batch that fails ends the run: the batch read beside it is still
+two batches are in flight, and none is claimed once the run is a second old (a slow upstream
+keeps runs short); a batch that fails ends the run: the batch read beside it is still
 applied, no other is claimed, and its own orders wait for their next poll, with no money moved
 twice. On SQLite and PostgreSQL, against
 tests/fakes/upstream.py.
@@ -66,6 +67,7 @@ async def test_a_run_polls_each_due_order_once_two_batches_at_a_time(
     for n, row in enumerate(rows):
         upstream_fake.set_order(row.upstream_order_id, status="In progress", start_count=n)
     upstream_fake.control(delay=0.2)  # each read lasts long enough for the next claim
+    monkeypatch.setattr(polling, "CLAIMING_SECONDS", 60)  # however slow this machine is
     reads = count_reads_in_flight(monkeypatch)
     calls_before = upstream_fake.calls("status")
 
@@ -143,3 +145,17 @@ async def test_an_order_the_operator_finished_is_dropped_from_the_schedule_unrea
     assert await forwarding_route.poll_schedule(finished.id) is None
     assert await forwarding_route.poll_schedule(polled.id) is not None
     assert (await forwarding_route.order(finished.id)).status == COMPLETED
+
+
+async def test_a_run_claims_no_batch_once_it_is_old_and_leaves_the_rest_due(
+    forwarding_route, upstream_fake, upstream_client, monkeypatch
+):
+    await sent_orders(forwarding_route, upstream_client, 4 * BATCH)
+    upstream_fake.control(delay=0.6)  # a slow upstream: each read outlasts the claiming time
+    monkeypatch.setattr(polling, "CLAIMING_SECONDS", 0.2)
+
+    first = await poll_due_orders(forwarding_route.db, upstream_client, BATCH)
+    upstream_fake.control(delay=0)
+    rest = await poll_due_orders(forwarding_route.db, upstream_client, BATCH)
+
+    assert (first, rest) == (BATCHES_IN_FLIGHT * BATCH, 2 * BATCH)

@@ -252,6 +252,7 @@ async def apply_readings(
     are scheduled again. The problem of the last poll is noted on each order, and cleared
     once it answers."""
     schedule = Schedule(utcnow(), times)
+    problems: dict[int, str] = {}
     outcomes: dict[int, dict] = {}
     progress: dict[int, tuple[Tracked, Reading]] = {}
     one_by_one: list[tuple[Tracked, Reading]] = []
@@ -259,7 +260,8 @@ async def apply_readings(
         reading = readings[item.order_id]
         _count_outcome(outcomes, item, reading.problem)
         if reading.problem is not None:
-            schedule.plan(item, changed=False, problem=reading.problem)
+            problems[item.order_id] = reading.problem
+            schedule.plan(item, changed=False)
         elif item.type == SUBSCRIPTIONS:
             one_by_one.append((item, reading))
         elif _differs(item, reading):
@@ -275,13 +277,12 @@ async def apply_readings(
     for item, reading in one_by_one:
         changed, problem = await _apply(conn, item, reading)
         if problem:
+            problems[item.order_id] = problem
             _count_outcome(outcomes, item, problem, polled=0)
         if changed or problem:
-            finished = changed and _finishes(reading)
-            schedule.plan(item, changed=changed, finished=finished, problem=problem)
+            schedule.plan(item, changed=changed, finished=changed and _finishes(reading))
     await _save_schedule(conn, schedule)
-    troubled = schedule.with_problems()
-    await _note_problem(conn, [i.order_id for i in tracked if i.order_id not in troubled], None)
+    await _note_problems(conn, tracked, problems)
     for provider_id, outcome in outcomes.items():
         await record_outcome(
             conn,
@@ -320,24 +321,17 @@ class Schedule:
     def __init__(self, now: datetime, times: PollingTimes) -> None:
         self.now = now
         self.times = times
-        self.groups: dict[tuple[int, datetime | None, str | None], list[int]] = {}
+        self.groups: dict[tuple[int, datetime | None], list[int]] = {}
 
-    def plan(
-        self, item: Tracked, changed: bool, finished: bool = False, problem: str | None = None
-    ) -> None:
+    def plan(self, item: Tracked, changed: bool, finished: bool = False) -> None:
         interval = _next_interval(item.poll_interval, changed, self.times)
         at = None if finished else self.now + interval
-        key = (int(interval.total_seconds()), at, problem)
+        key = (int(interval.total_seconds()), at)
         self.groups.setdefault(key, []).append(item.order_id)
-
-    def with_problems(self) -> set[int]:
-        return {
-            order_id for (_, _, problem), ids in self.groups.items() if problem for order_id in ids
-        }
 
 
 async def _save_schedule(conn: AsyncConnection, schedule: Schedule) -> None:
-    for (every, at, problem), order_ids in schedule.groups.items():
+    for (every, at), order_ids in schedule.groups.items():
         if at is None:
             await _stop_polling(conn, order_ids)
         else:
@@ -346,8 +340,6 @@ async def _save_schedule(conn: AsyncConnection, schedule: Schedule) -> None:
                 .where(one_of(conn, order_polls.c.order_id, order_ids))
                 .values(every=every, due_at=at)
             )
-        if problem is not None:
-            await _note_problem(conn, order_ids, problem)
 
 
 async def _stop_polling(conn: AsyncConnection, order_ids: list[int]) -> None:
@@ -357,9 +349,20 @@ async def _stop_polling(conn: AsyncConnection, order_ids: list[int]) -> None:
         )
 
 
+async def _note_problems(
+    conn: AsyncConnection, tracked: list[Tracked], problems: dict[int, str]
+) -> None:
+    """Each order's `last_error`: the problem of its last poll, or none once it answered;
+    one statement per distinct problem (the call's error, usually one a batch)."""
+    by_problem: dict[str | None, list[int]] = {}
+    for item in tracked:
+        by_problem.setdefault(problems.get(item.order_id), []).append(item.order_id)
+    for problem, order_ids in by_problem.items():
+        await _note_problem(conn, order_ids, problem)
+
+
 async def _note_problem(conn: AsyncConnection, order_ids: list[int], problem: str | None) -> None:
-    """Note (or, with None, clear) the problem of the orders' last poll: only the rows whose
-    note changes are written."""
+    """Only the rows whose note changes are written."""
     changes: ColumnElement[bool] = (
         orders.c.last_error.is_not(None)
         if problem is None

@@ -20,6 +20,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(VENV)/bin/ruff check smmpanel tests bench
 	$(VENV)/bin/ruff format --check smmpanel tests bench
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/api.py --backend both

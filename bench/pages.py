@@ -44,10 +44,10 @@ import httpx
 import loadgen
 
 from smmpanel.accounts.operators import create_operator
+from smmpanel.accounts.passwords import hash_password
 from smmpanel.accounts.service import set_customer_password
 from smmpanel.db import Database
 from smmpanel.db.migrate import upgrade
-from smmpanel.web.passwords import hash_password
 
 PASSWORD = "bench pages password"
 OPERATOR_NAME = "bench-operator"

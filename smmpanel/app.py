@@ -9,15 +9,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
+from smmpanel import admin
 from smmpanel.api_v2.actions import Api
 from smmpanel.api_v2.ratelimit import RateLimiter
 from smmpanel.api_v2.route import api_routes
 from smmpanel.config import Settings, get_settings
 from smmpanel.db import Database
 from smmpanel.logs import configure_logging
-from smmpanel.web.pages import Pages
-from smmpanel.web.routes import install_error_pages, page_routers
-from smmpanel.web.templating import build_environment
+from smmpanel.pagekit.error_pages import install_error_pages
+from smmpanel.pagekit.pages import Pages
+from smmpanel.pagekit.templating import build_environment
+from smmpanel.web.routes import routers as customer_routers
 from smmpanel.worker.loop import run_worker
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         app.router.routes.append(route)
 
     app.state.pages = Pages(db=db, settings=settings, templates=build_environment())
-    for router in page_routers():
+    for router in customer_routers() + admin.routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app)

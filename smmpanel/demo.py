@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
 from smmpanel.accounts.operators import create_operator
+from smmpanel.accounts.passwords import hash_password
 from smmpanel.accounts.service import create_api_key, create_customer
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.money import parse, to_micros
-from smmpanel.web.passwords import hash_password
 
 DEMO_CUSTOMER = "demo"
 DEMO_OPERATOR = "admin"

@@ -76,7 +76,9 @@ async def create_customer(
         .returning(customers.c.id)
     )
     if balance:
-        await adjust_funds(conn, customer_id, balance, "opening balance")
+        await credit(
+            conn, customer_id, balance, kind="deposit", reason="opening balance", cause="opening"
+        )
     return customer_id
 
 
@@ -303,6 +305,7 @@ async def ledger_page(conn: AsyncConnection, customer_id: int, offset: int, limi
             ledger_entries.c.kind,
             ledger_entries.c.amount,
             ledger_entries.c.order_id,
+            ledger_entries.c.cause,
             ledger_entries.c.reason,
         )
         .where(ledger_entries.c.customer_id == customer_id)

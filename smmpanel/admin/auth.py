@@ -4,10 +4,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.accounts.operators import operator_by_name
-from smmpanel.web import signing_in
-from smmpanel.web.pages import OPERATOR_COOKIE, AnyVisit
-from smmpanel.web.sessions import OPERATOR_SESSION_HOURS, start_operator_session
-from smmpanel.web.signing_in import Door
+from smmpanel.pagekit import signing_in
+from smmpanel.pagekit.pages import OPERATOR_COOKIE, AnyVisit
+from smmpanel.pagekit.sessions import OPERATOR_SESSION_HOURS, start_operator_session
+from smmpanel.pagekit.signing_in import Door
 
 router = APIRouter()
 OPERATORS = Door(

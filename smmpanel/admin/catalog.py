@@ -24,10 +24,10 @@ from smmpanel.admin.catalog_forms import (
 from smmpanel.catalog import service as catalog
 from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
 from smmpanel.errors import DomainError
-from smmpanel.web import i18n
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.i18n import ngettext
-from smmpanel.web.pages import OperatorVisit, Visit
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.i18n import ngettext
+from smmpanel.pagekit.pages import OperatorVisit, Visit
 
 router = APIRouter()
 CATALOGUE = "/admin/catalog"

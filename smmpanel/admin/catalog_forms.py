@@ -7,8 +7,8 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from smmpanel.money import MoneyError, parse, to_micros
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import Visit
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import Visit
 
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1

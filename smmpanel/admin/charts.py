@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from smmpanel.web.i18n import gettext as _
+from smmpanel.pagekit.i18n import gettext as _
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 80, 12, 16, 36

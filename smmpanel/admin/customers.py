@@ -13,11 +13,11 @@ from smmpanel.catalog.service import CatalogError, find_service, set_customer_pr
 from smmpanel.errors import DomainError
 from smmpanel.money import MoneyError, parse, render_balance, to_micros
 from smmpanel.orders.validation import parse_positive_int
-from smmpanel.web import i18n
-from smmpanel.web.customer_queries import ledger_page
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import OperatorVisit, Visit
-from smmpanel.web.pagination import list_address, page_number
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.ledger import ledger_page
+from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.pagination import list_address, page_number
 
 router = APIRouter()
 STATUSES = (CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers
 from smmpanel.catalog.models import customer_prices, services
 from smmpanel.orders.models import orders
-from smmpanel.web.pagination import Page, select_page
+from smmpanel.pagekit.pagination import Page, select_page
 
 PAGE_SIZE = 50
 RECENT_ORDERS = 20

@@ -11,10 +11,10 @@ from starlette.responses import Response
 from smmpanel.admin.charts import bar_chart
 from smmpanel.admin.dashboard_queries import Day, counts_by_status, figures, last_days
 from smmpanel.money import render_balance
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import OperatorVisit
 from smmpanel.providers.service import provider_stats
-from smmpanel.web import i18n
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import OperatorVisit
 
 router = APIRouter()
 

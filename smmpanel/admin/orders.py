@@ -42,15 +42,15 @@ from smmpanel.money import render_charge
 from smmpanel.orders.lifecycle import refunded_total, update_order
 from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, COMPLETED, FORWARD_IN_DOUBT
 from smmpanel.orders.subscriptions import PostRefused, RecordedPost, Refusal, record_post
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.pagination import Page, list_address
 from smmpanel.providers.doubts import (
     orders_in_doubt,
     resolve_as_not_sent,
     resolve_as_sent,
     resolve_by_canceling,
 )
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import OperatorVisit, Visit
-from smmpanel.web.pagination import Page, list_address
 
 router = APIRouter()
 router.include_router(orders_requests.router)

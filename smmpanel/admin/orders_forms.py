@@ -32,9 +32,9 @@ from smmpanel.orders.statuses import (
     SUBSCRIPTIONS,
     is_finished,
 )
-from smmpanel.web import i18n
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pagination import LAST_PAGE
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pagination import LAST_PAGE
 
 # At most 18 digits: every such number fits the database's 64-bit integers.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")

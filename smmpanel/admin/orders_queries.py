@@ -11,9 +11,9 @@ from smmpanel.catalog.models import services
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.models import cancel_requests, order_polls, orders, refills, subscriptions
 from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
+from smmpanel.pagekit.order_rows import order_rows
+from smmpanel.pagekit.pagination import Page, select_page
 from smmpanel.providers.models import providers
-from smmpanel.web.order_rows import order_rows
-from smmpanel.web.pagination import Page, select_page
 
 PAGE_SIZE = 50
 MANUAL = "manual"  # the provider filter's value for orders fulfilled by hand

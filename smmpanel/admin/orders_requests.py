@@ -26,9 +26,9 @@ from smmpanel.errors import DomainError
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN, REFILL_STATUSES
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import OperatorVisit, Visit
-from smmpanel.web.pagination import Page
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.pagination import Page
 
 router = APIRouter()
 

@@ -23,6 +23,9 @@ from smmpanel.admin.catalog_forms import (
 )
 from smmpanel.errors import DomainError
 from smmpanel.money import render_rate, to_micros
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.providers.catalog_sync import (
     KEY_WORDS,
     Balance,
@@ -49,9 +52,6 @@ from smmpanel.providers.service import (
     provider_settings,
     provider_stats,
 )
-from smmpanel.web import i18n
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import OperatorVisit, Visit
 from smmpanel.worker.context import upstream_http_client
 
 router = APIRouter()

@@ -4,10 +4,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.errors import DomainError
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import OperatorVisit
 from smmpanel.panel.service import EDITABLE, change_settings
-from smmpanel.web import i18n
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import OperatorVisit
 
 router = APIRouter()
 PATH = "/admin/settings"

@@ -7,9 +7,9 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.operators import create_operator, list_operators, set_operator_password
+from smmpanel.accounts.passwords import PasswordRefused, hash_password
 from smmpanel.cli.common import fail, in_transaction, read_only
 from smmpanel.cli.tables import moment, print_table
-from smmpanel.web.passwords import PasswordRefused, hash_password
 
 operator_app = typer.Typer(help="Add operators and set their passwords for the admin pages.")
 

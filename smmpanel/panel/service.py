@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.errors import DomainError, check_fits
 from smmpanel.panel.models import panel_settings
-from smmpanel.web.i18n import LANGUAGES
 
+# The languages the pages speak, each named in itself for the language switch.
+LANGUAGES = {"en": "English", "zh_TW": "繁體中文"}
 EDITABLE = ("name", "currency", "payment_instructions", "default_language")
 
 

@@ -12,10 +12,10 @@ from smmpanel.accounts.service import (
     revoke_api_key,
 )
 from smmpanel.catalog.service import enabled_services
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.web.customer_api_doc import api_sections
 from smmpanel.web.customer_queries import own_api_key
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import CustomerVisit, Visit
 
 router = APIRouter()
 

@@ -4,20 +4,20 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.accounts.models import CUSTOMER_ACTIVE
+from smmpanel.accounts.passwords import check_new_password, hash_password
 from smmpanel.accounts.service import create_customer, customer_for_sign_in
 from smmpanel.errors import DomainError
-from smmpanel.web import i18n, signing_in
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import (
+from smmpanel.pagekit import i18n, signing_in
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
     YEAR_SECONDS,
     AnyVisit,
     safe_next,
 )
-from smmpanel.web.passwords import check_new_password, hash_password
-from smmpanel.web.sessions import CUSTOMER_SESSION_DAYS, start_customer_session
-from smmpanel.web.signing_in import Door
+from smmpanel.pagekit.sessions import CUSTOMER_SESSION_DAYS, start_customer_session
+from smmpanel.pagekit.signing_in import Door
 
 router = APIRouter()
 HOME = "/dashboard"

@@ -11,7 +11,8 @@ from smmpanel.api_v2 import replies
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.money import render_balance
 from smmpanel.orders import errors
-from smmpanel.web.customer_fields import N_, type_fields
+from smmpanel.pagekit.i18n import N_
+from smmpanel.web.customer_fields import type_fields
 
 EXAMPLE_SERVICES = 2
 

@@ -7,16 +7,12 @@ worded as the user's own API document has them. Texts are message ids: templates
 from dataclasses import dataclass
 
 from smmpanel.catalog.types import SERVICE_TYPES, Units
+from smmpanel.pagekit.i18n import N_
 
 DRIPFEED_FIELDS = ("runs", "interval")
 LIST_FIELDS = frozenset({"comments", "usernames", "hashtags", "groups"})
 NUMBER_FIELDS = frozenset({"quantity", "runs", "interval", "min", "max", "posts", "answer_number"})
 SUBSCRIPTION_DELAYS = (0, 5, 10, 15, 30, 60, 90)
-
-
-def N_(message: str) -> str:
-    """Marks a message id for extraction (babel.cfg); the page translates it when it shows it."""
-    return message
 
 
 # name: (form label, API description)

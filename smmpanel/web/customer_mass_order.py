@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.orders.errors import OrderRefused
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.web.customer_placing import explain_refusal, place
 from smmpanel.web.customer_queries import charges_of
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import CustomerVisit, Visit
 
 router = APIRouter()
 MAX_LINES = 100

@@ -13,6 +13,8 @@ from smmpanel.catalog.service import enabled_services
 from smmpanel.money import render_rate
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.validation import parse_positive_int
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.web.customer_fields import (
     SUBSCRIPTION_DELAYS,
     charge_rule,
@@ -21,8 +23,6 @@ from smmpanel.web.customer_fields import (
     type_fields,
 )
 from smmpanel.web.customer_placing import explain_refusal, place, preview_charge
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import CustomerVisit, Visit
 
 router = APIRouter()
 FORM_FIELDS = ("service", "idempotency_key", *field_names())

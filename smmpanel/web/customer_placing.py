@@ -11,9 +11,9 @@ from smmpanel.orders import errors
 from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.placement import explain_conflict, place_order
 from smmpanel.orders.validation import parse_positive_int, validate_order
-from smmpanel.web import i18n
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.web.customer_fields import FIELD_TEXTS
-from smmpanel.web.i18n import gettext as _
 
 _REQUIRED = re.compile(r"(\w+) is required")
 _BELOW = re.compile(r"Quantity less than minimal (\d+)")

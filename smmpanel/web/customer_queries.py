@@ -4,22 +4,19 @@ Every query here is limited to the signed-in customer's own rows.
 """
 
 from dataclasses import dataclass
-from functools import partial
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import api_keys
-from smmpanel.accounts.service import ledger_page as ledger_entries
 from smmpanel.catalog.models import services
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 from smmpanel.orders.statuses import ALL_STATUSES
 from smmpanel.orders.validation import parse_positive_int
-from smmpanel.web.order_rows import order_rows
-from smmpanel.web.pagination import Page, read_page, select_page
+from smmpanel.pagekit.order_rows import order_rows
+from smmpanel.pagekit.pagination import Page, select_page
 
 ORDERS_PER_PAGE = 25
-LEDGER_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -134,11 +131,6 @@ async def charges_of(conn: AsyncConnection, customer_id: int, order_ids: list[in
         )
     )
     return int(total or 0)
-
-
-async def ledger_page(conn: AsyncConnection, customer_id: int, number: int) -> Page:
-    """A page of the customer's ledger, newest entries first."""
-    return await read_page(partial(ledger_entries, conn, customer_id), number, LEDGER_PER_PAGE)
 
 
 async def own_api_key(conn: AsyncConnection, customer_id: int, key_id: int):  # type: ignore[no-untyped-def]

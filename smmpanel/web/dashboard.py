@@ -4,8 +4,8 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.accounts.service import balance_of
+from smmpanel.pagekit.pages import CustomerVisit
 from smmpanel.web.customer_queries import recent_orders, status_counts
-from smmpanel.web.pages import CustomerVisit
 
 router = APIRouter()
 RECENT_ORDERS = 10

@@ -25,6 +25,9 @@ from smmpanel.orders.statuses import (
     is_finished,
 )
 from smmpanel.orders.validation import parse_positive_int
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import CustomerVisit, Visit
+from smmpanel.pagekit.pagination import list_address, page_number
 from smmpanel.web import customer_mass_order, customer_new_order
 from smmpanel.web.customer_fields import type_fields
 from smmpanel.web.customer_placing import explain_refusal
@@ -37,9 +40,6 @@ from smmpanel.web.customer_queries import (
     ordered_services,
     orders_page,
 )
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import CustomerVisit, Visit
-from smmpanel.web.pagination import list_address, page_number
 
 router = APIRouter()
 router.include_router(customer_new_order.router)

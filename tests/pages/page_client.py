@@ -7,10 +7,10 @@ from html import unescape
 import httpx
 
 from smmpanel.accounts.operators import create_operator
+from smmpanel.accounts.passwords import hash_password
 from smmpanel.accounts.service import create_customer
 from smmpanel.db import Database
 from smmpanel.money import parse, to_micros
-from smmpanel.web.passwords import hash_password
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 PASSWORD = "correct horse battery"

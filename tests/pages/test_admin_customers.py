@@ -82,7 +82,7 @@ async def test_detail_shows_balance_keys_orders_and_ledger(operator, db):
     html = await operator.page(f"/admin/customers/{customer_id}")
     assert 'id="balance">7.00<' in html
     assert f"<code>{key[:6]}…</code>" in html and key not in html
-    assert "opening balance" in text_of(html)
+    assert "Opening balance" in text_of(html)
     assert (await operator.get("/admin/customers/999999999")).status_code == 404
 
 

@@ -9,7 +9,7 @@ from smmpanel.orders.statuses import (
     REFILL_STATUSES,
     SUBSCRIPTION_STATUSES,
 )
-from smmpanel.web import i18n
+from smmpanel.pagekit import i18n
 from smmpanel.web.customer_placing import explain_refusal
 
 

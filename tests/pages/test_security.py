@@ -11,9 +11,9 @@ from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.money import parse, to_micros
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.placement import place_order
+from smmpanel.pagekit.pages import OPERATOR_COOKIE, SESSION_COOKIE
 from smmpanel.panel.service import get_settings
 from smmpanel.providers.service import add_provider
-from smmpanel.web.pages import OPERATOR_COOKIE, SESSION_COOKIE
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = '"><img src=x onerror=alert(1)>'

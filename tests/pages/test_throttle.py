@@ -7,7 +7,7 @@ from harness import PanelProcess, drop_postgres_database, migrated
 from page_client import PASSWORD, PageClient, customer_with_password, operator_account, unique
 
 from smmpanel.db import Database
-from smmpanel.web.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_NAME
+from smmpanel.pagekit.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_NAME
 
 
 @pytest_asyncio.fixture

@@ -13,7 +13,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from smmpanel.orders import errors, statuses
-from smmpanel.web.i18n import LOCALE_DIR, _catalogue
+from smmpanel.pagekit.i18n import LOCALE_DIR, _catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from smmpanel.web.i18n import gettext as _
-from smmpanel.web.pages import Visit, safe_next
-from smmpanel.web.passwords import verify_password
-from smmpanel.web.sessions import end_session
-from smmpanel.web.throttle import forget_failures, is_throttled, record_failure
+from smmpanel.accounts.passwords import verify_password
+from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.pages import Visit, safe_next
+from smmpanel.pagekit.sessions import end_session
+from smmpanel.pagekit.throttle import forget_failures, is_throttled, record_failure
 
 
 def _no_refusal(account: Any) -> str | None:

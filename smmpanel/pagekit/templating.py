@@ -9,7 +9,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from smmpanel.db.base import as_utc
 from smmpanel.money import render_balance, render_charge, render_rate
-from smmpanel.web import i18n
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.ledger import describe_entry, kind_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -43,5 +44,7 @@ def build_environment() -> Environment:
         when=_when,
         number=_number,
     )
-    environment.globals.update(languages=i18n.LANGUAGES)
+    environment.globals.update(
+        languages=i18n.LANGUAGES, ledger_kind=kind_label, ledger_reason=describe_entry
+    )
     return environment

@@ -12,10 +12,10 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 
+from smmpanel.panel.service import LANGUAGES
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DEFAULT_LANGUAGE = "en"
-# The languages offered, each named in itself for the language switch.
-LANGUAGES = {"en": "English", "zh_TW": "繁體中文"}
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_language", default=DEFAULT_LANGUAGE
@@ -45,6 +45,11 @@ def known_language(language: str | None) -> str | None:
         return None
     language = language.replace("-", "_")
     return language if language in LANGUAGES else None
+
+
+def N_(message: str) -> str:
+    """Marks a message id for extraction (babel.cfg); the page translates it when it shows it."""
+    return message
 
 
 def gettext(message: str) -> str:

@@ -23,10 +23,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from smmpanel.config import Settings
 from smmpanel.db import Database
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.sessions import SignedIn, customer_of_session, operator_of_session
 from smmpanel.panel.service import PanelSettings
 from smmpanel.panel.service import get_settings as get_panel_settings
-from smmpanel.web import i18n
-from smmpanel.web.sessions import SignedIn, customer_of_session, operator_of_session
 
 SESSION_COOKIE = "smm_session"
 OPERATOR_COOKIE = "smm_operator"

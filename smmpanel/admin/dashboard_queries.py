@@ -10,13 +10,14 @@ nothing. Orders do not record their cost, so today's rates stand in for those of
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Date, Numeric, and_, case, cast, func, literal_column, select
+from sqlalchemy import Numeric, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.catalog.models import customer_prices, services
 from smmpanel.db.base import utcnow
+from smmpanel.db.dialect import utc_day
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import FORWARD_IN_DOUBT
 
@@ -42,14 +43,6 @@ class Figures:
 
 def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def utc_day(conn: AsyncConnection, column: ColumnElement) -> ColumnElement:
-    """The UTC date of a timestamp: SQLite keeps UTC text, PostgreSQL a zoned instant."""
-    if conn.dialect.name == "postgresql":
-        # A literal, not a parameter: the SELECT and GROUP BY must show the same expression.
-        return cast(func.timezone(literal_column("'UTC'"), column), Date)
-    return func.date(column)
 
 
 def as_date(value: object) -> date:

@@ -11,9 +11,9 @@ from smmpanel.accounts.service import ApiCustomer, authenticate, touch_api_key
 from smmpanel.api_v2 import replies
 from smmpanel.catalog.service import enabled_services
 from smmpanel.db import Database, is_unique_violation
+from smmpanel.errors import Refusal
 from smmpanel.money import render_balance
-from smmpanel.orders import errors
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders import refusals
 from smmpanel.orders.placement import explain_conflict, place_order
 from smmpanel.orders.queries import customer_orders_status
 from smmpanel.orders.requests import refill_status, request_cancel, request_refill
@@ -138,13 +138,13 @@ class Api:
             return {
                 given: replies.order_status(found[oid], currency)
                 if (oid := parse_positive_int(given)) in found
-                else replies.error(errors.INCORRECT_ORDER)
+                else replies.refused(refusals.INCORRECT_ORDER())
                 for given in ids
             }
         found = await self._statuses(customer, [fields.get("order", "")])
         order_id = parse_positive_int(fields.get("order", ""))
         if order_id not in found:
-            return replies.error(errors.INCORRECT_ORDER)
+            return replies.refused(refusals.INCORRECT_ORDER())
         return replies.order_status(found[order_id], currency)
 
     async def _statuses(self, customer: ApiCustomer, given_ids: list[str]) -> dict[int, dict]:
@@ -165,12 +165,12 @@ class Api:
     async def _refill_one(self, customer: ApiCustomer, given: str) -> int | dict:
         order_id = parse_positive_int(given)
         if order_id is None:
-            return replies.error(errors.INCORRECT_ORDER)
+            return replies.refused(refusals.INCORRECT_ORDER())
         try:
             async with self.db.write() as conn:
                 return await request_refill(conn, customer.id, order_id)
-        except OrderRefused as refused:
-            return replies.error(refused.message)
+        except Refusal as refused:
+            return replies.refused(refused)
 
     async def refill_status(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
         if "refills" in fields:
@@ -186,17 +186,17 @@ class Api:
     async def _refill_status_one(self, customer: ApiCustomer, given: str) -> str | dict:
         refill_id = parse_positive_int(given)
         if refill_id is None:
-            return replies.error(errors.REFILL_NOT_FOUND)
+            return replies.refused(refusals.REFILL_NOT_FOUND())
         try:
             async with self.db.read() as conn:
                 return await refill_status(conn, customer.id, refill_id)
-        except OrderRefused as refused:
-            return replies.error(refused.message)
+        except Refusal as refused:
+            return replies.refused(refused)
 
     async def cancel(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
         ids = split_ids(fields["orders"] if "orders" in fields else fields.get("order", ""))
         if not ids:
-            return replies.error(errors.INCORRECT_ORDER)
+            return replies.refused(refusals.INCORRECT_ORDER())
         return [
             {"order": _id_reply(given), "cancel": await self._cancel_one(customer, given)}
             for given in ids
@@ -205,12 +205,12 @@ class Api:
     async def _cancel_one(self, customer: ApiCustomer, given: str) -> int | dict:
         order_id = parse_positive_int(given)
         if order_id is None:
-            return replies.error(errors.INCORRECT_ORDER)
+            return replies.refused(refusals.INCORRECT_ORDER())
         try:
             async with self.db.write() as conn:
                 await request_cancel(conn, customer.id, order_id)
-        except OrderRefused as refused:
-            return replies.error(refused.message)
+        except Refusal as refused:
+            return replies.refused(refused)
         return 1
 
 

@@ -1,11 +1,16 @@
 """Rendering API v2 replies exactly as the contract spells them."""
 
+from smmpanel.errors import Refusal
 from smmpanel.money import render_charge, render_rate
 from smmpanel.orders.statuses import SUBSCRIPTIONS
 
 
 def error(message: str) -> dict:
     return {"error": message}
+
+
+def refused(refusal: Refusal) -> dict:
+    return {"error": refusal.message}
 
 
 def order_status(row: dict, currency: str) -> dict:

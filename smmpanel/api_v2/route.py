@@ -11,7 +11,7 @@ from smmpanel.api_v2 import replies
 from smmpanel.api_v2.actions import TOO_MANY_IDS, Api, TooManyIds
 from smmpanel.api_v2.ratelimit import RateLimiter
 from smmpanel.api_v2.request import BadRequest, read_fields
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.errors import Refusal
 
 log = logging.getLogger("smmpanel.api")
 
@@ -59,8 +59,8 @@ async def _handle(api: Api, limiter: RateLimiter, request: Request) -> Response:
         return json_response(replies.error(INVALID_KEY))
     try:
         return json_response(await action(customer, fields))
-    except OrderRefused as refused:
-        return json_response(replies.error(refused.message))
+    except Refusal as refused:
+        return json_response(replies.refused(refused))
     except TooManyIds:
         return json_response(replies.error(TOO_MANY_IDS))
 

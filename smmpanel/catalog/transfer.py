@@ -9,11 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import categories, services
 from smmpanel.catalog.service import CatalogError, bump_catalog_version, check_service
+from smmpanel.db.dialect import move_sequence_past_ids
 from smmpanel.money import MoneyError, parse, render_rate, to_micros
 
 MAX_INT32 = 2**31 - 1
@@ -271,8 +272,8 @@ async def import_catalog(
             else:
                 updated += 1
             on_service()
-    if created and conn.dialect.name == "postgresql":
-        await _move_services_sequence_past_ids(conn)
+    if created:
+        await move_sequence_past_ids(conn, "services")
     await bump_catalog_version(conn)
     return ImportSummary(categories=len(entries), created=created, updated=updated)
 
@@ -305,14 +306,3 @@ async def _upsert_service(conn: AsyncConnection, category_id: int, columns: dict
         return False
     await conn.execute(insert(services).values(category_id=category_id, **columns))
     return True
-
-
-async def _move_services_sequence_past_ids(conn: AsyncConnection) -> None:
-    # Rows inserted with explicit ids leave the sequence behind; never move it backwards.
-    await conn.execute(
-        text(
-            "SELECT setval(seq, GREATEST((SELECT MAX(id) FROM services),"
-            " COALESCE(pg_sequence_last_value(seq), 0)))"
-            " FROM CAST(pg_get_serial_sequence('services', 'id') AS regclass) AS seq"
-        )
-    )

@@ -12,14 +12,13 @@ from smmpanel.db import Database
 from smmpanel.db.migrate import MigrationRefused, upgrade
 from smmpanel.errors import DomainError
 from smmpanel.money import MoneyError, parse, to_micros
-from smmpanel.orders.errors import OrderRefused
 
 T = TypeVar("T")
 
 MAX_MICROS = 2**63 - 1  # what a BIGINT column holds
 
 # Errors a domain raises for a person to read; anything else is a bug and keeps its traceback.
-EXPECTED_ERRORS = (DomainError, MoneyError, OrderRefused)
+EXPECTED_ERRORS = (DomainError, MoneyError)
 
 
 def fail(message: str) -> NoReturn:
@@ -56,7 +55,7 @@ def in_transaction(use_case: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except EXPECTED_ERRORS as exc:
-        fail(str(getattr(exc, "message", exc)))
+        fail(str(exc))
 
 
 def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
@@ -73,7 +72,7 @@ def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except EXPECTED_ERRORS as exc:
-        fail(str(getattr(exc, "message", exc)))
+        fail(str(exc))
 
 
 def read_only(query: Callable[[AsyncConnection], Awaitable[T]]) -> T:

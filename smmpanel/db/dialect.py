@@ -2,14 +2,32 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Select,
+    Table,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def insert_or_ignore(conn: AsyncConnection, table: Table):  # type: ignore[no-untyped-def]
+def is_postgresql(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def insert_or_ignore(conn: AsyncConnection, table: Table) -> PostgresInsert | SqliteInsert:
     """INSERT ... ON CONFLICT DO NOTHING: a unique constraint decides, no look-up first."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if is_postgresql(conn) else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
 
 
@@ -17,6 +35,39 @@ def one_of(conn: AsyncConnection, column: ColumnElement, values: Iterable) -> Co
     """`column IN (values)`. On PostgreSQL one array parameter (`= ANY($1)`): the statement's
     text is the same whatever the count, so it is prepared once, not once per batch size with
     a parameter per value."""
-    if conn.dialect.name == "postgresql":
+    if is_postgresql(conn):
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def locked(
+    conn: AsyncConnection, query: Select, *, of: FromClause | None = None, skip_locked: bool = False
+) -> Select:
+    """`query` locking its rows until commit (`FOR UPDATE`, `SKIP LOCKED` to pass rows another
+    transaction holds). On PostgreSQL only: SQLite takes the whole database for each write
+    transaction, which serialises writers already."""
+    if is_postgresql(conn):
+        return query.with_for_update(of=of, skip_locked=skip_locked)
+    return query
+
+
+def utc_day(conn: AsyncConnection, column: ColumnElement) -> ColumnElement:
+    """The UTC date of a timestamp: SQLite keeps UTC text, PostgreSQL a zoned instant."""
+    if is_postgresql(conn):
+        # A literal, not a parameter: the SELECT and GROUP BY must show the same expression.
+        return cast(func.timezone(literal_column("'UTC'"), column), Date)
+    return func.date(column)
+
+
+async def move_sequence_past_ids(conn: AsyncConnection, table: str) -> None:
+    """After rows were inserted with explicit ids, move PostgreSQL's id sequence past them
+    (never backwards); SQLite takes the next id from the table itself."""
+    if not is_postgresql(conn):
+        return
+    await conn.execute(
+        text(
+            f"SELECT setval(seq, GREATEST((SELECT MAX(id) FROM {table}),"
+            " COALESCE(pg_sequence_last_value(seq), 0)))"
+            f" FROM CAST(pg_get_serial_sequence('{table}', 'id') AS regclass) AS seq"
+        )
+    )

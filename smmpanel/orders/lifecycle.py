@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import credit
 from smmpanel.db.base import utcnow
-from smmpanel.db.dialect import insert_or_ignore, one_of
+from smmpanel.db.dialect import insert_or_ignore, locked, one_of
 from smmpanel.errors import DomainError
 from smmpanel.money import partial_refund_micros
 from smmpanel.orders.models import cancel_requests, orders, subscriptions
@@ -247,8 +247,7 @@ async def _locked_orders(conn: AsyncConnection, order_ids: list[int]) -> dict:
         .where(one_of(conn, orders.c.id, order_ids))
         .order_by(orders.c.id)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = locked(conn, query)
     return {row.id: row for row in await conn.execute(query)}
 
 
@@ -382,8 +381,7 @@ async def _locked_order(conn: AsyncConnection, order_id: int):  # type: ignore[n
         .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
         .where(orders.c.id == order_id)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=orders)
+    query = locked(conn, query, of=orders)
     order = (await conn.execute(query)).first()
     if order is None:
         raise LifecycleError(f"no order {order_id}: see `smmpanel order list`")

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.service import debit
 from smmpanel.catalog.service import OrderableService, orderable_service
 from smmpanel.db.base import utcnow
-from smmpanel.orders import errors
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders import refusals
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.statuses import ACTIVE, FORWARD_DRIPFEED, FORWARD_QUEUED, PENDING
 from smmpanel.orders.validation import NewOrder, parse_positive_int, validate_order
@@ -19,7 +18,7 @@ MAX_IDEMPOTENCY_KEY = 100
 
 
 async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[str, str]) -> int:
-    """Store and charge a new order; its id. Raises OrderRefused, or IntegrityError on a
+    """Store and charge a new order; its id. Raises Refusal, or IntegrityError on a
     duplicate active link or idempotency key (see `explain_conflict`)."""
     idempotency_key = _idempotency_key(fields)
     if idempotency_key:
@@ -29,7 +28,7 @@ async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[s
     service_id = parse_positive_int(fields.get("service", ""))
     service = service_id and await orderable_service(conn, service_id, customer_id)
     if not service:
-        raise OrderRefused(errors.INCORRECT_SERVICE)
+        raise refusals.INCORRECT_SERVICE()
     new_order = validate_order(service, fields)
     order_id = await _insert_order(conn, customer_id, service, new_order, idempotency_key)
     charged = await debit(
@@ -42,7 +41,7 @@ async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[s
         cause="charge",
     )
     if not charged:
-        raise OrderRefused(errors.NOT_ENOUGH_FUNDS)
+        raise refusals.NOT_ENOUGH_FUNDS()
     return order_id
 
 
@@ -55,7 +54,7 @@ async def explain_conflict(
         earlier = await order_for_idempotency_key(conn, customer_id, idempotency_key)
         if earlier is not None:
             return earlier
-    raise OrderRefused(errors.ACTIVE_ORDER_EXISTS)
+    raise refusals.ACTIVE_ORDER_EXISTS()
 
 
 async def order_for_idempotency_key(
@@ -71,7 +70,7 @@ async def order_for_idempotency_key(
 def _idempotency_key(fields: Mapping[str, str]) -> str | None:
     key = fields.get("idempotency_key", "").strip()
     if len(key) > MAX_IDEMPOTENCY_KEY:
-        raise OrderRefused(errors.INCORRECT_IDEMPOTENCY_KEY)
+        raise refusals.INCORRECT_IDEMPOTENCY_KEY()
     return key or None
 
 

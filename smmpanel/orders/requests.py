@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
 from smmpanel.db.base import as_utc, utcnow
-from smmpanel.orders import errors
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders import refusals
 from smmpanel.orders.lifecycle import LifecycleError, update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import (
@@ -44,7 +43,7 @@ async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int
         )
     ).first()
     if row is None:
-        raise OrderRefused(errors.INCORRECT_ORDER)
+        raise refusals.INCORRECT_ORDER()
     return row
 
 
@@ -58,10 +57,10 @@ def _forwarding(order) -> dict:  # type: ignore[no-untyped-def]
 async def request_refill(conn: AsyncConnection, customer_id: int, order_id: int) -> int:
     order = await _customer_order(conn, customer_id, order_id)
     if not order.refill or order.status not in (COMPLETED, PARTIAL):
-        raise OrderRefused(errors.REFILL_UNAVAILABLE)
+        raise refusals.REFILL_UNAVAILABLE()
     finished = as_utc(order.finished_at or order.created_at)
     if utcnow() > finished + timedelta(days=order.refill_days):
-        raise OrderRefused(errors.REFILL_PERIOD_OVER)
+        raise refusals.REFILL_PERIOD_OVER()
     try:
         async with conn.begin_nested():
             return await conn.scalar(
@@ -78,7 +77,7 @@ async def request_refill(conn: AsyncConnection, customer_id: int, order_id: int)
                 .returning(refills.c.id)
             )
     except IntegrityError:
-        raise OrderRefused(errors.REFILL_ALREADY_REQUESTED) from None
+        raise refusals.REFILL_ALREADY_REQUESTED() from None
 
 
 async def refill_status(conn: AsyncConnection, customer_id: int, refill_id: int) -> str:
@@ -88,7 +87,7 @@ async def refill_status(conn: AsyncConnection, customer_id: int, refill_id: int)
         )
     )
     if status is None:
-        raise OrderRefused(errors.REFILL_NOT_FOUND)
+        raise refusals.REFILL_NOT_FOUND()
     return status
 
 
@@ -116,7 +115,7 @@ async def update_refill(conn: AsyncConnection, refill_id: int, status: str) -> N
 async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int) -> None:
     order = await _customer_order(conn, customer_id, order_id)
     if not order.cancel or is_finished(order.status):
-        raise OrderRefused(errors.CANCEL_UNAVAILABLE)
+        raise refusals.CANCEL_UNAVAILABLE()
     try:
         async with conn.begin_nested():
             await conn.execute(
@@ -130,7 +129,7 @@ async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int)
                 )
             )
     except IntegrityError:
-        raise OrderRefused(errors.CANCEL_ALREADY_REQUESTED) from None
+        raise refusals.CANCEL_ALREADY_REQUESTED() from None
 
 
 async def resolve_cancel(

@@ -21,7 +21,7 @@ from smmpanel.accounts.service import debit
 from smmpanel.catalog.service import custom_rate, find_service
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
-from smmpanel.db.dialect import insert_or_ignore
+from smmpanel.db.dialect import insert_or_ignore, locked
 from smmpanel.errors import DomainError
 from smmpanel.money import charge_micros, render_charge
 from smmpanel.orders.lifecycle import update_order
@@ -214,8 +214,7 @@ async def _locked_for_post(conn: AsyncConnection, order_id: int):  # type: ignor
         .join(subscriptions, subscriptions.c.order_id == orders.c.id)
         .where(orders.c.id == order_id)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = locked(conn, query)
     row = (await conn.execute(query)).first()
     if row is None:
         await _refuse_missing(conn, order_id)

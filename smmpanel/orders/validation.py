@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 from smmpanel.catalog.service import OrderableService
 from smmpanel.catalog.types import ORDER_TEXT_FIELDS, SERVICE_TYPES, Units, split_lines
 from smmpanel.money import charge_micros
-from smmpanel.orders import errors
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.orders import refusals
 
 # In UTF-8 bytes: the active link is indexed, and PostgreSQL refuses index rows over ~2.7 kB.
 MAX_LINK_BYTES = 2000
@@ -44,12 +43,12 @@ def validate_order(service: OrderableService, fields: Mapping[str, str]) -> NewO
     service_type = SERVICE_TYPES[service.type]
     for name in service_type.required:
         if not fields.get(name, "").strip():
-            raise errors.required(name)
+            raise refusals.FIELD_REQUIRED(field=name)
     if service_type.units is Units.SUBSCRIPTION:
         return _subscription(service, fields)
     link = fields["link"].strip()
     if not is_valid_link(link):
-        raise OrderRefused(errors.INCORRECT_LINK)
+        raise refusals.INCORRECT_LINK()
     quantity = _quantity(service, fields, service_type.units, service_type.lines_field)
     runs, interval = _dripfeed(service, fields) if "runs" in service_type.optional else (None, None)
     texts = {name: fields[name] for name in ORDER_TEXT_FIELDS if name in service_type.required}
@@ -103,12 +102,12 @@ def _quantity(
     else:
         parsed = parse_positive_int(fields["quantity"])
         if parsed is None:
-            raise OrderRefused(errors.INCORRECT_QUANTITY)
+            raise refusals.INCORRECT_QUANTITY()
         quantity = parsed
     if quantity < service.min_quantity:
-        raise errors.quantity_below(service.min_quantity)
+        raise refusals.QUANTITY_BELOW_MIN(min=service.min_quantity)
     if quantity > service.max_quantity:
-        raise errors.quantity_above(service.max_quantity)
+        raise refusals.QUANTITY_ABOVE_MAX(max=service.max_quantity)
     return quantity
 
 
@@ -120,20 +119,20 @@ def _dripfeed(
     if not runs_text and not interval_text:
         return None, None
     if not service.dripfeed:
-        raise OrderRefused(errors.DRIPFEED_UNSUPPORTED)
+        raise refusals.DRIPFEED_UNSUPPORTED()
     runs = parse_positive_int(runs_text)
     if runs is None or not 2 <= runs <= MAX_RUNS:
-        raise OrderRefused(errors.INCORRECT_RUNS)
+        raise refusals.INCORRECT_RUNS()
     interval = parse_positive_int(interval_text)
     if interval is None or interval > MAX_INTERVAL_MINUTES:
-        raise OrderRefused(errors.INCORRECT_INTERVAL)
+        raise refusals.INCORRECT_INTERVAL()
     return runs, interval
 
 
 def _answer_number(text: str) -> str:
     answer = parse_positive_int(text)
     if answer is None:
-        raise OrderRefused(errors.INCORRECT_ANSWER)
+        raise refusals.INCORRECT_ANSWER()
     return str(answer)
 
 
@@ -147,10 +146,10 @@ def _subscription(service: OrderableService, fields: Mapping[str, str]) -> NewOr
         or low < service.min_quantity
         or high > service.max_quantity
     ):
-        raise OrderRefused(errors.INCORRECT_MIN_MAX)
+        raise refusals.INCORRECT_MIN_MAX()
     delay = fields["delay"].strip()
     if not _DIGITS.fullmatch(delay) or int(delay) not in SUBSCRIPTION_DELAYS:
-        raise OrderRefused(errors.INCORRECT_DELAY)
+        raise refusals.INCORRECT_DELAY()
     posts = _optional_posts(fields.get("posts", ""))
     expiry = _optional_expiry(fields.get("expiry", ""))
     units = high * posts if posts else 0
@@ -175,7 +174,7 @@ def _optional_posts(text: str) -> int | None:
         return None
     posts = parse_positive_int(text)
     if posts is None or posts > MAX_POSTS:
-        raise OrderRefused(errors.INCORRECT_POSTS)
+        raise refusals.INCORRECT_POSTS()
     return posts
 
 
@@ -185,7 +184,7 @@ def _optional_expiry(text: str) -> date | None:
     try:
         expiry = datetime.strptime(text.strip(), "%d/%m/%Y").date()
     except ValueError:
-        raise OrderRefused(errors.INCORRECT_EXPIRY) from None
+        raise refusals.INCORRECT_EXPIRY() from None
     if expiry <= datetime.now(UTC).date():
-        raise OrderRefused(errors.INCORRECT_EXPIRY)
+        raise refusals.INCORRECT_EXPIRY()
     return expiry

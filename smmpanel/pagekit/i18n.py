@@ -12,6 +12,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 
+from smmpanel.errors import Refusal, Term
 from smmpanel.panel.service import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -47,11 +48,6 @@ def known_language(language: str | None) -> str | None:
     return language if language in LANGUAGES else None
 
 
-def N_(message: str) -> str:
-    """Marks a message id for extraction (babel.cfg); the page translates it when it shows it."""
-    return message
-
-
 def gettext(message: str) -> str:
     translated = _catalogue(current_language.get()).get(message)
     if isinstance(translated, tuple):
@@ -73,7 +69,12 @@ def babel_locale() -> Locale:
     return Locale.parse(current_language.get())
 
 
-def explain(error: Exception) -> str:
-    """A domain's refusal as a sentence on a page, translated where the catalogue knows it."""
-    text = gettext(str(error))
+def explain(refused: Refusal, **shown: str) -> str:
+    """A refusal as a sentence on a page: its template translated, then its params filled in,
+    the words among them translated too; `shown` gives a param as the page itself names it."""
+    params = {
+        name: gettext(value) if isinstance(value, Term) else value
+        for name, value in refused.params.items()
+    }
+    text = gettext(refused.template) % (params | shown)
     return text[:1].upper() + text[1:]

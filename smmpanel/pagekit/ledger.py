@@ -6,7 +6,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import ledger_page as ledger_entries
-from smmpanel.pagekit.i18n import N_
+from smmpanel.errors import N_
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pagination import Page, read_page
 

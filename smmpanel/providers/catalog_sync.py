@@ -18,6 +18,7 @@ from smmpanel.catalog.models import FULFIL_PROVIDER, services
 from smmpanel.catalog.service import bump_catalog_version, category_id_for, check_service
 from smmpanel.db import Database
 from smmpanel.db.base import as_utc, utcnow
+from smmpanel.db.dialect import locked
 from smmpanel.money import render_rate, to_micros
 from smmpanel.providers.client import Endpoint, Rejected, Unreachable, UpstreamClient, UpstreamError
 from smmpanel.providers.listing import EntryError, Listing, Skipped, UpstreamService, read_listing
@@ -363,8 +364,7 @@ async def saved_rule(conn: AsyncConnection, provider_id: int) -> PriceRule:
 async def lock_provider(conn: AsyncConnection, provider_id: int) -> None:
     """Hold the provider's row until commit: one import or sync of it at a time."""
     query = select(providers.c.id).where(providers.c.id == provider_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = locked(conn, query)
     if await conn.scalar(query) is None:
         raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
+from smmpanel.db.dialect import locked
 from smmpanel.orders.lifecycle import settle_dripfeed
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import (
@@ -36,8 +37,7 @@ async def place_due_runs(db: Database, batch: int = 100) -> int:
             .order_by(orders.c.next_action_at)
             .limit(batch)
         )
-        if conn.dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
+        due = locked(conn, due, skip_locked=True)
         parents = (await conn.execute(due)).all()
         placed = 0
         for parent in parents:

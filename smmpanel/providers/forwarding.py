@@ -18,7 +18,7 @@ from smmpanel.catalog.models import services
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
-from smmpanel.db.dialect import one_of
+from smmpanel.db.dialect import locked, one_of
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.polls import start_polling
@@ -101,8 +101,7 @@ async def claim_orders(conn: AsyncConnection, batch: int) -> list[Claimed]:
         .order_by(orders.c.next_action_at, orders.c.id)
         .limit(batch)
     )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(of=orders, skip_locked=True)
+    due = locked(conn, due, of=orders, skip_locked=True)
     order_ids = list((await conn.scalars(due)).all())
     if not order_ids:
         return []

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
-from smmpanel.db.dialect import one_of
+from smmpanel.db.dialect import locked, one_of
 from smmpanel.orders.lifecycle import (
     LifecycleError,
     Progress,
@@ -157,8 +157,7 @@ async def claim_polls(
         .order_by(order_polls.c.due_at)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(of=order_polls, skip_locked=True)
+    due = locked(conn, due, of=order_polls, skip_locked=True)
     rows = (await conn.execute(due)).all()
     tracked, dropped = [], []
     for row in rows:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
+from smmpanel.db.dialect import locked
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import (
@@ -65,8 +66,7 @@ async def _claim(conn: AsyncConnection, table, states: tuple[str, ...], batch: i
     )
     if table is refills:
         due = due.add_columns(refills.c.upstream_refill_id)
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(of=table, skip_locked=True)
+    due = locked(conn, due, of=table, skip_locked=True)
     rows = (await conn.execute(due)).all()
     if rows:
         await conn.execute(

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from smmpanel.api_v2 import replies
 from smmpanel.catalog.types import SERVICE_TYPES
+from smmpanel.errors import N_
 from smmpanel.money import render_balance
-from smmpanel.orders import errors
-from smmpanel.pagekit.i18n import N_
+from smmpanel.orders import refusals
 from smmpanel.web.customer_fields import type_fields
 
 EXAMPLE_SERVICES = 2
@@ -84,7 +84,7 @@ def _services_example(catalogue: list) -> str:
 
 def api_sections(catalogue: list, currency: str, balance: int) -> list[Section]:
     order_ids = Param("orders", N_("Order IDs separated by comma (up to 100)"))
-    not_available = replies.error(errors.CANCEL_UNAVAILABLE)
+    not_available = replies.refused(refusals.CANCEL_UNAVAILABLE())
     return [
         Section("services", N_("Service list"), _params("services"), _services_example(catalogue)),
         *_add_sections(catalogue),
@@ -101,7 +101,7 @@ def api_sections(catalogue: list, currency: str, balance: int) -> list[Section]:
             _example(
                 {
                     "12": _order_status(12, "Processing", 1_260_000, currency),
-                    "2": replies.error(errors.INCORRECT_ORDER),
+                    "2": replies.refused(refusals.INCORRECT_ORDER()),
                     "13": _order_status(13, "Pending", 630_000, currency),
                 }
             ),
@@ -119,7 +119,7 @@ def api_sections(catalogue: list, currency: str, balance: int) -> list[Section]:
             _example(
                 [
                     {"order": 1, "refill": 7},
-                    {"order": 3, "refill": replies.error(errors.INCORRECT_ORDER)},
+                    {"order": 3, "refill": replies.refused(refusals.INCORRECT_ORDER())},
                 ]
             ),
         ),

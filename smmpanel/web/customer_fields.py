@@ -7,7 +7,7 @@ worded as the user's own API document has them. Texts are message ids: templates
 from dataclasses import dataclass
 
 from smmpanel.catalog.types import SERVICE_TYPES, Units
-from smmpanel.pagekit.i18n import N_
+from smmpanel.errors import N_
 
 DRIPFEED_FIELDS = ("runs", "interval")
 LIST_FIELDS = frozenset({"comments", "usernames", "hashtags", "groups"})

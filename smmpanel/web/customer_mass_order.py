@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.errors import Refusal
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.web.customer_placing import explain_refusal, place
@@ -44,7 +44,7 @@ async def _place_line(current: Visit, number: int, line: str) -> LineResult:
         return LineResult(number, line, error=error)
     try:
         order_id = await place(current.db, current.customer_id, fields)
-    except OrderRefused as refused:
+    except Refusal as refused:
         return LineResult(number, line, error=explain_refusal(refused))
     return LineResult(number, line, order_id=order_id)
 

@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from smmpanel.accounts.service import balance_of
 from smmpanel.catalog.service import enabled_services
+from smmpanel.errors import Refusal
 from smmpanel.money import render_rate
-from smmpanel.orders.errors import OrderRefused
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
@@ -126,7 +126,7 @@ async def place_new_order(current: CustomerVisit) -> Response:
             )
             return await _render(current, order_form)
         order_id = await place(current.db, current.customer_id, order_form.values)
-    except OrderRefused as refused:
+    except Refusal as refused:
         order_form.error = explain_refusal(refused)
         return await _render(current, order_form, 400)
     return current.redirect(f"/orders/{order_id}", _("Order %(id)s placed.") % {"id": order_id})

@@ -1,27 +1,22 @@
 """Orders placed from the pages, through the same domain function as the API's `add`."""
 
-import re
 from collections.abc import Mapping
 
 from sqlalchemy.exc import IntegrityError
 
 from smmpanel.catalog.service import orderable_service
 from smmpanel.db import Database, is_unique_violation
-from smmpanel.orders import errors
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.errors import Refusal
+from smmpanel.orders import refusals
 from smmpanel.orders.placement import explain_conflict, place_order
 from smmpanel.orders.validation import parse_positive_int, validate_order
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.web.customer_fields import FIELD_TEXTS
 
-_REQUIRED = re.compile(r"(\w+) is required")
-_BELOW = re.compile(r"Quantity less than minimal (\d+)")
-_ABOVE = re.compile(r"Quantity more than maximum (\d+)")
-
 
 async def place(db: Database, customer_id: int, fields: Mapping[str, str]) -> int:
-    """Place and charge one order in its own transaction; its id. Raises OrderRefused."""
+    """Place and charge one order in its own transaction; its id. Raises Refusal."""
     try:
         async with db.write() as conn:
             return await place_order(conn, customer_id, fields)
@@ -38,18 +33,13 @@ async def preview_charge(db: Database, customer_id: int, fields: Mapping[str, st
     async with db.read() as conn:
         service = service_id and await orderable_service(conn, service_id, customer_id)
     if not service:
-        raise OrderRefused(errors.INCORRECT_SERVICE)
+        raise refusals.INCORRECT_SERVICE()
     return validate_order(service, fields).charge
 
 
-def explain_refusal(refused: OrderRefused) -> str:
-    """The API's refusal as a sentence in the page's language."""
-    message = refused.message
-    if found := _REQUIRED.fullmatch(message):
-        label = FIELD_TEXTS.get(found.group(1), (found.group(1), ""))[0]
-        return _("%(field)s is required.") % {"field": _(label)}
-    if found := _BELOW.fullmatch(message):
-        return _("Quantity less than minimal %(minimum)s") % {"minimum": found.group(1)}
-    if found := _ABOVE.fullmatch(message):
-        return _("Quantity more than maximum %(maximum)s") % {"maximum": found.group(1)}
+def explain_refusal(refused: Refusal) -> str:
+    """An order's refusal in the page's language, a missing field named by its form label."""
+    field = refused.params.get("field")
+    if isinstance(field, str) and field in FIELD_TEXTS:
+        return i18n.explain(refused, field=_(FIELD_TEXTS[field][0]))
     return i18n.explain(refused)

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from smmpanel.db.base import as_utc, utcnow
-from smmpanel.orders.errors import OrderRefused
+from smmpanel.errors import Refusal
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.requests import request_cancel, request_refill
 from smmpanel.orders.statuses import (
@@ -153,7 +153,7 @@ async def _ask(
     try:
         async with current.db.write() as conn:
             asked = await request(conn, current.customer_id, order.id)
-    except OrderRefused as refused:
+    except Refusal as refused:
         return current.redirect(f"/orders/{order.id}", explain_refusal(refused), "error")
     return current.redirect(f"/orders/{order.id}", done(asked))
 

@@ -34,14 +34,15 @@ from smmpanel.api_v2 import actions, route
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db import Database
+from smmpanel.errors import RefusalKind
 from smmpanel.money import parse, to_micros
-from smmpanel.orders import errors
+from smmpanel.orders import refusals
 from smmpanel.orders.models import orders
 
 EXAMPLES_PER_BACKEND = 250
 
 KNOWN_ERRORS = {
-    value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
+    kind.template for kind in vars(refusals).values() if isinstance(kind, RefusalKind)
 } | {route.INCORRECT_REQUEST, route.INVALID_KEY, route.TOO_MANY_REQUESTS, actions.TOO_MANY_IDS}
 ERROR_PATTERNS = re.compile(
     r"[a-z_]+ is required|Quantity less than minimal \d+|Quantity more than maximum \d+"

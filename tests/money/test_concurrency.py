@@ -18,11 +18,15 @@ from smmpanel.accounts.audit import audit
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import adjust_funds
 from smmpanel.money import parse, to_micros
-from smmpanel.orders import errors
 from smmpanel.orders.lifecycle import LifecycleError, update_order
 from smmpanel.orders.models import orders
 
 from .conftest import Fleet
+
+NOT_ENOUGH_FUNDS = "Not enough funds on balance"
+ACTIVE_ORDER_EXISTS = (
+    "You have active order with this link. Please wait until order being completed."
+)
 
 
 async def books(fleet: Fleet, customer_id: int) -> dict:
@@ -93,7 +97,7 @@ async def test_fifty_adds_against_funds_for_twenty_make_twenty_orders(fleet: Fle
     placed = successes(replies)
     assert len(placed) == 20 and len(set(placed)) == 20
     refused = [reply for reply in replies if reply.get("status") != "success"]
-    assert refused == [{"error": errors.NOT_ENOUGH_FUNDS}] * 30
+    assert refused == [{"error": NOT_ENOUGH_FUNDS}] * 30
     state = await books(fleet, customer_id)
     assert state["balance"] == 0
     assert sorted(state["orders"]) == sorted(placed)
@@ -147,9 +151,7 @@ async def test_fifty_adds_of_one_link_on_one_service_make_one_order(fleet: Fleet
 
     placed = successes(replies)
     assert len(placed) == 1
-    assert [reply for reply in replies if "error" in reply] == [
-        {"error": errors.ACTIVE_ORDER_EXISTS}
-    ] * 49
+    assert [reply for reply in replies if "error" in reply] == [{"error": ACTIVE_ORDER_EXISTS}] * 49
     state = await books(fleet, customer_id)
     assert list(state["orders"]) == placed
     assert len(state["charges"]) == 1
@@ -255,9 +257,7 @@ async def test_adds_deposits_and_refunds_at_once_keep_the_books(fleet: Fleet) ->
 
     placed = successes(results[0])
     assert 6 <= len(placed) <= 15
-    assert all(
-        reply == {"error": errors.NOT_ENOUGH_FUNDS} for reply in results[0] if "error" in reply
-    )
+    assert all(reply == {"error": NOT_ENOUGH_FUNDS} for reply in results[0] if "error" in reply)
     state = await books(fleet, customer_id)
     assert sorted(state["orders"]) == sorted(first + placed)
     # opening + deposits - every charge + the refunds of the first four

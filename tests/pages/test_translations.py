@@ -12,7 +12,10 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from smmpanel.orders import errors, statuses
+import smmpanel.app  # noqa: F401  (defines every refusal kind)
+import smmpanel.cli  # noqa: F401
+from smmpanel.errors import REFUSAL_KINDS
+from smmpanel.orders import statuses
 from smmpanel.pagekit.i18n import LOCALE_DIR, _catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,17 +45,14 @@ def zh_tw_po_files() -> list[tuple[str, list]]:
 
 def run_time_messages() -> set[str]:
     """Texts the pages translate from a variable, which extraction cannot see: the statuses and
-    the order refusals of the API contract, shown through `i18n.explain`."""
+    the template of every refusal kind, shown through `i18n.explain`."""
     names = (
         set(statuses.ORDER_STATUSES)
         | set(statuses.SUBSCRIPTION_STATUSES)
         | set(statuses.REFILL_STATUSES)
         | {statuses.CANCEL_PENDING, statuses.CANCEL_ACCEPTED, statuses.CANCEL_REJECTED}
     )
-    refusals = {
-        value for name, value in vars(errors).items() if name.isupper() and isinstance(value, str)
-    }
-    return names | refusals
+    return names | {kind.template for kind in REFUSAL_KINDS.values()}
 
 
 def test_extraction_finds_the_strings_of_the_templates_and_the_python_sources():

@@ -2,14 +2,21 @@
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from smmpanel.errors import refusal
+
 MICROS = 1_000_000
 _MICRO = Decimal("0.000001")
 # Larger amounts fit no BIGINT of millionths and would overflow quantize's precision.
 MAX_DIGITS = 12
+# The largest amount of funds, price or rate a person may set: far above any real one, far
+# below what a balance of millionths holds (about 9.2e12), so sums of them fit too.
+LARGEST_AMOUNT = Decimal(1_000_000_000)
 
-
-class MoneyError(ValueError):
-    pass
+NOT_AN_AMOUNT = refusal("not_an_amount", "not an amount: %(text)r (write it like 12.50)")
+TOO_MANY_DECIMALS = refusal("too_many_decimals", "at most 6 decimals: %(text)r")
+AMOUNT_TOO_LARGE = refusal(
+    "amount_too_large", "%(text)s is too large an amount: at most %(largest)s"
+)
 
 
 def parse(text: str | int | Decimal) -> Decimal:
@@ -17,12 +24,27 @@ def parse(text: str | int | Decimal) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise MoneyError(f"not an amount: {text!r}") from None
+        raise NOT_AN_AMOUNT(text=str(text)) from None
     if not value.is_finite() or value.adjusted() > MAX_DIGITS:
-        raise MoneyError(f"not an amount: {text!r}")
+        raise NOT_AN_AMOUNT(text=str(text))
     if value != value.quantize(_MICRO, rounding=ROUND_DOWN):
-        raise MoneyError(f"at most 6 decimals: {text!r}")
+        raise TOO_MANY_DECIMALS(text=str(text))
     return value
+
+
+def parse_amount(text: str) -> int:
+    """An amount a person typed (funds, a price, a rate), in millionths, within the bounds."""
+    micros = to_micros(parse(text))
+    check_amount(micros)
+    return micros
+
+
+def check_amount(micros: int) -> None:
+    """Refuse an amount of funds, price or rate beyond what any real one is (either sign)."""
+    if abs(micros) > to_micros(LARGEST_AMOUNT):
+        raise AMOUNT_TOO_LARGE(
+            text=render_balance(micros), largest=render_balance(to_micros(LARGEST_AMOUNT))
+        )
 
 
 def to_micros(value: Decimal) -> int:

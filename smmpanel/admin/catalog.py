@@ -6,25 +6,23 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from smmpanel.admin.catalog_forms import (
+from smmpanel.admin.catalog_forms import quantity_limits, rate
+from smmpanel.catalog import service as catalog
+from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
+from smmpanel.errors import DomainError, refusal
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.forms import (
     MAX_INT32,
-    FormProblem,
     amount,
     flag,
     ids,
     is_id,
     not_found,
-    quantity_limits,
-    rate,
     required_text,
     text,
     typed_values,
     whole_number,
 )
-from smmpanel.catalog import service as catalog
-from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
-from smmpanel.errors import DomainError
-from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.i18n import ngettext
 from smmpanel.pagekit.pages import OperatorVisit, Visit
@@ -34,6 +32,14 @@ CATALOGUE = "/admin/catalog"
 CATEGORY_NAME_LENGTH = 200
 SERVICE_NAME_LENGTH = 300
 MOVES = {"up": -1, "down": 1}
+
+CHOOSE_CATEGORY = refusal("form_choose_category", "Choose one of the categories.")
+CHOOSE_TYPE = refusal("form_choose_type", "Choose one of the service types.")
+CHOOSE_CHANGE_KIND = refusal("form_choose_change_kind", "Choose a percent or a fixed amount.")
+CHANGE_IS_ZERO = refusal("form_change_is_zero", "The change is zero: nothing would change.")
+CHOOSE_SERVICES = refusal(
+    "form_choose_services", "Check the services to change, or choose a category."
+)
 
 
 async def _catalogue_page(
@@ -55,7 +61,7 @@ async def _catalogue_page(
 
 
 def _problem(error: Exception) -> str:
-    return str(error) if isinstance(error, FormProblem) else i18n.explain(error)
+    return i18n.explain(error)
 
 
 @router.get(CATALOGUE)
@@ -73,7 +79,7 @@ async def add_category(current: OperatorVisit) -> Response:
         name = required_text(form, "category_name", _("Category name"), CATEGORY_NAME_LENGTH)
         async with current.db.write() as conn:
             await catalog.add_category(conn, name)
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         return await _catalogue_page(current, 400, _problem(error), typed_values(form))
     return current.redirect(CATALOGUE, _("Category %(name)s added.") % {"name": name})
 
@@ -92,7 +98,7 @@ async def change_category(category_id: int, current: OperatorVisit) -> Response:
                 return current.redirect(CATALOGUE, _("The order of the categories is saved."))
             name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
             await catalog.rename_category(conn, category_id, name)
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         return await _catalogue_page(current, 400, _problem(error))
     return current.redirect(CATALOGUE, _("Category renamed to %(name)s.") % {"name": name})
 
@@ -103,7 +109,7 @@ async def change_category(category_id: int, current: OperatorVisit) -> Response:
 def _category_of(form: FormData) -> int:
     category_id = text(form, "category_id")
     if not is_id(category_id):
-        raise FormProblem(_("Choose one of the categories."))
+        raise CHOOSE_CATEGORY()
     return int(category_id)
 
 
@@ -125,13 +131,13 @@ def _service_fields(form: FormData) -> dict[str, object]:
 def _service_type(form: FormData) -> str:
     service_type = text(form, "type")
     if service_type not in SERVICE_TYPES:
-        raise FormProblem(_("Choose one of the service types."))
+        raise CHOOSE_TYPE()
     return service_type
 
 
 async def _check_category(conn, category_id: int) -> None:  # type: ignore[no-untyped-def]
     if not await catalog.category_exists(conn, category_id):
-        raise FormProblem(_("Choose one of the categories."))
+        raise CHOOSE_CATEGORY()
 
 
 @router.post(f"{CATALOGUE}/services")
@@ -143,7 +149,7 @@ async def add_service(current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             await _check_category(conn, category_id)
             service_id = await catalog.create_service(conn, category_id, **fields)
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         return await _catalogue_page(current, 400, _problem(error), typed_values(form))
     message = _("Service %(id)s added.") % {"id": service_id}
     return current.redirect(CATALOGUE, message)
@@ -191,7 +197,7 @@ async def edit_service(service_id: int, current: OperatorVisit) -> Response:
                 return not_found(current)
             await _check_category(conn, values["category_id"])  # type: ignore[arg-type]
             await catalog.edit_service(conn, service_id, **values)
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         return await _service_page(current, service_id, 400, _problem(error), typed_values(form))
     return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
 
@@ -214,10 +220,10 @@ async def switch_service(service_id: int, current: OperatorVisit) -> Response:
 def _price_change(form: FormData) -> tuple[str, Decimal]:
     kind = text(form, "kind")
     if kind not in (catalog.PERCENT, catalog.FIXED):
-        raise FormProblem(_("Choose a percent or a fixed amount."))
+        raise CHOOSE_CHANGE_KIND()
     change = amount(form, "change", _("Change"))
     if not change:
-        raise FormProblem(_("The change is zero: nothing would change."))
+        raise CHANGE_IS_ZERO()
     return kind, change
 
 
@@ -229,7 +235,7 @@ async def _chosen_services(conn, form: FormData) -> list[int]:  # type: ignore[n
         else ids(form, "service")
     )
     if not chosen:
-        raise FormProblem(_("Check the services to change, or choose a category."))
+        raise CHOOSE_SERVICES()
     return chosen
 
 
@@ -248,7 +254,7 @@ async def change_prices(current: OperatorVisit) -> Response:
             if not confirmed or _previewed_rates_differ(form, rows):
                 return _preview(current, form, rows, stale=confirmed)
             await catalog.apply_repricing(conn, rows)
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         return await _catalogue_page(current, 400, _problem(error), typed_values(form))
     message = ngettext(
         "Changed the rate of %(num)d service.", "Changed the rates of %(num)d services.", len(rows)

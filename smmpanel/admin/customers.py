@@ -10,8 +10,8 @@ from smmpanel.accounts.models import CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED
 from smmpanel.accounts.service import adjust_funds, list_api_keys, set_customer_status
 from smmpanel.admin import customers_queries as queries
 from smmpanel.catalog.service import CatalogError, find_service, set_customer_price
-from smmpanel.errors import DomainError
-from smmpanel.money import MoneyError, parse, render_balance, to_micros
+from smmpanel.errors import DomainError, Refusal
+from smmpanel.money import parse, render_balance, to_micros
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
@@ -172,7 +172,7 @@ def _amount(text: str, unreadable: str) -> Decimal:
     """An amount as typed, at most 6 decimals; the domain services judge its sign."""
     try:
         amount = parse(text)
-    except (MoneyError, ArithmeticError):  # parse lets a huge exponent's InvalidOperation out
+    except (Refusal, ArithmeticError):  # parse lets a huge exponent's InvalidOperation out
         raise FormRefused(unreadable) from None
     if abs(amount) > LARGEST_AMOUNT:
         raise FormRefused(_("That amount is too large."))

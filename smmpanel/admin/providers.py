@@ -11,8 +11,10 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from smmpanel.admin.catalog_forms import (
-    FormProblem,
+from smmpanel.errors import DomainError, refusal
+from smmpanel.money import render_rate, to_micros
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.forms import (
     amount,
     flag,
     not_found,
@@ -21,9 +23,6 @@ from smmpanel.admin.catalog_forms import (
     typed_values,
     whole_number,
 )
-from smmpanel.errors import DomainError
-from smmpanel.money import render_rate, to_micros
-from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.providers.catalog_sync import (
@@ -58,6 +57,9 @@ router = APIRouter()
 PROVIDERS = "/admin/providers"
 NAME_LENGTH = 100
 RULE_FIELDS = ("percent", "fixed", "decimals", "floor")
+
+NOT_A_WEB_ADDRESS = refusal("form_not_a_web_address", "API address: this is not a web address.")
+NEGATIVE_MARKUP = refusal("form_negative_markup", "%(field)s: use 0 or more.")
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _refused_by_upstream(error: ProviderError) -> UpstreamTrouble:
 
 
 def _problem(error: Exception) -> str:
-    return str(error) if isinstance(error, FormProblem) else i18n.explain(error)
+    return i18n.explain(error)
 
 
 # ---- the list, and adding a provider
@@ -132,7 +134,7 @@ def _api_url(form: FormData) -> str:
     try:
         httpx.URL(api_url)
     except httpx.InvalidURL:
-        raise FormProblem(_("API address: this is not a web address.")) from None
+        raise NOT_A_WEB_ADDRESS() from None
     return api_url
 
 
@@ -154,7 +156,7 @@ async def add(current: OperatorVisit) -> Response:
         api_url, timeout = _api_url(form), _timeout(form)
         async with current.db.write() as conn:
             provider_id = await add_provider(conn, name, api_url, text(form, "api_key"), timeout)
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         return await _list_page(current, 400, _problem(error), typed)
     message = _("Provider %(name)s added; its key is stored and never shown again.") % {
         "name": name
@@ -244,7 +246,7 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
                 enabled=flag(form, "enabled"),
                 sync_hours=sync_hours,
             )
-    except (FormProblem, DomainError) as error:
+    except DomainError as error:
         typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}
         return await _provider_page(current, provider_id, 400, error=_problem(error), typed=typed)
     return current.redirect(f"{PROVIDERS}/{provider_id}", _("The provider's settings are saved."))
@@ -276,7 +278,7 @@ def _price_rule(form: FormData) -> PriceRule:
     amounts = {name: amount(form, name, label) for name, label in labels.items()}
     for name, value in amounts.items():
         if value < 0:
-            raise FormProblem(_("%(field)s: use 0 or more.") % {"field": labels[name]})
+            raise NEGATIVE_MARKUP(field=labels[name])
     decimals = whole_number(form, "decimals", _("Round up to decimals"), 0, MAX_DECIMALS)
     return PriceRule(decimals=decimals, **amounts)
 
@@ -341,7 +343,7 @@ async def _with_rule(
     form = await current.form()
     try:
         rule = _price_rule(form)
-    except (FormProblem, ProviderError) as problem:
+    except DomainError as problem:
         return await _rule_refused(current, provider_id, form, problem)
     return await then(form, rule)
 

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.catalog.models import categories, services
 from smmpanel.catalog.service import CatalogError, bump_catalog_version, check_service
 from smmpanel.db.dialect import move_sequence_past_ids
-from smmpanel.money import MoneyError, parse, render_rate, to_micros
+from smmpanel.errors import Refusal
+from smmpanel.money import parse, render_rate, to_micros
 
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
@@ -219,7 +220,7 @@ def _service_problems(item: dict) -> list[str]:
                 "max_quantity": document["max"],
             }
         )
-    except (CatalogError, MoneyError) as exc:
+    except (CatalogError, Refusal) as exc:
         return [str(exc)]
     return ["rate is too large"] if rate > MAX_INT64 else []
 

@@ -11,14 +11,9 @@ from smmpanel.config import get_settings
 from smmpanel.db import Database
 from smmpanel.db.migrate import MigrationRefused, upgrade
 from smmpanel.errors import DomainError
-from smmpanel.money import MoneyError, parse, to_micros
+from smmpanel.money import parse_amount as parse_money
 
 T = TypeVar("T")
-
-MAX_MICROS = 2**63 - 1  # what a BIGINT column holds
-
-# Errors a domain raises for a person to read; anything else is a bug and keeps its traceback.
-EXPECTED_ERRORS = (DomainError, MoneyError)
 
 
 def fail(message: str) -> NoReturn:
@@ -54,7 +49,7 @@ def in_transaction(use_case: Callable[[AsyncConnection], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except EXPECTED_ERRORS as exc:
+    except DomainError as exc:  # a refusal; anything else is a bug and keeps its traceback
         fail(str(exc))
 
 
@@ -71,7 +66,7 @@ def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except EXPECTED_ERRORS as exc:
+    except DomainError as exc:  # a refusal; anything else is a bug and keeps its traceback
         fail(str(exc))
 
 
@@ -88,9 +83,6 @@ def read_only(query: Callable[[AsyncConnection], Awaitable[T]]) -> T:
 def parse_amount(text: str, what: str) -> int:
     """An amount typed on the command line, in millionths."""
     try:
-        micros = to_micros(parse(text))
-    except MoneyError as exc:
-        fail(f"{what}: {exc} (write it like 12.50)")
-    if abs(micros) > MAX_MICROS:
-        fail(f"{what}: {text} is too large an amount")
-    return micros
+        return parse_money(text)
+    except DomainError as exc:
+        fail(f"{what}: {exc}")

@@ -14,7 +14,8 @@ from smmpanel.catalog.models import services
 from smmpanel.cli.common import fail, in_transaction, read_only, with_database
 from smmpanel.cli.tables import moment, print_table
 from smmpanel.db import Database
-from smmpanel.money import MoneyError, parse, render_balance
+from smmpanel.errors import Refusal
+from smmpanel.money import parse, render_balance
 from smmpanel.providers.catalog_sync import (
     ImportSummary,
     SyncSummary,
@@ -265,7 +266,7 @@ def _rule_changes(
         if text is not None:
             try:
                 changes[name] = parse(text)
-            except MoneyError as exc:
+            except Refusal as exc:
                 fail(f"{option}: {exc} (write it like 12.5)")
     if decimals is not None:
         changes["decimals"] = decimals

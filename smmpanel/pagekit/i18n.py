@@ -12,7 +12,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from smmpanel.errors import Refusal, Term
+from smmpanel.errors import DomainError, Refusal, Term
 from smmpanel.panel.service import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -69,9 +69,12 @@ def babel_locale() -> Locale:
     return Locale.parse(current_language.get())
 
 
-def explain(refused: Refusal, **shown: str) -> str:
+def explain(refused: DomainError, **shown: str) -> str:
     """A refusal as a sentence on a page: its template translated, then its params filled in,
     the words among them translated too; `shown` gives a param as the page itself names it."""
+    if not isinstance(refused, Refusal):
+        text = gettext(str(refused))
+        return text[:1].upper() + text[1:]
     params = {
         name: gettext(value) if isinstance(value, Term) else value
         for name, value in refused.params.items()

@@ -4,7 +4,8 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from smmpanel.money import MICROS, MoneyError, parse
+from smmpanel.errors import Refusal
+from smmpanel.money import MICROS, parse
 from smmpanel.providers.service import ProviderError
 
 SMALLEST_RATE = Decimal("0.000001")
@@ -72,7 +73,7 @@ def cost_micros(upstream_rate: Decimal) -> int:
 def _amount(name: str, value: object) -> Decimal:
     try:
         amount = parse(str(value))
-    except MoneyError as exc:
+    except Refusal as exc:
         raise ProviderError(f"price rule {name}: {exc}") from None
     if amount < 0:
         # A negative markup sells below cost; most often it is a typo.

@@ -4,12 +4,13 @@ from decimal import Decimal
 
 import pytest
 
-from smmpanel.money import MoneyError, parse, to_micros
+from smmpanel.errors import Refusal
+from smmpanel.money import parse, to_micros
 
 
 @pytest.mark.parametrize("text", ["abc", "", "NaN", "Infinity", "1.0000001", "1e40", "1e13"])
 def test_parse_refuses_what_is_not_a_storable_amount(text):
-    with pytest.raises(MoneyError):
+    with pytest.raises(Refusal):
         parse(text)
 
 

@@ -25,7 +25,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/api.py --backend both
 
-# Every translatable string of the pages, for updating the .po files under smmpanel/locale.
+# Every translatable string of the pages, for updating the .po files under smmpanel/locale:
+# `_()`, `N_()` and the templates of refusal kinds (`refusal(code, template)`).
 messages: $(STAMP)
 	$(VENV)/bin/pybabel --quiet extract --mapping-file babel.cfg --no-location --sort-output \
+		--keywords refusal:2 \
 		--project smmpanel --output-file smmpanel/locale/messages.pot .

@@ -5,7 +5,7 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from smmpanel.errors import DomainError
+from smmpanel.errors import refusal
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 200
@@ -15,15 +15,19 @@ _hasher = PasswordHasher()
 _UNKNOWN_ACCOUNT_HASH = _hasher.hash("no account has this password")
 
 
-class PasswordRefused(DomainError):
-    """A new password that does not meet the rules."""
+PASSWORD_TOO_SHORT = refusal(
+    "password_too_short", "a password needs at least %(count)s characters; choose a longer one"
+)
+PASSWORD_TOO_LONG = refusal(
+    "password_too_long", "a password has at most %(count)s characters; choose a shorter one"
+)
 
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRefused(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise PASSWORD_TOO_SHORT(count=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise PasswordRefused(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+        raise PASSWORD_TOO_LONG(count=MAX_PASSWORD_LENGTH)
 
 
 async def hash_password(password: str) -> str:

@@ -16,18 +16,40 @@ from smmpanel.accounts.models import (
     customers,
     ledger_entries,
 )
-from smmpanel.db.base import as_utc, utcnow
+from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
 from smmpanel.db.hotpath import HotReader
-from smmpanel.errors import DomainError, check_fits
+from smmpanel.errors import N_, check_fits, refusal
+from smmpanel.money import check_amount
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 KEY_LENGTH = 40
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-class AccountError(DomainError):
-    """A request the accounts domain refuses; the message says what to do."""
+CUSTOMER_NEEDS_NAME = refusal("customer_needs_name", "a customer needs a name")
+NOT_AN_EMAIL = refusal("not_an_email", "%(email)r is not an e-mail address")
+CUSTOMER_NAME_TAKEN = refusal(
+    "customer_name_taken", "a customer named %(name)r exists already (id %(id)s)"
+)
+NEGATIVE_OPENING_BALANCE = refusal(
+    "negative_opening_balance",
+    "the opening balance cannot be negative; a new customer starts at 0 or more",
+)
+NO_CUSTOMER = refusal(
+    "no_customer", "no customer %(ref)r: give an id or a name from `smmpanel customer list`"
+)
+NO_CUSTOMER_ID = refusal("no_customer_id", "no customer with id %(id)s")
+NO_ACTIVE_KEY = refusal(
+    "no_active_key", "no active key with id %(id)s: see `smmpanel key list CUSTOMER`"
+)
+ZERO_ADJUSTMENT = refusal("zero_adjustment", "the amount must not be zero")
+ADJUSTMENT_WITHOUT_REASON = refusal(
+    "adjustment_without_reason", "give a reason: it is kept in the customer's ledger"
+)
+BALANCE_TOO_SMALL = refusal(
+    "balance_too_small", "the balance is smaller than the amount to subtract; nothing changed"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +64,14 @@ class ApiCustomer:
         """Whether to record the key's use: at most once a minute, so reads stay reads."""
         last = self.key_last_used
         return last is None or as_utc(last) < utcnow() - LAST_USED_GRANULARITY
+
+
+@dataclass(frozen=True)
+class SigningInCustomer:
+    id: int
+    name: str
+    status: str
+    password_hash: str | None
 
 
 def hash_key(key: str) -> str:
@@ -61,15 +91,18 @@ async def create_customer(
 ) -> int:
     name = name.strip()
     if not name:
-        raise AccountError("a customer needs a name")
-    check_fits(customers.c.name, name, "the name")
+        raise CUSTOMER_NEEDS_NAME()
+    check_fits(customers.c.name, name, N_("the name"))
     if email is not None:
         if "@" not in email:
-            raise AccountError(f"{email!r} is not an e-mail address")
-        check_fits(customers.c.email, email, "the e-mail address")
+            raise NOT_AN_EMAIL(email=email)
+        check_fits(customers.c.email, email, N_("the e-mail address"))
+    if balance < 0:
+        raise NEGATIVE_OPENING_BALANCE()
+    check_amount(balance)
     exists = await conn.scalar(select(customers.c.id).where(customers.c.name == name))
     if exists is not None:
-        raise AccountError(f"a customer named {name!r} exists already (id {exists})")
+        raise CUSTOMER_NAME_TAKEN(name=name, id=exists)
     customer_id = await conn.scalar(
         insert(customers)
         .values(name=name, email=email, balance=0, password_hash=password_hash, created_at=utcnow())
@@ -92,21 +125,20 @@ async def find_customer(conn: AsyncConnection, ref: str) -> int:
     )
     customer_id = await conn.scalar(query)
     if customer_id is None:
-        raise AccountError(
-            f"no customer {ref!r}: give an id or a name from `smmpanel customer list`"
-        )
+        raise NO_CUSTOMER(ref=ref)
     return customer_id
 
 
-async def customer_for_sign_in(conn: AsyncConnection, name: str):  # type: ignore[no-untyped-def]
-    """The customer's id, name, status and password hash by name, or None."""
-    return (
+async def customer_for_sign_in(conn: AsyncConnection, name: str) -> SigningInCustomer | None:
+    """The customer of this name, as signing in needs them, or None."""
+    row = (
         await conn.execute(
             select(
                 customers.c.id, customers.c.name, customers.c.status, customers.c.password_hash
             ).where(customers.c.name == name.strip())
         )
     ).first()
+    return None if row is None else SigningInCustomer(*row)
 
 
 async def set_customer_password(
@@ -139,7 +171,7 @@ async def revoke_api_key(conn: AsyncConnection, key_id: int) -> None:
         .values(revoked_at=utcnow())
     )
     if result.rowcount != 1:
-        raise AccountError(f"no active key with id {key_id}: see `smmpanel key list CUSTOMER`")
+        raise NO_ACTIVE_KEY(id=key_id)
 
 
 AUTHENTICATE_SQL = (
@@ -248,24 +280,25 @@ async def _record(
 async def adjust_funds(conn: AsyncConnection, customer_id: int, amount: int, reason: str) -> int:
     """Add (positive) or subtract (negative) funds by hand, never below zero; the new balance."""
     if amount == 0:
-        raise AccountError("the amount must not be zero")
+        raise ZERO_ADJUSTMENT()
+    check_amount(amount)
     if not reason.strip():
-        raise AccountError("give a reason: it is kept in the customer's ledger")
+        raise ADJUSTMENT_WITHOUT_REASON()
     if amount > 0:
         await credit(conn, customer_id, amount, kind="deposit", reason=reason)
     elif not await debit(conn, customer_id, -amount, kind="adjustment", reason=reason):
-        raise AccountError("the balance is smaller than the amount to subtract; nothing changed")
+        raise BALANCE_TOO_SMALL()
     return await balance_of(conn, customer_id)
 
 
 async def balance_of(conn: AsyncConnection, customer_id: int) -> int:
     balance = await conn.scalar(select(customers.c.balance).where(customers.c.id == customer_id))
     if balance is None:
-        raise AccountError(f"no customer with id {customer_id}")
+        raise NO_CUSTOMER_ID(id=customer_id)
     return balance
 
 
-async def list_customers(conn: AsyncConnection) -> list:
+async def list_customers(conn: AsyncConnection) -> list[AnyRow]:
     """Every customer, oldest first, for the operator."""
     query = select(
         customers.c.id, customers.c.name, customers.c.status, customers.c.balance
@@ -273,7 +306,7 @@ async def list_customers(conn: AsyncConnection) -> list:
     return list((await conn.execute(query)).all())
 
 
-async def list_api_keys(conn: AsyncConnection, customer_id: int) -> list:
+async def list_api_keys(conn: AsyncConnection, customer_id: int) -> list[AnyRow]:
     """A customer's keys as the operator may see them: never the key, only its prefix."""
     query = (
         select(
@@ -292,11 +325,13 @@ async def list_api_keys(conn: AsyncConnection, customer_id: int) -> list:
 async def customer_name(conn: AsyncConnection, customer_id: int) -> str:
     name = await conn.scalar(select(customers.c.name).where(customers.c.id == customer_id))
     if name is None:
-        raise AccountError(f"no customer with id {customer_id}")
+        raise NO_CUSTOMER_ID(id=customer_id)
     return name
 
 
-async def ledger_page(conn: AsyncConnection, customer_id: int, offset: int, limit: int) -> list:
+async def ledger_page(
+    conn: AsyncConnection, customer_id: int, offset: int, limit: int
+) -> list[AnyRow]:
     """Up to `limit` of a customer's ledger entries, newest first, skipping the `offset` newest."""
     query = (
         select(

@@ -1,19 +1,17 @@
 """Operator pages: customers (search, details, suspend, funds, custom prices)."""
 
-from decimal import Decimal
-
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from smmpanel.accounts.models import CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED
 from smmpanel.accounts.service import adjust_funds, list_api_keys, set_customer_status
 from smmpanel.admin import customers_queries as queries
-from smmpanel.catalog.service import CatalogError, find_service, set_customer_price
-from smmpanel.errors import DomainError, Refusal
-from smmpanel.money import parse, render_balance, to_micros
-from smmpanel.orders.validation import parse_positive_int
-from smmpanel.pagekit import i18n
+from smmpanel.catalog.service import find_service, set_customer_price
+from smmpanel.errors import Refusal, refusal
+from smmpanel.money import render_balance, to_micros
+from smmpanel.pagekit import forms, i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
 from smmpanel.pagekit.pages import OperatorVisit, Visit
@@ -21,16 +19,13 @@ from smmpanel.pagekit.pagination import list_address, page_number
 
 router = APIRouter()
 STATUSES = (CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED)
-# Far above any real adjustment or rate, far below what a BIGINT of millionths holds.
-LARGEST_AMOUNT = Decimal(1_000_000_000)
 LONGEST_REASON = 1000
 LONGEST_SEARCH = 200
 EMPTY_FUNDS = {"amount": "", "reason": ""}
 EMPTY_PRICE = {"service": "", "rate": ""}
 
-
-class FormRefused(Exception):
-    """A form value the page refuses before any domain service sees it; says why."""
+CHOOSE_STATUS = refusal("form_choose_customer_status", "Choose a status.")
+NO_SUCH_SERVICE = refusal("form_no_such_service", "There is no service %(id)s.")
 
 
 def detail_path(customer_id: int) -> str:
@@ -96,7 +91,8 @@ async def change_status(current: OperatorVisit, customer_id: int) -> Response:
     form = await current.form()
     status = str(form.get("status", ""))
     if status not in STATUSES:
-        return await _detail_page(current, customer_id, 400, error=_("Choose a status."))
+        error = i18n.explain(CHOOSE_STATUS())
+        return await _detail_page(current, customer_id, 400, error=error)
     async with current.db.write() as conn:
         if await queries.customer_details(conn, customer_id) is None:
             raise HTTPException(404)
@@ -112,21 +108,16 @@ async def change_status(current: OperatorVisit, customer_id: int) -> Response:
 @router.post("/admin/customers/{customer_id:id}/funds")
 async def change_funds(current: OperatorVisit, customer_id: int) -> Response:
     form = await current.form()
-    typed = {name: str(form.get(name, "")).strip() for name in EMPTY_FUNDS}
+    typed = {name: forms.text(form, name) for name in EMPTY_FUNDS}
     try:
-        unreadable = _("Type an amount such as 25 or -10.50, with at most 6 decimals.")
-        amount = to_micros(_amount(typed["amount"], unreadable))
+        amount = to_micros(forms.typed_amount(typed["amount"], _("Amount")))
         if len(typed["reason"]) > LONGEST_REASON:
-            raise FormRefused(
-                _("Keep the reason under %(count)d characters.") % {"count": LONGEST_REASON}
-            )
+            raise forms.FIELD_TOO_LONG(field=_("Reason"), count=LONGEST_REASON)
         async with current.db.write() as conn:
             if await queries.customer_details(conn, customer_id) is None:
                 raise HTTPException(404)
             balance = await adjust_funds(conn, customer_id, amount, typed["reason"])
-    except FormRefused as refused:
-        return await _detail_page(current, customer_id, 400, error=str(refused), funds=typed)
-    except DomainError as error:
+    except Refusal as error:
         return await _detail_page(current, customer_id, 400, error=i18n.explain(error), funds=typed)
     message = _("Funds changed. The balance is now %(balance)s.") % {
         "balance": render_balance(balance)
@@ -137,21 +128,17 @@ async def change_funds(current: OperatorVisit, customer_id: int) -> Response:
 @router.post("/admin/customers/{customer_id:id}/prices")
 async def change_price(current: OperatorVisit, customer_id: int) -> Response:
     form = await current.form()
-    typed = {name: str(form.get(name, "")).strip() for name in EMPTY_PRICE}
+    typed = {name: forms.text(form, name) for name in EMPTY_PRICE}
     try:
-        service_id = parse_positive_int(typed["service"])
-        if service_id is None:
-            raise FormRefused(_("Give the service's id, a whole number."))
-        unreadable = _("Type a rate such as 1.25, with at most 6 decimals.")
-        rate = to_micros(_amount(typed["rate"], unreadable)) if typed["rate"] else None
+        service_id = forms.whole_number(form, "service", _("Service id"), low=1)
+        rate_label = _("Rate per 1000")
+        rate = to_micros(forms.typed_amount(typed["rate"], rate_label)) if typed["rate"] else None
         async with current.db.write() as conn:
             if await queries.customer_details(conn, customer_id) is None:
                 raise HTTPException(404)
             await _existing_service(conn, service_id)
             await set_customer_price(conn, customer_id, service_id, rate)
-    except FormRefused as refused:
-        return await _detail_page(current, customer_id, 400, error=str(refused), price=typed)
-    except DomainError as error:
+    except Refusal as error:
         return await _detail_page(current, customer_id, 400, error=i18n.explain(error), price=typed)
     message = (
         _("The custom price is saved.")
@@ -161,19 +148,8 @@ async def change_price(current: OperatorVisit, customer_id: int) -> Response:
     return current.redirect(detail_path(customer_id), message)
 
 
-async def _existing_service(conn, service_id: int) -> None:  # type: ignore[no-untyped-def]
+async def _existing_service(conn: AsyncConnection, service_id: int) -> None:
     try:
         await find_service(conn, service_id)
-    except CatalogError:
-        raise FormRefused(_("There is no service %(id)d.") % {"id": service_id}) from None
-
-
-def _amount(text: str, unreadable: str) -> Decimal:
-    """An amount as typed, at most 6 decimals; the domain services judge its sign."""
-    try:
-        amount = parse(text)
-    except (Refusal, ArithmeticError):  # parse lets a huge exponent's InvalidOperation out
-        raise FormRefused(unreadable) from None
-    if abs(amount) > LARGEST_AMOUNT:
-        raise FormRefused(_("That amount is too large."))
-    return amount
+    except Refusal:  # its only refusal, worded for the command line
+        raise NO_SUCH_SERVICE(id=service_id) from None

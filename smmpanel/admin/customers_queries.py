@@ -1,10 +1,11 @@
 """What the operator's customer pages read, beyond what accounts.service offers."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
 from smmpanel.catalog.models import customer_prices, services
+from smmpanel.db.base import AnyRow
 from smmpanel.orders.models import orders
 from smmpanel.pagekit.pagination import Page, select_page
 
@@ -35,7 +36,7 @@ async def search_customers(conn: AsyncConnection, search: str, status: str, numb
     return await select_page(conn, query, number, PAGE_SIZE)
 
 
-def _matches(search: str):  # type: ignore[no-untyped-def]
+def _matches(search: str) -> ColumnElement[bool]:
     needle = search.lower()
     found = [
         func.lower(customers.c.name).contains(needle, autoescape=True),
@@ -46,13 +47,13 @@ def _matches(search: str):  # type: ignore[no-untyped-def]
     return or_(*found)
 
 
-async def customer_details(conn: AsyncConnection, customer_id: int):  # type: ignore[no-untyped-def]
+async def customer_details(conn: AsyncConnection, customer_id: int) -> AnyRow | None:
     """The customer's row, or None."""
     query = select(*CUSTOMER_COLUMNS).where(customers.c.id == customer_id)
     return (await conn.execute(query)).first()
 
 
-async def recent_orders(conn: AsyncConnection, customer_id: int) -> list:
+async def recent_orders(conn: AsyncConnection, customer_id: int) -> list[AnyRow]:
     query = (
         select(
             orders.c.id,
@@ -69,7 +70,7 @@ async def recent_orders(conn: AsyncConnection, customer_id: int) -> list:
     return list(await conn.execute(query))
 
 
-async def custom_prices(conn: AsyncConnection, customer_id: int) -> list:
+async def custom_prices(conn: AsyncConnection, customer_id: int) -> list[AnyRow]:
     query = (
         select(
             services.c.id,

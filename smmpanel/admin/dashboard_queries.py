@@ -9,8 +9,10 @@ nothing. Orders do not record their cost, so today's rates stand in for those of
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Numeric, and_, case, cast, func, select
+from sqlalchemy import Numeric, Select, and_, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -49,9 +51,9 @@ def as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def whole(value: object) -> int:
+def whole(value: Decimal | float | None) -> int:
     """A SUM as an integer: PostgreSQL answers numeric, SQLite an integer (or a float)."""
-    return round(value or 0)  # type: ignore[call-overload]
+    return round(value or 0)
 
 
 async def figures(conn: AsyncConnection) -> Figures:
@@ -87,14 +89,14 @@ async def last_days(conn: AsyncConnection, count: int = CHART_DAYS) -> list[Day]
     return days
 
 
-def _orders_query(since: datetime, *group: ColumnElement):  # type: ignore[no-untyped-def]
+def _orders_query(since: datetime, *group: ColumnElement[Any]) -> Select[Any]:
     """Orders placed by customers since then; drip-feed runs placed here are not orders."""
     return select(*group, func.count()).where(
         orders.c.created_at >= since, orders.c.parent_id.is_(None)
     )
 
 
-def _money_query(since: datetime, *group: ColumnElement):  # type: ignore[no-untyped-def]
+def _money_query(since: datetime, *group: ColumnElement[Any]) -> Select[Any]:
     kept = -ledger_entries.c.amount
     return (
         select(*group, func.sum(kept), func.sum(_upstream_cost(kept)))

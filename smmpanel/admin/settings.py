@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from smmpanel.errors import DomainError
+from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit
@@ -11,6 +11,8 @@ from smmpanel.panel.service import EDITABLE, change_settings
 
 router = APIRouter()
 PATH = "/admin/settings"
+
+CHOOSE_LANGUAGE = refusal("form_choose_language", "Choose one of the languages offered.")
 
 
 @router.get(PATH)
@@ -26,15 +28,12 @@ async def save_settings(current: OperatorVisit) -> Response:
     typed["name"] = typed["name"].strip()
     typed["currency"] = typed["currency"].strip().upper()
 
-    def refuse(error: str) -> Response:
-        return current.render("admin/settings.html", 400, typed=typed, error=error)
-
-    # The panel service stores any language code; only those the pages speak are offered.
-    if i18n.known_language(typed["default_language"]) != typed["default_language"]:
-        return refuse(_("Choose one of the languages offered."))
     try:
+        # The panel service stores any language code; only those the pages speak are offered.
+        if i18n.known_language(typed["default_language"]) != typed["default_language"]:
+            raise CHOOSE_LANGUAGE()
         async with current.db.write() as conn:
             await change_settings(conn, **typed)
-    except DomainError as error:
-        return refuse(i18n.explain(error))
+    except Refusal as error:
+        return current.render("admin/settings.html", 400, typed=typed, error=i18n.explain(error))
     return current.redirect(PATH, _("Settings saved."))

@@ -14,8 +14,9 @@ from smmpanel.accounts.service import (
     revoke_api_key,
     set_customer_status,
 )
-from smmpanel.cli.common import fail, in_transaction, parse_amount, read_only
+from smmpanel.cli.common import in_transaction, parse_amount, read_only
 from smmpanel.cli.tables import moment, print_table
+from smmpanel.db.base import AnyRow
 from smmpanel.money import render_balance
 
 customer_app = typer.Typer(help="Create, list, suspend and reactivate customers.")
@@ -33,8 +34,6 @@ def create_customer_command(
 ) -> None:
     """Create a customer and a first API key; prints the key once."""
     opening = parse_amount(balance, "--balance")
-    if opening < 0:
-        fail("--balance cannot be negative; a new customer starts at 0 or more")
 
     async def use_case(conn: AsyncConnection) -> tuple[int, str]:
         customer_id = await create_customer(conn, name, opening, email)
@@ -109,7 +108,7 @@ def revoke_key(key_id: int = typer.Argument(..., help="The id from `smmpanel key
 def list_keys(customer: str = typer.Argument(..., help="Id or name.")) -> None:
     """A customer's keys: id, prefix and use; the keys themselves are never stored."""
 
-    async def query(conn: AsyncConnection) -> list:
+    async def query(conn: AsyncConnection) -> list[AnyRow]:
         return await list_api_keys(conn, await find_customer(conn, customer))
 
     rows = read_only(query)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.config import get_settings
 from smmpanel.db import Database
-from smmpanel.db.migrate import MigrationRefused, upgrade
+from smmpanel.db.migrate import upgrade
 from smmpanel.errors import DomainError
 from smmpanel.money import parse_amount as parse_money
 
@@ -29,7 +29,7 @@ def database() -> Database:
 def migrate_database() -> None:
     try:
         upgrade(get_settings().database_url)
-    except MigrationRefused as refused:
+    except DomainError as refused:
         fail(str(refused))
     except Exception as exc:  # the driver's own message says what is wrong with the URL
         fail(f"cannot migrate the database ({exc}); check SMMPANEL_DATABASE_URL")

@@ -7,9 +7,10 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.operators import create_operator, list_operators, set_operator_password
-from smmpanel.accounts.passwords import PasswordRefused, hash_password
+from smmpanel.accounts.passwords import hash_password
 from smmpanel.cli.common import fail, in_transaction, read_only
 from smmpanel.cli.tables import moment, print_table
+from smmpanel.errors import Refusal
 
 operator_app = typer.Typer(help="Add operators and set their passwords for the admin pages.")
 
@@ -23,8 +24,8 @@ def _password_hash(from_stdin: bool) -> str:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         return asyncio.run(hash_password(password))
-    except PasswordRefused as refused:
-        fail(f"{refused}; choose a longer one")
+    except Refusal as refused:
+        fail(refused.message)
 
 
 @operator_app.command("add")

@@ -6,10 +6,11 @@ import signal
 
 import typer
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.cli.common import database, in_transaction, migrate_database
 from smmpanel.config import get_settings
-from smmpanel.demo import create_demo_data, database_is_empty
+from smmpanel.demo import DemoAccess, create_demo_data, database_is_empty
 from smmpanel.logs import configure_logging
 from smmpanel.worker.loop import run_worker
 
@@ -65,7 +66,7 @@ def serve(
 
 
 def _prepare_demo(host: str, port: int) -> None:
-    async def seed(conn):  # type: ignore[no-untyped-def]
+    async def seed(conn: AsyncConnection) -> DemoAccess | None:
         return await create_demo_data(conn) if await database_is_empty(conn) else None
 
     access = in_transaction(seed)

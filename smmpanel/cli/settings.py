@@ -1,10 +1,18 @@
 """settings: the panel's name, currency and what customers read about paying."""
 
+from collections.abc import Iterable
+
 import typer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.cli.common import fail, in_transaction, read_only
-from smmpanel.panel.service import EDITABLE, PanelSettings, change_settings, get_settings
+from smmpanel.panel.service import (
+    EDITABLE,
+    LABELS,
+    PanelSettings,
+    change_settings,
+    get_settings,
+)
 
 settings_app = typer.Typer(help="Show or change panel-wide settings.")
 
@@ -40,10 +48,10 @@ def set_(
     _print(in_transaction(use_case))
 
 
-def _options(keys) -> list[str]:  # type: ignore[no-untyped-def]
+def _options(keys: Iterable[str]) -> list[str]:
     return ["--" + key.replace("_", "-") for key in keys]
 
 
 def _print(settings: PanelSettings) -> None:
     for key in EDITABLE:
-        typer.echo(f"{key.replace('_', ' ')}: {getattr(settings, key)}")
+        typer.echo(f"{LABELS[key]}: {getattr(settings, key)}")

@@ -1,8 +1,9 @@
 """Shared table metadata with a fixed naming convention, and column helpers."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Row
 
 metadata = MetaData(
     naming_convention={
@@ -17,6 +18,9 @@ metadata = MetaData(
 # SQLite only auto-increments an INTEGER primary key; it is 64-bit there anyway.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Timestamp = DateTime(timezone=True)
+
+# A row of a query, whatever its columns: `Row[Any]` would mean a row of one column.
+AnyRow = Row[*tuple[Any, ...]]
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -74,7 +75,7 @@ def _create_engine(url: str, pool_size: int) -> AsyncEngine:
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection: DBAPIConnection, _record: object) -> None:
         # Take transaction control from the driver so writers can BEGIN IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -85,7 +86,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def on_begin(conn):  # type: ignore[no-untyped-def]
+    def on_begin(conn: Connection) -> None:
         # A writer takes the lock up front: a deferred transaction that later writes
         # fails at once with "database is locked" instead of waiting its turn.
         immediate = conn.get_execution_options().get("immediate", False)

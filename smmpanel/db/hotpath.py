@@ -29,18 +29,18 @@ class HotReader:
 
     def __init__(self, url: str, pool_size: int) -> None:
         parsed = make_url(url)
-        is_sqlite = parsed.get_backend_name() == "sqlite"
-        self._sqlite_path = parsed.database if is_sqlite else None
-        self._postgres_dsn = None if is_sqlite else parsed.set(drivername="postgresql")
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        # SQLite's file, or the DSN of the asyncpg pool.
+        self._address = (
+            parsed.database or ""
+            if self.is_sqlite
+            else parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         self._pool_size = pool_size
         self._sqlite: sqlite3.Connection | None = None
         self._pool: asyncpg.Pool | None = None
         self._pool_opening = asyncio.Lock()
         self._postgres_sql: dict[str, str] = {}
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self._sqlite_path is not None
 
     def among(self, column: str, ids: list[int]) -> tuple[str, list]:
         """`column` among `ids`: the SQL and its parameters (one array on PostgreSQL)."""
@@ -53,7 +53,7 @@ class HotReader:
         return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, *params: Any) -> list[tuple]:
-        if self._sqlite_path is not None:
+        if self.is_sqlite:
             return self._sqlite_fetch_all(sql, params)
         numbered = self._postgres_sql.get(sql) or self._postgres_sql.setdefault(sql, _numbered(sql))
         pool = self._pool or await self._open_pool()
@@ -62,14 +62,15 @@ class HotReader:
     async def _open_pool(self) -> asyncpg.Pool:
         async with self._pool_opening:
             if self._pool is None:
-                dsn = self._postgres_dsn.render_as_string(hide_password=False)
-                self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=self._pool_size)
+                self._pool = await asyncpg.create_pool(
+                    self._address, min_size=1, max_size=self._pool_size
+                )
         return self._pool
 
     def _sqlite_fetch_all(self, sql: str, params: tuple) -> list[tuple]:
         # A WAL reader never waits for writers, so reading in-line does not stall the loop.
         if self._sqlite is None:
-            self._sqlite = sqlite3.connect(self._sqlite_path, isolation_level=None)
+            self._sqlite = sqlite3.connect(self._address, isolation_level=None)
             self._sqlite.execute("PRAGMA query_only = ON")
         return self._sqlite.execute(sql, params).fetchall()
 

@@ -3,6 +3,7 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from smmpanel.db.models import metadata
@@ -10,7 +11,7 @@ from smmpanel.db.models import metadata
 config = context.config
 
 
-def run_with(connection) -> None:  # type: ignore[no-untyped-def]
+def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -22,7 +23,10 @@ def run_with(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 async def run_online() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("run the migrations through smmpanel.db.migrate, which gives the URL")
+    engine = create_async_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(run_with)
     await engine.dispose()

@@ -12,7 +12,7 @@ from pathlib import Path
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from smmpanel.errors import DomainError, Refusal, Term
+from smmpanel.errors import Refusal, Term
 from smmpanel.panel.service import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -33,11 +33,12 @@ def _catalogue(language: str) -> dict[str, str | tuple[str, ...]]:
         for message in catalog:
             if not message.id or not message.string or message.fuzzy:
                 continue
-            key = message.id[0] if isinstance(message.id, tuple) else message.id
+            key = message.id if isinstance(message.id, str) else message.id[0]
             translated = message.string
-            if isinstance(translated, tuple) and not any(translated):
-                continue
-            messages[key] = translated
+            if isinstance(translated, str):
+                messages[key] = translated
+            elif any(translated):
+                messages[key] = tuple(translated)
     return messages
 
 
@@ -69,15 +70,22 @@ def babel_locale() -> Locale:
     return Locale.parse(current_language.get())
 
 
-def explain(refused: DomainError, **shown: str) -> str:
+def explain(refused: Refusal, **shown: str) -> str:
     """A refusal as a sentence on a page: its template translated, then its params filled in,
-    the words among them translated too; `shown` gives a param as the page itself names it."""
-    if not isinstance(refused, Refusal):
-        text = gettext(str(refused))
-        return text[:1].upper() + text[1:]
-    params = {
-        name: gettext(value) if isinstance(value, Term) else value
-        for name, value in refused.params.items()
-    }
-    text = gettext(refused.template) % (params | shown)
+    the words and refusals among them translated too; `shown` gives a param as the page itself
+    names it."""
+    text = _translated(refused, shown)
     return text[:1].upper() + text[1:]
+
+
+def _translated(refused: Refusal, shown: dict[str, str]) -> str:
+    params = {name: _translated_param(value) for name, value in refused.params.items()}
+    return gettext(refused.template) % (params | shown)
+
+
+def _translated_param(value: object) -> object:
+    if isinstance(value, Term):
+        return gettext(value)
+    if isinstance(value, Refusal):
+        return _translated(value, {})
+    return value

@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Depends
@@ -35,6 +35,8 @@ LANGUAGE_COOKIE = "smm_lang"
 FLASH_COOKIE = "smm_flash"
 CSRF_FIELD = "csrf_token"
 YEAR_SECONDS = 365 * 24 * 3600
+
+AnyResponse = TypeVar("AnyResponse", bound=Response)
 
 
 class RecordId(Convertor[int]):
@@ -139,7 +141,7 @@ class Visit:
         configured = self.pages.settings.cookie_secure
         return self.request.url.scheme == "https" if configured is None else configured
 
-    def _finish(self, response: Response) -> Response:
+    def _finish(self, response: AnyResponse) -> AnyResponse:
         if self.new_visitor:
             self.set_cookie(VISITOR_COOKIE, self.visitor_id, max_age=YEAR_SECONDS)
         for name, value, options in self.cookies_to_set:

@@ -1,7 +1,9 @@
 """The Jinja2 environment shared by customer and operator pages."""
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, cast
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
@@ -13,6 +15,17 @@ from smmpanel.pagekit import i18n
 from smmpanel.pagekit.ledger import describe_entry, kind_label
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+class _GettextInstaller(Protocol):
+    """What jinja2.ext.i18n adds to an environment at run time, which its types do not say."""
+
+    def install_gettext_callables(
+        self,
+        gettext: Callable[[str], str],
+        ngettext: Callable[[str, str, int], str],
+        newstyle: bool | None = None,
+    ) -> None: ...
 
 
 def _when(moment: datetime | None, form: str = "short") -> str:
@@ -34,7 +47,7 @@ def build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.install_gettext_callables(  # type: ignore[attr-defined]
+    cast(_GettextInstaller, environment).install_gettext_callables(
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     environment.filters.update(

@@ -5,7 +5,7 @@ Failures live in the database so every web process of the panel counts the same 
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import sign_in_failures
@@ -21,17 +21,16 @@ def _normal(name: str) -> str:
 
 
 async def is_throttled(conn: AsyncConnection, name: str, address: str) -> bool:
-    since = utcnow() - WINDOW
-    recent = sign_in_failures.c.created_at > since
-    per_name = await conn.scalar(
-        select(func.count()).where(recent, sign_in_failures.c.name == _normal(name))
-    )
+    per_name = await _recent_failures(conn, sign_in_failures.c.name == _normal(name))
     if per_name >= MAX_FAILURES_PER_NAME:
         return True
-    per_address = await conn.scalar(
-        select(func.count()).where(recent, sign_in_failures.c.address == address[:64])
-    )
+    per_address = await _recent_failures(conn, sign_in_failures.c.address == address[:64])
     return per_address >= MAX_FAILURES_PER_ADDRESS
+
+
+async def _recent_failures(conn: AsyncConnection, whose: ColumnElement[bool]) -> int:
+    recent = sign_in_failures.c.created_at > utcnow() - WINDOW
+    return (await conn.execute(select(func.count()).where(recent, whose))).scalar_one()
 
 
 async def record_failure(conn: AsyncConnection, name: str, address: str) -> None:

@@ -5,13 +5,14 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from smmpanel.accounts.service import (
-    AccountError,
+    NO_ACTIVE_KEY,
     balance_of,
     create_api_key,
     list_api_keys,
     revoke_api_key,
 )
 from smmpanel.catalog.service import enabled_services
+from smmpanel.errors import Refusal
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.web.customer_api_doc import api_sections
@@ -62,6 +63,8 @@ async def revoke_key(key_id: int, current: CustomerVisit) -> Response:
             raise HTTPException(404)
         try:
             await revoke_api_key(conn, key.id)
-        except AccountError:
+        except Refusal as refused:
+            if refused.kind is not NO_ACTIVE_KEY:
+                raise
             return current.redirect("/api#keys", _("This key was revoked already."), "error")
     return current.redirect("/api#keys", _("Key revoked: it no longer opens the API."))

@@ -5,8 +5,8 @@ from starlette.responses import Response
 
 from smmpanel.accounts.models import CUSTOMER_ACTIVE
 from smmpanel.accounts.passwords import check_new_password, hash_password
-from smmpanel.accounts.service import create_customer, customer_for_sign_in
-from smmpanel.errors import DomainError
+from smmpanel.accounts.service import SigningInCustomer, create_customer, customer_for_sign_in
+from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n, signing_in
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import (
@@ -22,11 +22,15 @@ from smmpanel.pagekit.signing_in import Door
 router = APIRouter()
 HOME = "/dashboard"
 
+ACCOUNT_SUSPENDED = refusal(
+    "account_suspended", "This account is suspended. Contact the panel's operator."
+)
+PASSWORDS_DIFFER = refusal("passwords_differ", "The two passwords differ.")
+NAME_TAKEN = refusal("sign_up_name_taken", "That name is taken; choose another.")
 
-def _suspended(account) -> str | None:  # type: ignore[no-untyped-def]
-    if account.status != CUSTOMER_ACTIVE:
-        return _("This account is suspended. Contact the panel's operator.")
-    return None
+
+def _suspended(account: SigningInCustomer) -> Refusal | None:
+    return ACCOUNT_SUSPENDED() if account.status != CUSTOMER_ACTIVE else None
 
 
 CUSTOMERS = Door(
@@ -38,7 +42,7 @@ CUSTOMERS = Door(
     cookie=SESSION_COOKIE,
     cookie_path="/",
     session_seconds=CUSTOMER_SESSION_DAYS * 24 * 3600,
-    refusal=_suspended,
+    why_refused=_suspended,
 )
 
 
@@ -63,24 +67,24 @@ async def sign_up(current: AnyVisit) -> Response:
     name = str(form.get("name", "")).strip()
     email = str(form.get("email", "")).strip() or None
     password = str(form.get("password", ""))
-
-    def refuse(error: str) -> Response:
-        return current.render("web/signup.html", 400, name=name, email=email or "", error=error)
-
-    if password != str(form.get("password_again", "")):
-        return refuse(_("The two passwords differ."))
     try:
+        if password != str(form.get("password_again", "")):
+            raise PASSWORDS_DIFFER()
         check_new_password(password)
         password_hash = await hash_password(password)
         async with current.db.write() as conn:
+            # The panel's own refusal would tell a visitor the customer's id.
             if await customer_for_sign_in(conn, name) is not None:
-                return refuse(_("That name is taken; choose another."))
+                raise NAME_TAKEN()
             customer_id = await create_customer(
                 conn, name, email=email, password_hash=password_hash
             )
             token = await start_customer_session(conn, customer_id)
-    except DomainError as error:
-        return refuse(i18n.explain(error))
+    except Refusal as error:
+        error_text = i18n.explain(error)
+        return current.render(
+            "web/signup.html", 400, name=name, email=email or "", error=error_text
+        )
     CUSTOMERS.keep_session(current, token)
     return current.redirect(HOME, _("Welcome! Your account is ready."))
 

@@ -2,10 +2,14 @@
 
 from decimal import Decimal
 
+import pytest
 from cli_helpers import printed_key, table_rows, unique_name
 from sqlalchemy import select
 
 from smmpanel.accounts.models import ledger_entries
+from smmpanel.accounts.service import NEGATIVE_OPENING_BALANCE, adjust_funds, create_customer
+from smmpanel.errors import Refusal
+from smmpanel.money import AMOUNT_TOO_LARGE, LARGEST_AMOUNT, to_micros
 
 INVALID_KEY = {"error": "Invalid API key"}
 
@@ -78,3 +82,15 @@ async def test_funds_add_and_subtract_but_never_below_zero(cli, api, shop, db):
             ("adjustment", -750_000, "correction"),
         ]
     assert await api.balance(key) == Decimal("2.5")
+
+
+async def test_the_accounts_domain_bounds_every_caller_not_only_the_command_line(db):
+    async with db.read() as conn:
+        with pytest.raises(Refusal) as negative:
+            await create_customer(conn, unique_name("neg"), balance=-1)
+        assert negative.value.kind is NEGATIVE_OPENING_BALANCE
+        beyond = to_micros(LARGEST_AMOUNT) + 1
+        for amount in (beyond, -beyond):
+            with pytest.raises(Refusal) as huge:
+                await adjust_funds(conn, 1, amount, "too much")
+            assert huge.value.kind is AMOUNT_TOO_LARGE

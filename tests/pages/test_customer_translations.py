@@ -1,5 +1,7 @@
 """Strings the customer pages take from the domain and translate when shown: statuses, refusals."""
 
+import pytest
+
 from smmpanel.orders import refusals
 from smmpanel.orders.statuses import (
     CANCEL_ACCEPTED,
@@ -11,6 +13,8 @@ from smmpanel.orders.statuses import (
 )
 from smmpanel.pagekit import i18n
 from smmpanel.web.customer_placing import explain_refusal
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 
 def test_every_status_has_a_traditional_chinese_translation():

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from smmpanel.catalog.models import services
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.db import Database
-from smmpanel.db.migrate import MigrationRefused, alembic_config, upgrade
+from smmpanel.db.migrate import UPSTREAM_SERVICE_RESOLD, alembic_config, upgrade
+from smmpanel.errors import Refusal
 from smmpanel.providers.catalog_sync import import_services
 from smmpanel.providers.service import add_provider
 
@@ -73,8 +74,8 @@ async def test_a_service_turned_to_manual_fulfilment_is_left_alone_not_doubled(
     again = await import_services(db, catalog_client, catalog_provider)
     assert (again.created, again.updated) == (0, 1)
     [skipped] = again.skipped
-    assert skipped.ref == "1" and f"our service {by_hand}" in skipped.reason
-    assert "fulfilled by hand" in skipped.reason
+    assert skipped.ref == "1" and f"our service {by_hand}" in skipped.reason.message
+    assert "fulfilled by hand" in skipped.reason.message
     ours = await services_of(db, catalog_provider)
     assert (ours["1"].id, ours["1"].rate) == (by_hand, 1_000_000)
 
@@ -86,8 +87,9 @@ async def test_migration_0004_refuses_duplicates_and_changes_nothing(backend: st
         db = Database(url, pool_size=1)
         try:
             first, second = await _two_services_reselling_one(db)
-            with pytest.raises(MigrationRefused) as refusal:
+            with pytest.raises(Refusal) as refusal:
                 await asyncio.to_thread(upgrade, url)
+            assert refusal.value.kind is UPSTREAM_SERVICE_RESOLD
             message = str(refusal.value)
             assert "service '5': 2 of ours" in message and f"the first is {first}" in message
             assert "Nothing was changed" in message and "provider_service_id = NULL" in message

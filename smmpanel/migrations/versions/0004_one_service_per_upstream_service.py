@@ -11,7 +11,7 @@ keep is the operator's choice, never deleted here.
 import sqlalchemy as sa
 from alembic import op
 
-from smmpanel.db.migrate import MigrationRefused
+from smmpanel.db.migrate import UPSTREAM_SERVICE_RESOLD
 
 revision = "0004"
 down_revision = "0003"
@@ -53,10 +53,4 @@ def _refuse_duplicates() -> None:
         f" {row.how_many} of ours (the first is {row.kept})"
         for row in groups
     )
-    raise MigrationRefused(
-        "migration 0004 makes each upstream service resold by one of our services only, but"
-        f" these are resold more than once: {listed}. Nothing was changed. Keep one service of"
-        " each; for every other one, clear its provider service id (or point it at another"
-        " upstream service) and disable it, e.g. UPDATE services SET provider_service_id = NULL,"
-        " enabled = false WHERE id = ..., then start the panel again"
-    )
+    raise UPSTREAM_SERVICE_RESOLD(listed=listed)

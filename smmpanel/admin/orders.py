@@ -15,9 +15,7 @@ from starlette.responses import Response
 from smmpanel.admin import orders_requests
 from smmpanel.admin.orders_forms import (
     FORWARD_LABELS,
-    FormRefused,
     change_message,
-    explain,
     manual_change,
     not_found,
     order_filters,
@@ -25,7 +23,6 @@ from smmpanel.admin.orders_forms import (
     refund_message,
     status_choices,
     upstream_order_id,
-    whole_number,
 )
 from smmpanel.admin.orders_queries import (
     MANUAL,
@@ -37,11 +34,13 @@ from smmpanel.admin.orders_queries import (
     service_choices,
     waiting_counts,
 )
-from smmpanel.errors import DomainError
+from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_charge
-from smmpanel.orders.lifecycle import refunded_total, update_order
+from smmpanel.orders.lifecycle import NO_ORDER, refunded_total, update_order
 from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, COMPLETED, FORWARD_IN_DOUBT
-from smmpanel.orders.subscriptions import PostRefused, RecordedPost, Refusal, record_post
+from smmpanel.orders.subscriptions import RecordedPost, record_post
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.forms import optional_count
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.pagekit.pagination import Page, list_address
@@ -62,6 +61,15 @@ CHANGE_FIELDS = ("status", "start_count", "remains")
 DOUBTS_SHOWN = 200
 RESEND, SENT, CANCEL = "resend", "sent", "cancel"
 
+NO_POST_QUANTITY = refusal("form_no_post_quantity", "Type the quantity of the new post's order.")
+CHOOSE_RESOLUTION = refusal(
+    "form_choose_doubt_resolution",
+    "Choose how to settle it: it was sent, send it again, or cancel and refund.",
+)
+NOT_IN_DOUBT = refusal(
+    "form_order_not_in_doubt", "Order %(id)s is not in doubt; nothing was changed."
+)
+
 
 # ---- the list
 
@@ -71,8 +79,8 @@ async def order_list(current: OperatorVisit) -> Response:
     typed = {name: current.request.query_params.get(name, "").strip() for name in FILTER_FIELDS}
     try:
         filters, number = order_filters(typed), page_number(typed["page"])
-    except FormRefused as error:
-        return await _list_page(current, typed, None, str(error))
+    except Refusal as refused:
+        return await _list_page(current, typed, None, i18n.explain(refused))
     async with current.db.read() as conn:
         found = await find_orders(conn, filters, number)
     return await _list_page(current, typed, found)
@@ -160,8 +168,8 @@ async def change_order(order_id: int, current: OperatorVisit) -> Response:
     try:
         async with current.db.write() as conn:
             message = await _apply_change(conn, order_id, typed, current.panel.currency)
-    except (FormRefused, DomainError) as error:
-        return await _order_page(current, order_id, 400, explain(error), typed)
+    except Refusal as refused:
+        return await _order_page(current, order_id, 400, i18n.explain(refused), typed)
     return current.redirect(f"{ORDERS}/{order_id}", message)
 
 
@@ -181,8 +189,7 @@ async def _apply_change(
         start_count=change.start_count,
         remains=change.remains,
     )
-    after = await order_for_change(conn, order_id)
-    return change_message(order_id, before, after, done.refunded, currency)
+    return change_message(before, done, currency)
 
 
 # ---- a new post of a subscription fulfilled by hand
@@ -196,14 +203,11 @@ async def record_new_post(order_id: int, current: OperatorVisit) -> Response:
         quantity = _post_quantity(typed)
         async with current.db.write() as conn:
             recorded = await record_post(conn, order_id, quantity)
-    except PostRefused as refused:
-        if refused.why is Refusal.NO_ORDER:
+    except Refusal as refused:
+        if refused.kind is NO_ORDER:
             raise not_found() from refused
-        return await _order_page(
-            current, order_id, 400, post_error=_post_refusal(refused), post_quantity=typed
-        )
-    except FormRefused as error:
-        return await _order_page(current, order_id, 400, post_error=str(error), post_quantity=typed)
+        error = i18n.explain(refused)
+        return await _order_page(current, order_id, 400, post_error=error, post_quantity=typed)
     address = f"{ORDERS}/{order_id}"
     if recorded.order_id is None:
         return current.redirect(address, _short_message(recorded, current.panel.currency), "error")
@@ -211,34 +215,10 @@ async def record_new_post(order_id: int, current: OperatorVisit) -> Response:
 
 
 def _post_quantity(typed: str) -> int:
-    quantity = whole_number(typed, _("Quantity"))
+    quantity = optional_count(typed, _("Quantity"))
     if quantity is None:
-        raise FormRefused(_("Type the quantity of the new post's order."))
+        raise NO_POST_QUANTITY()
     return quantity
-
-
-def _post_refusal(refused: PostRefused) -> str:
-    facts = refused.facts
-    if refused.why is Refusal.QUANTITY:
-        return _("A post of this subscription gets between %(min)s and %(max)s.") % facts
-    if refused.why is Refusal.PAUSED:
-        return _(
-            "This subscription is Paused: add funds to the customer's balance if it is short, "
-            "set it back to Active, then record the post."
-        )
-    if refused.why is Refusal.ALL_POSTS:
-        return (
-            _("This subscription has all its %(posts)s posts already: set it to Completed.") % facts
-        )
-    if refused.why is Refusal.FINISHED:
-        return _("This subscription is %(status)s: it takes no more posts.") % {
-            "status": _(str(facts["status"]))
-        }
-    if refused.why is Refusal.FORWARDED:
-        return _("This subscription is forwarded to a provider: its posts come from the provider.")
-    return _("Order %(id)s is not a subscription: only a subscription has posts.") % {
-        "id": facts["order"]
-    }
 
 
 def _post_message(order_id: int, recorded: RecordedPost, currency: str) -> str:
@@ -304,8 +284,8 @@ async def resolve_doubt(order_id: int, current: OperatorVisit) -> Response:
             message = await _resolve(
                 conn, order_id, resolution, upstream_id, current.panel.currency
             )
-    except (FormRefused, DomainError) as error:
-        return await _doubts_page(current, 400, explain(error), {order_id: upstream_id})
+    except Refusal as refused:
+        return await _doubts_page(current, 400, i18n.explain(refused), {order_id: upstream_id})
     return current.redirect(DOUBTS, message)
 
 
@@ -313,14 +293,10 @@ async def _resolve(
     conn: AsyncConnection, order_id: int, resolution: str, upstream_id: str, currency: str
 ) -> str:
     if resolution not in (SENT, RESEND, CANCEL):
-        raise FormRefused(
-            _("Choose how to settle it: it was sent, send it again, or cancel and refund.")
-        )
+        raise CHOOSE_RESOLUTION()
     order = await order_for_change(conn, order_id)
     if order is None or order.forward_state != FORWARD_IN_DOUBT:
-        raise FormRefused(
-            _("Order %(id)s is not in doubt; nothing was changed.") % {"id": order_id}
-        )
+        raise NOT_IN_DOUBT(id=order_id)
     if resolution == SENT:
         await resolve_as_sent(conn, order_id, upstream_order_id(upstream_id))
         return _("Order %(id)s follows upstream order %(upstream)s from now on.") % {

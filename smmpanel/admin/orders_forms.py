@@ -4,17 +4,18 @@ Only what a form can get wrong is checked here, with messages a person reads; wh
 may become is the life cycle's to decide (smmpanel/orders/lifecycle.py).
 """
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from babel.lists import format_list
+from sqlalchemy import Row
 from starlette.exceptions import HTTPException
 
 from smmpanel.admin.orders_queries import MANUAL, OrderFilters
-from smmpanel.errors import DomainError
+from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.money import render_balance
-from smmpanel.orders.lifecycle import order_units
+from smmpanel.orders.lifecycle import OrderChange, order_units
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import (
     ALL_STATUSES,
@@ -33,12 +34,26 @@ from smmpanel.orders.statuses import (
     is_finished,
 )
 from smmpanel.pagekit import i18n
+from smmpanel.pagekit.forms import is_id, optional_count
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pagination import LAST_PAGE
 
-# At most 18 digits: every such number fits the database's 64-bit integers.
-WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
-UPSTREAM_ID_LENGTH: int = orders.c.upstream_order_id.type.length  # type: ignore[attr-defined]
+NO_UPSTREAM_ID = refusal(
+    "form_no_upstream_order_id",
+    "Type the order's id at the provider, as its own order list shows.",
+)
+NO_SUCH_PAGE = refusal("form_no_such_page", "There is no page %(number)s.")
+CHOOSE_STATUS = refusal("form_choose_order_status", "Choose a status from the list.")
+CHOOSE_FORWARD_STATE = refusal(
+    "form_choose_forward_state", "Choose a forwarding state from the list."
+)
+REMAINS_ABOVE_UNITS = refusal(
+    "form_remains_above_units", "Remains cannot be more than %(units)s, the units ordered."
+)
+PARTIAL_WITHOUT_REMAINS = refusal(
+    "form_partial_without_remains",
+    "A Partial order needs its remains: between 1 and %(units)s units not delivered.",
+)
 # English labels, translated where shown; NULL is an order fulfilled by hand.
 FORWARD_LABELS = {
     FORWARD_QUEUED: "Queued",
@@ -51,46 +66,21 @@ FORWARD_LABELS = {
 }
 
 
-class FormRefused(Exception):
-    """What the operator typed cannot be used; the message is already translated."""
-
-
-def explain(error: Exception) -> str:
-    """A refusal as the page shows it: the form's own, or the domain's."""
-    if isinstance(error, DomainError):
-        return i18n.explain(error)
-    return str(error)
-
-
 def not_found() -> HTTPException:
     return HTTPException(404)
 
 
 def upstream_order_id(text: str) -> str:
     if not text:
-        raise FormRefused(_("Type the order's id at the provider, as its own order list shows."))
-    if len(text) > UPSTREAM_ID_LENGTH:
-        raise FormRefused(
-            _("An upstream order id has at most %(limit)s characters.")
-            % {"limit": UPSTREAM_ID_LENGTH}
-        )
+        raise NO_UPSTREAM_ID()
+    check_fits(orders.c.upstream_order_id, text, N_("Upstream order id"))
     return text
 
 
-def whole_number(text: str, label: str) -> int | None:
-    """A count typed in a form: None when left empty."""
-    text = text.strip()
-    if not text:
-        return None
-    if not WHOLE_NUMBER.fullmatch(text):
-        raise FormRefused(_("%(field)s must be a whole number, 0 or more.") % {"field": label})
-    return int(text)
-
-
 def page_number(text: str) -> int:
-    number = whole_number(text, _("Page")) or 1
+    number = optional_count(text, _("Page")) or 1
     if number > LAST_PAGE:
-        raise FormRefused(_("There is no page %(number)s.") % {"number": number})
+        raise NO_SUCH_PAGE(number=number)
     return number
 
 
@@ -99,28 +89,27 @@ def order_filters(params: Mapping[str, str]) -> OrderFilters:
     search = params.get("q", "").strip()
     status = params.get("status", "") or None
     if status is not None and status not in ALL_STATUSES:
-        raise FormRefused(_("Choose a status from the list."))
+        raise CHOOSE_STATUS()
     forward_state = params.get("forward", "") or None
     if forward_state is not None and forward_state not in FORWARD_LABELS:
-        raise FormRefused(_("Choose a forwarding state from the list."))
+        raise CHOOSE_FORWARD_STATE()
     provider_text = params.get("provider", "")
-    provider = MANUAL if provider_text == MANUAL else whole_number(provider_text, _("Provider"))
-    searched_id = search if WHOLE_NUMBER.fullmatch(search) else ""
+    provider = MANUAL if provider_text == MANUAL else optional_count(provider_text, _("Provider"))
     return OrderFilters(
         search=search,
         status=status,
-        service_id=whole_number(params.get("service", ""), _("Service")),
+        service_id=optional_count(params.get("service", ""), _("Service")),
         provider=provider,
         forward_state=forward_state,
-        order_id=int(searched_id) if searched_id else None,
+        order_id=int(search) if is_id(search) else None,
     )
 
 
-def known_statuses(order) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def known_statuses(order: Row[Any]) -> tuple[str, ...]:
     return SUBSCRIPTION_STATUSES if order.type == SUBSCRIPTIONS else ORDER_STATUSES
 
 
-def status_choices(order) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def status_choices(order: Row[Any]) -> tuple[str, ...]:
     """The statuses the change form offers: a finished order only those that refund more."""
     known = known_statuses(order)
     if not is_finished(order.status):
@@ -135,7 +124,7 @@ class ManualChange:
     start_count: int | None
     remains: int | None
 
-    def changes_nothing(self, order) -> bool:  # type: ignore[no-untyped-def]
+    def changes_nothing(self, order: Row[Any]) -> bool:
         return (
             self.status == order.status
             and self.start_count in (None, order.start_count)
@@ -143,38 +132,33 @@ class ManualChange:
         )
 
 
-def manual_change(order, typed: Mapping[str, str]) -> ManualChange:  # type: ignore[no-untyped-def]
+def manual_change(order: Row[Any], typed: Mapping[str, str]) -> ManualChange:
     """The change form read against the order it changes."""
     status = typed.get("status", "") or order.status
     if status not in known_statuses(order):
-        raise FormRefused(_("Choose a status from the list."))
-    start_count = whole_number(typed.get("start_count", ""), _("Start count"))
-    remains = whole_number(typed.get("remains", ""), _("Remains"))
+        raise CHOOSE_STATUS()
+    start_count = optional_count(typed.get("start_count", ""), _("Start count"))
+    remains = optional_count(typed.get("remains", ""), _("Remains"))
     becomes_partial = status == PARTIAL and order.status != PARTIAL
     check_remains(order, remains, becomes_partial=becomes_partial)
     return ManualChange(status=status, start_count=start_count, remains=remains)
 
 
-def check_remains(order, remains: int | None, *, becomes_partial: bool) -> None:  # type: ignore[no-untyped-def]
+def check_remains(order: Row[Any], remains: int | None, *, becomes_partial: bool) -> None:
     """Remains count undelivered units: never more than were ordered; a new Partial needs some."""
     posts = getattr(order, "posts", None)
     units = order_units(order.quantity, order.runs, posts, order.type == SUBSCRIPTIONS)
     if remains is not None and units and remains > units:
-        raise FormRefused(
-            _("Remains cannot be more than %(units)s, the units ordered.") % {"units": units}
-        )
+        raise REMAINS_ABOVE_UNITS(units=units)
     if becomes_partial and not remains:
-        raise FormRefused(
-            _("A Partial order needs its remains: between 1 and %(units)s units not delivered.")
-            % {"units": units}
-        )
+        raise PARTIAL_WITHOUT_REMAINS(units=units)
 
 
 def status_label(status: str) -> str:
     return _(status)
 
 
-def change_message(order_id: int, before, after, refunded: int, currency: str) -> str:  # type: ignore[no-untyped-def]
+def change_message(before: Row[Any], after: OrderChange, currency: str) -> str:
     """What a manual change did, for the flash on the next page."""
     changed = []
     if before.status != after.status:
@@ -189,10 +173,10 @@ def change_message(order_id: int, before, after, refunded: int, currency: str) -
                 _("%(field)s %(old)s → %(new)s") % {"field": label, "old": old, "new": new}
             )
     message = _("Order %(id)s changed: %(changes)s.") % {
-        "id": order_id,
+        "id": after.order_id,
         "changes": format_list(changed, locale=i18n.babel_locale()) or _("nothing"),
     }
-    return f"{message} {refund_message(refunded, currency)}"
+    return f"{message} {refund_message(after.refunded, currency)}"
 
 
 def refund_message(refunded: int, currency: str) -> str:

@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Table, case, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.catalog.models import services
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.models import cancel_requests, order_polls, orders, refills, subscriptions
+from smmpanel.orders.queries import cancel_request_rows, refill_request_rows
 from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
 from smmpanel.pagekit.order_rows import order_rows
 from smmpanel.pagekit.pagination import Page, select_page
@@ -202,42 +203,9 @@ async def order_of_cancel_request(conn: AsyncConnection, cancel_id: int) -> Row[
     return (await conn.execute(query)).first()
 
 
-def _open_first(status_column: ColumnElement[str], open_statuses: Any) -> ColumnElement[int]:
-    return case((status_column.in_(open_statuses), 0), else_=1)
-
-
-def _request_rows(table: Table, open_statuses: Any, *columns: ColumnElement) -> Select:
-    """A refill or cancel request with its customer and order; open ones first, newest first."""
-    return (
-        select(
-            table.c.id,
-            table.c.order_id,
-            table.c.customer_id,
-            customers.c.name.label("customer"),
-            table.c.status,
-            table.c.created_at,
-            table.c.last_error,
-            orders.c.link,
-            orders.c.status.label("order_status"),
-            *columns,
-        )
-        .join(customers, customers.c.id == table.c.customer_id)
-        .join(orders, orders.c.id == table.c.order_id)
-        .order_by(_open_first(table.c.status, open_statuses), table.c.id.desc())
-    )
-
-
 async def refill_requests(conn: AsyncConnection, number: int) -> Page:
-    query = _request_rows(refills, REFILL_OPEN, refills.c.updated_at, refills.c.upstream_refill_id)
-    return await select_page(conn, query, number, PAGE_SIZE)
+    return await select_page(conn, refill_request_rows(), number, PAGE_SIZE)
 
 
 async def cancel_requests_page(conn: AsyncConnection, number: int) -> Page:
-    query = _request_rows(
-        cancel_requests,
-        (CANCEL_PENDING,),
-        cancel_requests.c.resolved_at,
-        orders.c.quantity,
-        orders.c.runs,
-    )
-    return await select_page(conn, query, number, PAGE_SIZE)
+    return await select_page(conn, cancel_request_rows(), number, PAGE_SIZE)

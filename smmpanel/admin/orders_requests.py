@@ -8,13 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from smmpanel.admin.orders_forms import (
-    FormRefused,
     check_remains,
-    explain,
     page_number,
     refund_message,
     status_label,
-    whole_number,
 )
 from smmpanel.admin.orders_queries import (
     cancel_requests_page,
@@ -22,10 +19,12 @@ from smmpanel.admin.orders_queries import (
     order_status,
     refill_requests,
 )
-from smmpanel.errors import DomainError
+from smmpanel.errors import Refusal, refusal
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN, REFILL_STATUSES
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.forms import optional_count
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.pagekit.pagination import Page
@@ -35,6 +34,17 @@ router = APIRouter()
 REFILLS = "/admin/refills"
 CANCELS = "/admin/cancels"
 ACCEPT, REJECT = "accept", "reject"
+
+CHOOSE_REFILL_STATUS = refusal("form_choose_refill_status", "Choose a refill status from the list.")
+ACCEPT_OR_REJECT = refusal("form_accept_or_reject", "Accept or reject the request.")
+REMAINS_WHEN_REJECTING = refusal(
+    "form_remains_when_rejecting",
+    "Remains go with accepting only: a rejected request leaves the order as it is.",
+)
+NO_CANCEL_REQUEST = refusal("form_no_cancel_request", "There is no cancel request %(id)s.")
+CANCEL_ANSWERED = refusal(
+    "form_cancel_answered", "Cancel request %(id)s is answered already; nothing was changed."
+)
 
 
 async def _requests_page(
@@ -49,8 +59,8 @@ async def _requests_page(
     """One page of refill or cancel requests, the page number taken from the address."""
     try:
         number = page_number(current.request.query_params.get("page", ""))
-    except FormRefused as refused:
-        number, status_code, error = 1, 400, str(refused)
+    except Refusal as refused:
+        number, status_code, error = 1, 400, i18n.explain(refused)
     async with current.db.read() as conn:
         found = await read(conn, number)
     return current.render(
@@ -92,11 +102,11 @@ async def change_refill(refill_id: int, current: OperatorVisit) -> Response:
     status = str(form.get("status", ""))
     try:
         if status not in REFILL_STATUSES:
-            raise FormRefused(_("Choose a refill status from the list."))
+            raise CHOOSE_REFILL_STATUS()
         async with current.db.write() as conn:
             await update_refill(conn, refill_id, status)
-    except (FormRefused, DomainError) as error:
-        return await _refills_page(current, status_code=400, error=explain(error))
+    except Refusal as refused:
+        return await _refills_page(current, status_code=400, error=i18n.explain(refused))
     message = _("Refill %(id)s is now %(status)s.") % {
         "id": refill_id,
         "status": status_label(status),
@@ -134,8 +144,8 @@ async def answer_cancel(cancel_id: int, current: OperatorVisit) -> Response:
     try:
         async with current.db.write() as conn:
             message = await _answer(conn, cancel_id, decision, remains_text, current.panel.currency)
-    except (FormRefused, DomainError) as error:
-        return await _cancels_page(current, status_code=400, error=explain(error))
+    except Refusal as refused:
+        return await _cancels_page(current, status_code=400, error=i18n.explain(refused))
     return current.redirect(CANCELS, message)
 
 
@@ -143,19 +153,15 @@ async def _answer(
     conn: AsyncConnection, cancel_id: int, decision: str, remains_text: str, currency: str
 ) -> str:
     if decision not in (ACCEPT, REJECT):
-        raise FormRefused(_("Accept or reject the request."))
-    remains = whole_number(remains_text, _("Remains"))
+        raise ACCEPT_OR_REJECT()
+    remains = optional_count(remains_text, _("Remains"))
     if remains is not None and decision == REJECT:
-        raise FormRefused(
-            _("Remains go with accepting only: a rejected request leaves the order as it is.")
-        )
+        raise REMAINS_WHEN_REJECTING()
     order = await order_of_cancel_request(conn, cancel_id)
     if order is None:
-        raise FormRefused(_("There is no cancel request %(id)s.") % {"id": cancel_id})
+        raise NO_CANCEL_REQUEST(id=cancel_id)
     if order.request_status != CANCEL_PENDING:
-        raise FormRefused(
-            _("Cancel request %(id)s is answered already; nothing was changed.") % {"id": cancel_id}
-        )
+        raise CANCEL_ANSWERED(id=cancel_id)
     if remains is not None:
         check_remains(order, remains, becomes_partial=True)
     refunded_before = await refunded_total(conn, order.id)

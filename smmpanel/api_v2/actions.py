@@ -5,16 +5,15 @@ import time
 from collections.abc import Awaitable, Callable
 
 import orjson
-from sqlalchemy.exc import IntegrityError
 
 from smmpanel.accounts.service import ApiCustomer, authenticate, touch_api_key
 from smmpanel.api_v2 import replies
 from smmpanel.catalog.service import enabled_services
-from smmpanel.db import Database, is_unique_violation
+from smmpanel.db import Database
 from smmpanel.errors import Refusal
 from smmpanel.money import render_balance
 from smmpanel.orders import refusals
-from smmpanel.orders.placement import explain_conflict, place_order
+from smmpanel.orders.placement import place_in_transaction
 from smmpanel.orders.queries import customer_orders_status
 from smmpanel.orders.requests import refill_status, request_cancel, request_refill
 from smmpanel.orders.validation import parse_positive_int
@@ -90,7 +89,8 @@ class Api:
         }
 
     async def services(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
-        version, custom = await self.db.hot.fetch_one(CATALOG_STATE_SQL, customer.id)
+        # panel_settings holds exactly one row: one row comes back.
+        [(version, custom)] = await self.db.hot.fetch_all(CATALOG_STATE_SQL, customer.id)
         cache_key = (version, customer.id if custom else None)
         body = self._cached_catalog(cache_key)
         if body is None:
@@ -120,14 +120,7 @@ class Api:
         self._catalogs[cache_key] = (body, time.monotonic())
 
     async def add(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
-        try:
-            async with self.db.write() as conn:
-                order_id = await place_order(conn, customer.id, fields)
-        except IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise
-            async with self.db.read() as conn:
-                order_id = await explain_conflict(conn, customer.id, fields)
+        order_id = await place_in_transaction(self.db, customer.id, fields)
         return {"status": "success", "order": order_id}
 
     async def status(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:

@@ -1,5 +1,9 @@
 """Rendering API v2 replies exactly as the contract spells them."""
 
+from typing import Any
+
+from sqlalchemy import Row
+
 from smmpanel.errors import Refusal
 from smmpanel.money import render_charge, render_rate
 from smmpanel.orders.statuses import SUBSCRIPTIONS
@@ -31,7 +35,7 @@ def order_status(row: dict, currency: str) -> dict:
     return reply
 
 
-def service_entry(row) -> dict:  # type: ignore[no-untyped-def]
+def service_entry(row: Row[Any]) -> dict:
     return {
         "service": row.id,
         "name": row.name,

@@ -1,9 +1,10 @@
 """order, refill and cancel: the operator's side of the order life cycle."""
 
 from collections.abc import Sequence
+from typing import Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
@@ -11,11 +12,11 @@ from smmpanel.accounts.service import find_customer
 from smmpanel.cli.common import fail, in_transaction, read_only
 from smmpanel.cli.tables import moment, print_table
 from smmpanel.money import render_balance, render_charge
-from smmpanel.orders.lifecycle import LifecycleError, refunded_total, update_order
-from smmpanel.orders.models import cancel_requests, orders, refills
-from smmpanel.orders.requests import resolve_cancel, update_refill
+from smmpanel.orders.lifecycle import OrderChange, refunded_total, update_order
+from smmpanel.orders.models import orders
+from smmpanel.orders.queries import cancel_request_rows, refill_request_rows
+from smmpanel.orders.requests import cancel_request_order_id, resolve_cancel, update_refill
 from smmpanel.orders.statuses import (
-    CANCEL_PENDING,
     COMPLETED,
     ORDER_STATUSES,
     REFILL_STATUSES,
@@ -122,7 +123,7 @@ def update_order_command(
         fail("nothing to change: give --status, --start-count or --remains")
     new_status = canonical_status(status, ALL_ORDER_STATUSES) if status else None
 
-    async def use_case(conn: AsyncConnection):  # type: ignore[no-untyped-def]
+    async def use_case(conn: AsyncConnection) -> OrderChange:
         return await update_order(
             conn, order_id, status=new_status, start_count=start_count, remains=remains
         )
@@ -202,6 +203,10 @@ def resolve_doubt_command(
         typer.echo(f"order {order_id} is Canceled and refunded")
 
 
+async def _all(conn: AsyncConnection, query: Select[Any]) -> list[Row[Any]]:
+    return list((await conn.execute(query)).all())
+
+
 def _refund_text(refunded: int) -> str:
     return f"refunded {render_balance(refunded)}" if refunded else "nothing refunded"
 
@@ -214,28 +219,9 @@ def list_refills(
     status: str = typer.Option(None, help=f"Only these: {', '.join(REFILL_STATUSES)}."),
     limit: int = _limit_option(),
 ) -> None:
-    """Refill requests, newest first."""
+    """Refill requests: open ones first, then newest first."""
     wanted = canonical_status(status, REFILL_STATUSES) if status else None
-
-    async def query(conn: AsyncConnection) -> list:
-        statement = (
-            select(
-                refills.c.id,
-                refills.c.order_id,
-                customers.c.name.label("customer"),
-                refills.c.status,
-                refills.c.created_at,
-                refills.c.updated_at,
-            )
-            .join(customers, customers.c.id == refills.c.customer_id)
-            .order_by(refills.c.id.desc())
-            .limit(limit)
-        )
-        if wanted is not None:
-            statement = statement.where(refills.c.status == wanted)
-        return list((await conn.execute(statement)).all())
-
-    rows = read_only(query)
+    rows = read_only(lambda conn: _all(conn, refill_request_rows(wanted).limit(limit)))
     print_table(
         ("id", "order", "customer", "status", "requested", "updated"),
         [
@@ -269,28 +255,10 @@ def list_cancels(
     all_: bool = typer.Option(False, "--all", help="Include requests already answered."),
     limit: int = _limit_option(),
 ) -> None:
-    """Cancel requests waiting for an answer (with --all, answered ones too), newest first."""
-
-    async def query(conn: AsyncConnection) -> list:
-        statement = (
-            select(
-                cancel_requests.c.id,
-                cancel_requests.c.order_id,
-                customers.c.name.label("customer"),
-                orders.c.status.label("order_status"),
-                cancel_requests.c.status,
-                cancel_requests.c.created_at,
-            )
-            .join(customers, customers.c.id == cancel_requests.c.customer_id)
-            .join(orders, orders.c.id == cancel_requests.c.order_id)
-            .order_by(cancel_requests.c.id.desc())
-            .limit(limit)
-        )
-        if not all_:
-            statement = statement.where(cancel_requests.c.status == CANCEL_PENDING)
-        return list((await conn.execute(statement)).all())
-
-    rows = read_only(query)
+    """Cancel requests waiting for an answer (with --all, answered ones too after them),
+    newest first."""
+    query = cancel_request_rows(pending_only=not all_).limit(limit)
+    rows = read_only(lambda conn: _all(conn, query))
     print_table(
         ("id", "order", "customer", "order status", "request", "requested"),
         [
@@ -316,11 +284,7 @@ def resolve_cancel_command(
         fail("--remains goes with --accept only: a rejected request leaves the order as it is")
 
     async def use_case(conn: AsyncConnection) -> tuple[int, str, int]:
-        order_id = await conn.scalar(
-            select(cancel_requests.c.order_id).where(cancel_requests.c.id == cancel_id)
-        )
-        if order_id is None:
-            raise LifecycleError(f"no cancel request {cancel_id}: see `smmpanel cancel list`")
+        order_id = await cancel_request_order_id(conn, cancel_id)
         before = await refunded_total(conn, order_id)
         await resolve_cancel(conn, cancel_id, accept=accept, remains=remains)
         status = await conn.scalar(select(orders.c.status).where(orders.c.id == order_id))

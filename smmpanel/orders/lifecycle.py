@@ -1,15 +1,17 @@
 """Moving an order through its life cycle, with each refund made at most once."""
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import credit
 from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import insert_or_ignore, locked, one_of
-from smmpanel.errors import DomainError
+from smmpanel.errors import N_, refusal
 from smmpanel.money import partial_refund_micros
 from smmpanel.orders.models import cancel_requests, orders, subscriptions
 from smmpanel.orders.statuses import (
@@ -33,21 +35,36 @@ from smmpanel.orders.statuses import (
     refund_cause,
 )
 
-
-class LifecycleError(DomainError):
-    """An operator's change refused; the message says why and what to do."""
+NO_ORDER = refusal("no_such_order", "no order %(id)s: see `smmpanel order list`")
+UNKNOWN_STATUS = refusal("unknown_order_status", "unknown status %(status)r; use one of: %(known)s")
+FINISHED_ORDER = refusal(
+    "finished_order_status",
+    "order %(id)s is %(status)s and cannot become %(new_status)s: "
+    "a finished order may only move to a status that refunds more",
+)
+REMAINS_SETTLED = refusal(
+    "remains_settled",
+    "order %(id)s is %(status)s: its remains were settled and cannot change",
+)
+PARTIAL_NEEDS_REMAINS = refusal(
+    "partial_needs_remains",
+    "a Partial order needs --remains between 1 and %(units)s (the undelivered count)",
+)
 
 
 # The moves `apply_progress` makes in bulk: none of them refunds anything.
 MONEYLESS = frozenset({PENDING, IN_PROGRESS, PROCESSING, COMPLETED})
-# The moves `settle_finished` makes in bulk, and the refund each makes.
-REFUNDING = {PARTIAL: REFUND_PRO_RATA, CANCELED: REFUND_REST}
+# The moves `settle_finished` makes in bulk, and the refund each makes; keyed by a change's
+# status, None when the change keeps the status.
+REFUNDING: dict[str | None, str] = {PARTIAL: REFUND_PRO_RATA, CANCELED: REFUND_REST}
 
 
 @dataclass(frozen=True)
 class OrderChange:
     order_id: int
     status: str
+    start_count: int
+    remains: int
     refunded: int  # millionths refunded by this change
 
 
@@ -63,6 +80,43 @@ class Progress:
     remains: int | None = None
 
 
+class LockedOrder(NamedTuple):
+    """An order's state as the bulk changes read it, locked until the transaction ends."""
+
+    id: int
+    status: str
+    type: str
+    parent_id: int | None
+    start_count: int
+    remains: int
+    customer_id: int
+    charge: int
+    quantity: int
+    runs: int | None
+
+
+class ProgressWrite(NamedTuple):
+    """One order's new values in a bulk update; the names are the statement's parameters."""
+
+    order: int
+    status: str
+    start_count: int
+    remains: int
+    now: datetime
+
+
+class RefundEntry(NamedTuple):
+    """One refund's ledger row, as a bulk insert takes it."""
+
+    customer_id: int
+    amount: int
+    kind: str
+    reason: str
+    order_id: int
+    cause: str
+    created_at: datetime
+
+
 async def update_order(
     conn: AsyncConnection,
     order_id: int,
@@ -76,7 +130,7 @@ async def update_order(
     new_status = status or order.status
     _check_transition(order, new_status, is_subscription)
     new_remains = _new_remains(order, new_status, remains, is_subscription)
-    values: dict = {"status": new_status, "remains": new_remains, "updated_at": utcnow()}
+    values: dict[str, Any] = {"status": new_status, "remains": new_remains, "updated_at": utcnow()}
     if start_count is not None:
         values["start_count"] = start_count
     if is_finished(new_status):
@@ -93,7 +147,13 @@ async def update_order(
         await _close_cancel_requests(conn, [order_id], accepted=new_status != COMPLETED)
         if order.parent_id is not None:
             await settle_dripfeed(conn, order.parent_id)
-    return OrderChange(order_id=order_id, status=new_status, refunded=refunded)
+    return OrderChange(
+        order_id=order_id,
+        status=new_status,
+        start_count=order.start_count if start_count is None else start_count,
+        remains=new_remains,
+        refunded=refunded,
+    )
 
 
 async def apply_progress(conn: AsyncConnection, changes: list[Progress]) -> list[Progress]:
@@ -109,18 +169,19 @@ async def apply_progress(conn: AsyncConnection, changes: list[Progress]) -> list
         return []
     current = await _locked_orders(conn, [change.order_id for change in changes])
     now = utcnow()
-    rows: dict[bool, list[dict]] = {False: [], True: []}  # by whether it finishes the order
+    # By whether the write finishes the order.
+    writes: dict[bool, list[ProgressWrite]] = {False: [], True: []}
     left: list[Progress] = []
     for change in changes:
         order = current.get(change.order_id)
         if order is None or not _moves_no_money(order, change):
             left.append(change)
             continue
-        values = _progress_values(order, change, now)
-        rows[values["status"] == COMPLETED].append(values)
-    await _write_progress(conn, rows[False], finishing=False)
-    await _write_progress(conn, rows[True], finishing=True)
-    finished = [row["order"] for row in rows[True]]
+        write = _progress_write(order, change, now)
+        writes[write.status == COMPLETED].append(write)
+    await _write_progress(conn, writes[False], finishing=False)
+    await _write_progress(conn, writes[True], finishing=True)
+    finished = [write.order for write in writes[True]]
     if finished:
         await _close_cancel_requests(conn, finished, accepted=False)
     return left
@@ -137,7 +198,7 @@ async def settle_finished(conn: AsyncConnection, changes: list[Progress]) -> lis
     if not changes:
         return []
     current = await _locked_orders(conn, [change.order_id for change in changes])
-    settled: list[tuple] = []
+    settled: list[tuple[LockedOrder, Progress]] = []
     left: list[Progress] = []
     for change in changes:
         order = current.get(change.order_id)
@@ -148,13 +209,13 @@ async def settle_finished(conn: AsyncConnection, changes: list[Progress]) -> lis
     if settled:
         now = utcnow()
         await _refund_all(conn, settled, now)
-        rows = [_progress_values(order, change, now) for order, change in settled]
-        await _write_progress(conn, rows, finishing=True)
+        writes = [_progress_write(order, change, now) for order, change in settled]
+        await _write_progress(conn, writes, finishing=True)
         await _close_cancel_requests(conn, [order.id for order, _ in settled], accepted=True)
     return left
 
 
-def _settles_in_bulk(order, change: Progress) -> bool:  # type: ignore[no-untyped-def]
+def _settles_in_bulk(order: LockedOrder, change: Progress) -> bool:
     """A move update_order would make and refund, with nothing else to do after it."""
     return (
         change.status in REFUNDING
@@ -166,25 +227,27 @@ def _settles_in_bulk(order, change: Progress) -> bool:  # type: ignore[no-untype
     )
 
 
-def _plain_units(order) -> int:  # type: ignore[no-untyped-def]
+def _plain_units(order: LockedOrder) -> int:
     """The units of an order that is not a subscription (no posts to count)."""
     return order_units(order.quantity, order.runs, None, is_subscription=False)
 
 
-def _remains_after(order, change: Progress) -> int:  # type: ignore[no-untyped-def]
+def _remains_after(order: LockedOrder, change: Progress) -> int:
     return order.remains if change.remains is None else change.remains
 
 
-async def _refund_all(conn: AsyncConnection, settled: list[tuple], now) -> None:  # type: ignore[no-untyped-def]
+async def _refund_all(
+    conn: AsyncConnection, settled: list[tuple[LockedOrder, Progress]], now: datetime
+) -> None:
     """Each order's refund in one ledger insert; then each customer credited with the sum of
     the entries the ledger took, in customer id order."""
     before = await _refunded_totals(conn, [order.id for order, _ in settled])
-    entries = []
+    entries: list[RefundEntry] = []
     for order, change in settled:
         cause = REFUNDING[change.status]
         remains = _remains_after(order, change)
         units = _plain_units(order)
-        amount = _refund_amount(order, cause, remains, units, before.get(order.id, 0))
+        amount = _refund_amount(order.charge, cause, remains, units, before.get(order.id, 0))
         if amount > 0:
             entries.append(_refund_entry(order, cause, amount, now))
     if not entries:
@@ -193,7 +256,7 @@ async def _refund_all(conn: AsyncConnection, settled: list[tuple], now) -> None:
         insert_or_ignore(conn, ledger_entries).returning(
             ledger_entries.c.customer_id, ledger_entries.c.amount
         ),
-        entries,
+        [entry._asdict() for entry in entries],
     )
     owed: dict[int, int] = {}
     for customer_id, amount in taken:
@@ -206,16 +269,16 @@ async def _refund_all(conn: AsyncConnection, settled: list[tuple], now) -> None:
     )
 
 
-def _refund_entry(order, cause: str, amount: int, now) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "customer_id": order.customer_id,
-        "amount": amount,
-        "kind": "refund",
-        "reason": _refund_reason(order.id, cause),
-        "order_id": order.id,
-        "cause": cause,
-        "created_at": now,
-    }
+def _refund_entry(order: LockedOrder, cause: str, amount: int, now: datetime) -> RefundEntry:
+    return RefundEntry(
+        customer_id=order.customer_id,
+        amount=amount,
+        kind="refund",
+        reason=_refund_reason(order.id, cause),
+        order_id=order.id,
+        cause=cause,
+        created_at=now,
+    )
 
 
 async def _refunded_totals(conn: AsyncConnection, order_ids: list[int]) -> dict[int, int]:
@@ -229,7 +292,7 @@ async def _refunded_totals(conn: AsyncConnection, order_ids: list[int]) -> dict[
     return {order_id: int(total) for order_id, total in rows}
 
 
-async def _locked_orders(conn: AsyncConnection, order_ids: list[int]) -> dict:
+async def _locked_orders(conn: AsyncConnection, order_ids: list[int]) -> dict[int, LockedOrder]:
     """The orders' state now, locked in id order: two batches never wait on each other crosswise."""
     query = (
         select(
@@ -248,10 +311,10 @@ async def _locked_orders(conn: AsyncConnection, order_ids: list[int]) -> dict:
         .order_by(orders.c.id)
     )
     query = locked(conn, query)
-    return {row.id: row for row in await conn.execute(query)}
+    return {row.id: LockedOrder._make(row) for row in await conn.execute(query)}
 
 
-def _moves_no_money(order, change: Progress) -> bool:  # type: ignore[no-untyped-def]
+def _moves_no_money(order: LockedOrder, change: Progress) -> bool:
     status = change.status or order.status
     return (
         order.status == change.seen_status
@@ -262,26 +325,22 @@ def _moves_no_money(order, change: Progress) -> bool:  # type: ignore[no-untyped
     )
 
 
-def _progress_values(order, change: Progress, now) -> dict:  # type: ignore[no-untyped-def]
+def _progress_write(order: LockedOrder, change: Progress, now: datetime) -> ProgressWrite:
     """update_order's values for a change that moves no money."""
     status = change.status or order.status
     remains = change.remains
     if remains is None:
         remains = 0 if status == COMPLETED else order.remains
     start_count = order.start_count if change.start_count is None else change.start_count
-    return {
-        "order": order.id,
-        "status": status,
-        "start_count": start_count,
-        "remains": remains,
-        "now": now,
-    }
+    return ProgressWrite(order.id, status, start_count, remains, now)
 
 
-async def _write_progress(conn: AsyncConnection, rows: list[dict], finishing: bool) -> None:
-    if not rows:
+async def _write_progress(
+    conn: AsyncConnection, writes: list[ProgressWrite], finishing: bool
+) -> None:
+    if not writes:
         return
-    values: dict = {
+    values: dict[str, Any] = {
         "status": bindparam("status"),
         "start_count": bindparam("start_count"),
         "remains": bindparam("remains"),
@@ -290,7 +349,8 @@ async def _write_progress(conn: AsyncConnection, rows: list[dict], finishing: bo
     if finishing:
         values.update(active_link=None, finished_at=bindparam("now"))
     await conn.execute(
-        update(orders).where(orders.c.id == bindparam("order")).values(**values), rows
+        update(orders).where(orders.c.id == bindparam("order")).values(**values),
+        [write._asdict() for write in writes],
     )
 
 
@@ -327,7 +387,9 @@ async def settle_dripfeed(conn: AsyncConnection, parent_id: int) -> None:
     if any(not is_finished(child.status) for child in children):
         return
     unplaced = (parent.runs - parent.runs_placed) * parent.quantity
-    undelivered = unplaced + sum(_undelivered(child) for child in children)
+    undelivered = unplaced + sum(
+        _undelivered(child.status, child.remains, child.quantity) for child in children
+    )
     if undelivered == 0:
         await update_order(conn, parent_id, status=COMPLETED)
     elif undelivered >= parent.quantity * parent.runs:
@@ -336,11 +398,12 @@ async def settle_dripfeed(conn: AsyncConnection, parent_id: int) -> None:
         await update_order(conn, parent_id, status=PARTIAL, remains=undelivered)
 
 
-def _undelivered(child) -> int:  # type: ignore[no-untyped-def]
-    if child.status == CANCELED:
-        return child.quantity
-    if child.status == PARTIAL:
-        return max(0, min(child.remains, child.quantity))
+def _undelivered(status: str, remains: int, quantity: int) -> int:
+    """What a finished drip-feed run left undelivered."""
+    if status == CANCELED:
+        return quantity
+    if status == PARTIAL:
+        return max(0, min(remains, quantity))
     return 0
 
 
@@ -372,10 +435,10 @@ async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
             ledger_entries.c.order_id == order_id, ledger_entries.c.kind == "refund"
         )
     )
-    return int(total)
+    return int(total or 0)
 
 
-async def _locked_order(conn: AsyncConnection, order_id: int):  # type: ignore[no-untyped-def]
+async def _locked_order(conn: AsyncConnection, order_id: int) -> Row[Any]:
     query = (
         select(orders, subscriptions.c.posts)
         .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
@@ -384,46 +447,41 @@ async def _locked_order(conn: AsyncConnection, order_id: int):  # type: ignore[n
     query = locked(conn, query, of=orders)
     order = (await conn.execute(query)).first()
     if order is None:
-        raise LifecycleError(f"no order {order_id}: see `smmpanel order list`")
+        raise NO_ORDER(id=order_id)
     return order
 
 
-def _check_transition(order, new_status: str, is_subscription: bool) -> None:  # type: ignore[no-untyped-def]
+def _check_transition(order: Row[Any], new_status: str, is_subscription: bool) -> None:
     known = SUBSCRIPTION_STATUSES if is_subscription else ORDER_STATUSES
     if new_status not in known:
-        raise LifecycleError(f"unknown status {new_status!r}; use one of: {', '.join(known)}")
+        raise UNKNOWN_STATUS(status=new_status, known=", ".join(known))
     if new_status == order.status or not is_finished(order.status):
         return
     if new_status not in ALLOWED_AFTER_FINISH.get(order.status, frozenset()):
-        raise LifecycleError(
-            f"order {order.id} is {order.status} and cannot become {new_status}: "
-            "a finished order may only move to a status that refunds more"
-        )
+        raise FINISHED_ORDER(id=order.id, status=N_(order.status), new_status=N_(new_status))
 
 
-def _new_remains(order, new_status: str, remains: int | None, is_subscription: bool) -> int:  # type: ignore[no-untyped-def]
+def _new_remains(
+    order: Row[Any], new_status: str, remains: int | None, is_subscription: bool
+) -> int:
     settled = is_finished(order.status) and new_status == order.status
     if settled and remains is not None and remains != order.remains:
-        raise LifecycleError(
-            f"order {order.id} is {order.status}: its remains were settled and cannot change"
-        )
+        raise REMAINS_SETTLED(id=order.id, status=N_(order.status))
     if remains is None:
         remains = 0 if new_status == COMPLETED and not is_subscription else order.remains
     units = _units(order)
     if new_status == PARTIAL and not is_subscription and not 0 < remains <= units:
-        raise LifecycleError(
-            f"a Partial order needs --remains between 1 and {units} (the undelivered count)"
-        )
+        raise PARTIAL_NEEDS_REMAINS(units=units)
     return remains
 
 
-def _units(order) -> int:  # type: ignore[no-untyped-def]
+def _units(order: Row[Any]) -> int:
     return order_units(order.quantity, order.runs, order.posts, order.type == SUBSCRIPTIONS)
 
 
-async def _refund(conn: AsyncConnection, order, cause: str, remains: int) -> int:  # type: ignore[no-untyped-def]
+async def _refund(conn: AsyncConnection, order: Row[Any], cause: str, remains: int) -> int:
     refunded = await refunded_total(conn, order.id)
-    amount = _refund_amount(order, cause, remains, _units(order), refunded)
+    amount = _refund_amount(order.charge, cause, remains, _units(order), refunded)
     if amount <= 0:
         return 0
     done = await credit(
@@ -438,13 +496,10 @@ async def _refund(conn: AsyncConnection, order, cause: str, remains: int) -> int
     return amount if done else 0
 
 
-def _refund_amount(order, cause: str, remains: int, units: int, refunded: int) -> int:  # type: ignore[no-untyped-def]
+def _refund_amount(charge: int, cause: str, remains: int, units: int, refunded: int) -> int:
     """Pro rata of the remains or the whole charge, never past what is left unrefunded."""
-    if cause == REFUND_PRO_RATA:
-        amount = partial_refund_micros(order.charge, remains, units)
-    else:
-        amount = order.charge
-    return min(amount, order.charge - refunded)
+    amount = partial_refund_micros(charge, remains, units) if cause == REFUND_PRO_RATA else charge
+    return min(amount, charge - refunded)
 
 
 def _refund_reason(order_id: int, cause: str) -> str:

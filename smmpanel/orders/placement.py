@@ -1,13 +1,17 @@
-"""Placing an order: check it, store it and charge for it in the caller's transaction."""
+"""Placing an order: check it, store it and charge for it, in the caller's transaction or in
+one of its own."""
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import debit
 from smmpanel.catalog.service import OrderableService, orderable_service
+from smmpanel.db import Database, is_unique_violation
 from smmpanel.db.base import utcnow
 from smmpanel.orders import refusals
 from smmpanel.orders.models import orders, subscriptions
@@ -15,6 +19,19 @@ from smmpanel.orders.statuses import ACTIVE, FORWARD_DRIPFEED, FORWARD_QUEUED, P
 from smmpanel.orders.validation import NewOrder, parse_positive_int, validate_order
 
 MAX_IDEMPOTENCY_KEY = 100
+
+
+async def place_in_transaction(db: Database, customer_id: int, fields: Mapping[str, str]) -> int:
+    """Place and charge one order in a write transaction of its own; its id. A duplicate
+    idempotency key gives the earlier order's id. Raises Refusal."""
+    try:
+        async with db.write() as conn:
+            return await place_order(conn, customer_id, fields)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        async with db.read() as conn:
+            return await explain_conflict(conn, customer_id, fields)
 
 
 async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[str, str]) -> int:
@@ -74,7 +91,7 @@ def _idempotency_key(fields: Mapping[str, str]) -> str | None:
     return key or None
 
 
-def _forwarding(service: OrderableService, new_order: NewOrder, now: datetime) -> dict:
+def _forwarding(service: OrderableService, new_order: NewOrder, now: datetime) -> dict[str, Any]:
     """How an order leaves: by hand (nothing to do), upstream, or run by run as child orders."""
     if service.provider_id is None:
         return {}
@@ -94,14 +111,14 @@ async def _insert_order(
     idempotency_key: str | None,
 ) -> int:
     now = utcnow()
-    is_subscription = new_order.subscription is not None
+    subscription = new_order.subscription
     order_id = await conn.scalar(
         insert(orders)
         .values(
             customer_id=customer_id,
             service_id=service.id,
             type=new_order.type,
-            status=ACTIVE if is_subscription else PENDING,
+            status=PENDING if subscription is None else ACTIVE,
             link=new_order.link,
             active_link=new_order.link,
             quantity=new_order.quantity,
@@ -116,8 +133,6 @@ async def _insert_order(
         )
         .returning(orders.c.id)
     )
-    if is_subscription:
-        await conn.execute(
-            insert(subscriptions).values(order_id=order_id, **new_order.subscription)
-        )
+    if subscription is not None:
+        await conn.execute(insert(subscriptions).values(order_id=order_id, **subscription))
     return order_id

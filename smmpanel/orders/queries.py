@@ -1,8 +1,15 @@
-"""Reading orders for their owner: the API's status look-ups, on the hot path."""
+"""Reading orders: for their owner, the API's status look-ups on the hot path; for the
+operator, the refill and cancel requests (the command line and the pages list the same)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from typing import Any
 
+from sqlalchemy import ColumnElement, Select, Table, case, select
+
+from smmpanel.accounts.models import customers
 from smmpanel.db.hotpath import HotReader
+from smmpanel.orders.models import cancel_requests, orders, refills
+from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN
 
 STATUS_FIELDS = (
     "id",
@@ -48,3 +55,49 @@ async def _children(reader: HotReader, parent_ids: list[int]) -> dict[int, list[
         ):
             children[parent_id].append(child_id)
     return children
+
+
+def refill_request_rows(status: str | None = None) -> Select[Any]:
+    """Refill requests (only those in `status`, if given) with their customer and order: open
+    ones first, then newest first."""
+    query = _request_rows(refills, REFILL_OPEN, refills.c.updated_at, refills.c.upstream_refill_id)
+    return query if status is None else query.where(refills.c.status == status)
+
+
+def cancel_request_rows(pending_only: bool = False) -> Select[Any]:
+    """Cancel requests (only those waiting for an answer, if asked) with their customer and
+    order: waiting ones first, then newest first."""
+    query = _request_rows(
+        cancel_requests,
+        (CANCEL_PENDING,),
+        cancel_requests.c.resolved_at,
+        orders.c.quantity,
+        orders.c.runs,
+    )
+    return query.where(cancel_requests.c.status == CANCEL_PENDING) if pending_only else query
+
+
+def _request_rows(
+    table: Table, open_statuses: Collection[str], *columns: ColumnElement[Any]
+) -> Select[Any]:
+    return (
+        select(
+            table.c.id,
+            table.c.order_id,
+            table.c.customer_id,
+            customers.c.name.label("customer"),
+            table.c.status,
+            table.c.created_at,
+            table.c.last_error,
+            orders.c.link,
+            orders.c.status.label("order_status"),
+            *columns,
+        )
+        .join(customers, customers.c.id == table.c.customer_id)
+        .join(orders, orders.c.id == table.c.order_id)
+        .order_by(_open_first(table.c.status, open_statuses), table.c.id.desc())
+    )
+
+
+def _open_first(status: ColumnElement[str], open_statuses: Collection[str]) -> ColumnElement[int]:
+    return case((status.in_(open_statuses), 0), else_=1)

@@ -1,6 +1,7 @@
 """Refill and cancel requests: customers ask, the operator (or the upstream) answers."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -8,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
 from smmpanel.db.base import as_utc, utcnow
+from smmpanel.errors import N_, refusal
 from smmpanel.orders import refusals
-from smmpanel.orders.lifecycle import LifecycleError, update_order
+from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import (
     CANCEL_PENDING,
@@ -24,8 +26,35 @@ from smmpanel.orders.statuses import (
     is_finished,
 )
 
+UNKNOWN_REFILL_STATUS = refusal(
+    "unknown_refill_status", "unknown refill status %(status)r; use one of: %(known)s"
+)
+NO_REFILL = refusal("no_such_refill", "no refill %(id)s: see `smmpanel refill list`")
+REFILL_CLOSED = refusal(
+    "refill_closed", "refill %(id)s is %(status)s: a closed refill cannot change"
+)
+NO_CANCEL_REQUEST = refusal(
+    "no_such_cancel_request", "no cancel request %(id)s: see `smmpanel cancel list`"
+)
+NO_OPEN_CANCEL_REQUEST = refusal(
+    "no_open_cancel_request", "no open cancel request %(id)s: see `smmpanel cancel list`"
+)
 
-async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int):  # type: ignore[no-untyped-def]
+
+class CustomerOrder(NamedTuple):
+    """An order as a customer's request about it is checked, with its service's terms."""
+
+    id: int
+    status: str
+    finished_at: datetime | None
+    created_at: datetime
+    provider_id: int | None
+    refill: bool
+    refill_days: int
+    cancel: bool
+
+
+async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int) -> CustomerOrder:
     row = (
         await conn.execute(
             select(
@@ -44,10 +73,10 @@ async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int
     ).first()
     if row is None:
         raise refusals.INCORRECT_ORDER()
-    return row
+    return CustomerOrder._make(row)
 
 
-def _forwarding(order) -> dict:  # type: ignore[no-untyped-def]
+def _forwarding(order: CustomerOrder) -> dict[str, Any]:
     """A request about an order fulfilled upstream goes upstream too."""
     if order.provider_id is None:
         return {}
@@ -93,14 +122,12 @@ async def refill_status(conn: AsyncConnection, customer_id: int, refill_id: int)
 
 async def update_refill(conn: AsyncConnection, refill_id: int, status: str) -> None:
     if status not in REFILL_STATUSES:
-        raise LifecycleError(
-            f"unknown refill status {status!r}; use one of: {', '.join(REFILL_STATUSES)}"
-        )
+        raise UNKNOWN_REFILL_STATUS(status=status, known=", ".join(REFILL_STATUSES))
     current = await conn.scalar(select(refills.c.status).where(refills.c.id == refill_id))
     if current is None:
-        raise LifecycleError(f"no refill {refill_id}: see `smmpanel refill list`")
+        raise NO_REFILL(id=refill_id)
     if current not in REFILL_OPEN and status != current:
-        raise LifecycleError(f"refill {refill_id} is {current}: a closed refill cannot change")
+        raise REFILL_CLOSED(id=refill_id, status=N_(current))
     await conn.execute(
         update(refills)
         .where(refills.c.id == refill_id)
@@ -132,6 +159,16 @@ async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int)
         raise refusals.CANCEL_ALREADY_REQUESTED() from None
 
 
+async def cancel_request_order_id(conn: AsyncConnection, cancel_id: int) -> int:
+    """The id of the order a cancel request is about."""
+    order_id = await conn.scalar(
+        select(cancel_requests.c.order_id).where(cancel_requests.c.id == cancel_id)
+    )
+    if order_id is None:
+        raise NO_CANCEL_REQUEST(id=cancel_id)
+    return int(order_id)
+
+
 async def resolve_cancel(
     conn: AsyncConnection, cancel_id: int, *, accept: bool, remains: int | None = None
 ) -> None:
@@ -142,7 +179,7 @@ async def resolve_cancel(
         )
     )
     if order_id is None:
-        raise LifecycleError(f"no open cancel request {cancel_id}: see `smmpanel cancel list`")
+        raise NO_OPEN_CANCEL_REQUEST(id=cancel_id)
     if accept:
         status = PARTIAL if remains is not None else CANCELED
         await update_order(conn, order_id, status=status, remains=remains)

@@ -12,9 +12,9 @@ fulfilled by hand here gets them from the operator, one `record_post` per new po
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import debit
@@ -22,9 +22,9 @@ from smmpanel.catalog.service import custom_rate, find_service
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import insert_or_ignore, locked
-from smmpanel.errors import DomainError
+from smmpanel.errors import N_, refusal
 from smmpanel.money import charge_micros, render_charge
-from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.lifecycle import NO_ORDER, update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.polls import start_polling
 from smmpanel.orders.statuses import (
@@ -38,6 +38,37 @@ from smmpanel.orders.statuses import (
 )
 
 POST_ORDER_TYPE = "Default"  # a post's order counts its quantity, like a plain order
+
+NOT_A_SUBSCRIPTION = refusal(
+    "post_not_a_subscription",
+    "order %(id)s is a %(type)s order, not a subscription: only a subscription's posts are "
+    "recorded",
+)
+POSTS_FORWARDED = refusal(
+    "post_subscription_forwarded",
+    "subscription %(id)s is forwarded to a provider: its posts are the provider's to record, "
+    "and polling brings their orders here",
+)
+POSTS_FINISHED = refusal(
+    "post_subscription_finished",
+    "subscription %(id)s is %(status)s: a finished subscription takes no more posts",
+)
+POSTS_PAUSED = refusal(
+    "post_subscription_paused",
+    "subscription %(id)s is Paused (%(reason)s): top up the customer's balance "
+    "(`smmpanel funds add`) if it is short, resume it with "
+    "`smmpanel order update %(id)s --status Active`, then record the post",
+)
+ALL_POSTS_RECORDED = refusal(
+    "post_subscription_full",
+    "subscription %(id)s has all its %(posts)s posts already: end it with "
+    "`smmpanel order update %(id)s --status Completed`",
+)
+POST_QUANTITY = refusal(
+    "post_quantity_out_of_range",
+    "a post of subscription %(id)s gets between %(min)s and %(max)s (its min and max), "
+    "not %(quantity)s: give a quantity in that range",
+)
 
 
 class Placed(Enum):
@@ -76,28 +107,6 @@ class PostOrder:
     charge: int  # what it costs the customer (or would have: SHORT); 0 when paid up front
 
 
-class Refusal(Enum):
-    """Why a post cannot be recorded; pages word each one themselves."""
-
-    NO_ORDER = "no_order"
-    NOT_A_SUBSCRIPTION = "not_a_subscription"
-    FORWARDED = "forwarded"
-    FINISHED = "finished"
-    PAUSED = "paused"
-    ALL_POSTS = "all_posts"
-    QUANTITY = "quantity"
-
-
-class PostRefused(DomainError):
-    """A post the operator cannot record now; the message says why and what to do, `facts`
-    hold its numbers and status for a page's own wording."""
-
-    def __init__(self, why: Refusal, message: str, **facts: object) -> None:
-        super().__init__(message)
-        self.why = why
-        self.facts = facts
-
-
 @dataclass(frozen=True)
 class RecordedPost:
     """What recording a post did. Without `order_id` the balance was short: nothing was
@@ -112,23 +121,35 @@ class RecordedPost:
     refunded: int  # by the subscription's end at its last post
 
 
-async def subscription(conn: AsyncConnection, order_id: int) -> Subscription:
-    row = (
-        await conn.execute(
-            select(
-                orders.c.id,
-                orders.c.customer_id,
-                orders.c.service_id,
-                orders.c.status,
-                subscriptions.c.posts,
-                subscriptions.c.max_quantity,
-                subscriptions.c.pause_reason,
-            )
-            .join(subscriptions, subscriptions.c.order_id == orders.c.id)
-            .where(orders.c.id == order_id)
+@dataclass(frozen=True)
+class PostTarget:
+    """A subscription as recording a post reads it, its rows locked."""
+
+    sub: Subscription
+    provider_id: int | None
+    posts_delivered: int
+    min_quantity: int
+
+
+def _subscription_query(order_id: int) -> Select[Any]:
+    """A subscription's fields, in the order of `Subscription`'s."""
+    return (
+        select(
+            orders.c.id,
+            orders.c.customer_id,
+            orders.c.service_id,
+            orders.c.status,
+            subscriptions.c.posts,
+            subscriptions.c.max_quantity,
+            subscriptions.c.pause_reason,
         )
-    ).one()
-    return Subscription(*row)
+        .join(subscriptions, subscriptions.c.order_id == orders.c.id)
+        .where(orders.c.id == order_id)
+    )
+
+
+async def subscription(conn: AsyncConnection, order_id: int) -> Subscription:
+    return Subscription(*(await conn.execute(_subscription_query(order_id))).one())
 
 
 async def place_post_order(
@@ -164,8 +185,38 @@ async def record_post(conn: AsyncConnection, order_id: int, quantity: int) -> Re
     The subscription's rows stay locked until the transaction ends, so two operators recording
     at once never count past `posts` (on SQLite a writer holds the database's lock from BEGIN).
     """
-    row = await _locked_for_post(conn, order_id)
-    _check_post(row, quantity)
+    target = await _locked_for_post(conn, order_id)
+    _check_post(target, quantity)
+    sub = target.sub
+    placed = await _place_post_order(conn, sub, quantity, None)
+    if placed.outcome is Placed.SHORT:
+        await update_order(conn, order_id, status=PAUSED)
+        return RecordedPost(
+            None, quantity, placed.charge, target.posts_delivered, sub.posts, PAUSED, 0
+        )
+    delivered = target.posts_delivered + 1
+    await conn.execute(
+        update(subscriptions)
+        .where(subscriptions.c.order_id == order_id)
+        .values(posts_delivered=delivered, pause_reason=None)
+    )
+    status, refunded = sub.status, 0
+    if delivered == sub.posts:
+        remains = await undelivered_units(conn, order_id)
+        ended = await update_order(conn, order_id, status=COMPLETED, remains=remains)
+        status, refunded = ended.status, ended.refunded
+    return RecordedPost(
+        placed.order_id, quantity, placed.charge, delivered, sub.posts, status, refunded
+    )
+
+
+async def _locked_for_post(conn: AsyncConnection, order_id: int) -> PostTarget:
+    query = _subscription_query(order_id).add_columns(
+        orders.c.provider_id, subscriptions.c.posts_delivered, subscriptions.c.min_quantity
+    )
+    row = (await conn.execute(locked(conn, query))).first()
+    if row is None:
+        await _refuse_missing(conn, order_id)
     sub = Subscription(
         row.id,
         row.customer_id,
@@ -175,105 +226,29 @@ async def record_post(conn: AsyncConnection, order_id: int, quantity: int) -> Re
         row.max_quantity,
         row.pause_reason,
     )
-    placed = await _place_post_order(conn, sub, quantity, None)
-    if placed.outcome is Placed.SHORT:
-        await update_order(conn, order_id, status=PAUSED)
-        return RecordedPost(
-            None, quantity, placed.charge, row.posts_delivered, row.posts, PAUSED, 0
-        )
-    delivered = row.posts_delivered + 1
-    await conn.execute(
-        update(subscriptions)
-        .where(subscriptions.c.order_id == order_id)
-        .values(posts_delivered=delivered, pause_reason=None)
-    )
-    status, refunded = row.status, 0
-    if delivered == row.posts:
-        remains = await undelivered_units(conn, order_id)
-        ended = await update_order(conn, order_id, status=COMPLETED, remains=remains)
-        status, refunded = ended.status, ended.refunded
-    return RecordedPost(
-        placed.order_id, quantity, placed.charge, delivered, row.posts, status, refunded
-    )
-
-
-async def _locked_for_post(conn: AsyncConnection, order_id: int):  # type: ignore[no-untyped-def]
-    query = (
-        select(
-            orders.c.id,
-            orders.c.customer_id,
-            orders.c.service_id,
-            orders.c.status,
-            orders.c.provider_id,
-            subscriptions.c.posts,
-            subscriptions.c.posts_delivered,
-            subscriptions.c.min_quantity,
-            subscriptions.c.max_quantity,
-            subscriptions.c.pause_reason,
-        )
-        .join(subscriptions, subscriptions.c.order_id == orders.c.id)
-        .where(orders.c.id == order_id)
-    )
-    query = locked(conn, query)
-    row = (await conn.execute(query)).first()
-    if row is None:
-        await _refuse_missing(conn, order_id)
-    return row
+    return PostTarget(sub, row.provider_id, row.posts_delivered, row.min_quantity)
 
 
 async def _refuse_missing(conn: AsyncConnection, order_id: int) -> NoReturn:
     order_type = await conn.scalar(select(orders.c.type).where(orders.c.id == order_id))
     if order_type is None:
-        raise PostRefused(
-            Refusal.NO_ORDER, f"no order {order_id}: see `smmpanel order list`", order=order_id
-        )
-    raise PostRefused(
-        Refusal.NOT_A_SUBSCRIPTION,
-        f"order {order_id} is a {order_type} order, not a subscription: only a subscription's "
-        "posts are recorded",
-        order=order_id,
-    )
+        raise NO_ORDER(id=order_id)
+    raise NOT_A_SUBSCRIPTION(id=order_id, type=order_type)
 
 
-def _check_post(row, quantity: int) -> None:  # type: ignore[no-untyped-def]
-    facts = {"order": row.id, "status": row.status}
-    if row.provider_id is not None:
-        raise PostRefused(
-            Refusal.FORWARDED,
-            f"subscription {row.id} is forwarded to a provider: its posts are the provider's "
-            "to record, and polling brings their orders here",
-            **facts,
-        )
-    if is_finished(row.status):
-        raise PostRefused(
-            Refusal.FINISHED,
-            f"subscription {row.id} is {row.status}: a finished subscription takes no more posts",
-            **facts,
-        )
-    if row.status == PAUSED:
-        raise PostRefused(
-            Refusal.PAUSED,
-            f"subscription {row.id} is Paused ({row.pause_reason or 'by hand'}): top up the "
-            f"customer's balance (`smmpanel funds add`) if it is short, resume it with "
-            f"`smmpanel order update {row.id} --status Active`, then record the post",
-            **facts,
-        )
-    if row.posts and row.posts_delivered >= row.posts:
-        raise PostRefused(
-            Refusal.ALL_POSTS,
-            f"subscription {row.id} has all its {row.posts} posts already: end it with "
-            f"`smmpanel order update {row.id} --status Completed`",
-            posts=row.posts,
-            **facts,
-        )
-    if not row.min_quantity <= quantity <= row.max_quantity:
-        raise PostRefused(
-            Refusal.QUANTITY,
-            f"a post of subscription {row.id} gets between {row.min_quantity} and "
-            f"{row.max_quantity} (its min and max), not {quantity}: give a quantity in that range",
-            min=row.min_quantity,
-            max=row.max_quantity,
-            **facts,
+def _check_post(target: PostTarget, quantity: int) -> None:
+    sub = target.sub
+    if target.provider_id is not None:
+        raise POSTS_FORWARDED(id=sub.order_id)
+    if is_finished(sub.status):
+        raise POSTS_FINISHED(id=sub.order_id, status=N_(sub.status))
+    if sub.status == PAUSED:
+        raise POSTS_PAUSED(id=sub.order_id, reason=sub.pause_reason or N_("by hand"))
+    if sub.posts and target.posts_delivered >= sub.posts:
+        raise ALL_POSTS_RECORDED(id=sub.order_id, posts=sub.posts)
+    if not target.min_quantity <= quantity <= sub.max_quantity:
+        raise POST_QUANTITY(
+            id=sub.order_id, min=target.min_quantity, max=sub.max_quantity, quantity=quantity
         )
 
 
@@ -301,7 +276,7 @@ async def _insert_post_order(
     forwarded: Forwarded | None,
 ) -> int | None:
     now = utcnow()
-    values: dict = {
+    values: dict[str, Any] = {
         "customer_id": sub.customer_id,
         "service_id": sub.service_id,
         "type": POST_ORDER_TYPE,

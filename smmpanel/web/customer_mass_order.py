@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.errors import Refusal
+from smmpanel.orders.placement import place_in_transaction
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
-from smmpanel.web.customer_placing import explain_refusal, place
+from smmpanel.web.customer_placing import explain_refusal
 from smmpanel.web.customer_queries import charges_of
 
 router = APIRouter()
@@ -43,7 +44,7 @@ async def _place_line(current: Visit, number: int, line: str) -> LineResult:
         error = _("Wrong format: write service ID|link|quantity.")
         return LineResult(number, line, error=error)
     try:
-        order_id = await place(current.db, current.customer_id, fields)
+        order_id = await place_in_transaction(current.db, current.customer_id, fields)
     except Refusal as refused:
         return LineResult(number, line, error=explain_refusal(refused))
     return LineResult(number, line, order_id=order_id)

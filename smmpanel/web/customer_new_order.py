@@ -12,6 +12,7 @@ from smmpanel.accounts.service import balance_of
 from smmpanel.catalog.service import enabled_services
 from smmpanel.errors import Refusal
 from smmpanel.money import render_rate
+from smmpanel.orders.placement import place_in_transaction
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
@@ -22,7 +23,7 @@ from smmpanel.web.customer_fields import (
     is_flat,
     type_fields,
 )
-from smmpanel.web.customer_placing import explain_refusal, place, preview_charge
+from smmpanel.web.customer_placing import explain_refusal, preview_charge
 
 router = APIRouter()
 FORM_FIELDS = ("service", "idempotency_key", *field_names())
@@ -125,7 +126,7 @@ async def place_new_order(current: CustomerVisit) -> Response:
                 current.db, current.customer_id, order_form.values
             )
             return await _render(current, order_form)
-        order_id = await place(current.db, current.customer_id, order_form.values)
+        order_id = await place_in_transaction(current.db, current.customer_id, order_form.values)
     except Refusal as refused:
         order_form.error = explain_refusal(refused)
         return await _render(current, order_form, 400)

@@ -1,30 +1,15 @@
-"""Orders placed from the pages, through the same domain function as the API's `add`."""
+"""Orders from the pages: the charge shown before placing, and why one was refused."""
 
 from collections.abc import Mapping
 
-from sqlalchemy.exc import IntegrityError
-
 from smmpanel.catalog.service import orderable_service
-from smmpanel.db import Database, is_unique_violation
+from smmpanel.db import Database
 from smmpanel.errors import Refusal
 from smmpanel.orders import refusals
-from smmpanel.orders.placement import explain_conflict, place_order
 from smmpanel.orders.validation import parse_positive_int, validate_order
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.web.customer_fields import FIELD_TEXTS
-
-
-async def place(db: Database, customer_id: int, fields: Mapping[str, str]) -> int:
-    """Place and charge one order in its own transaction; its id. Raises Refusal."""
-    try:
-        async with db.write() as conn:
-            return await place_order(conn, customer_id, fields)
-    except IntegrityError as exc:
-        if not is_unique_violation(exc):
-            raise
-        async with db.read() as conn:
-            return await explain_conflict(conn, customer_id, fields)
 
 
 async def preview_charge(db: Database, customer_id: int, fields: Mapping[str, str]) -> int:

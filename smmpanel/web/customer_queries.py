@@ -4,12 +4,14 @@ Every query here is limited to the signed-in customer's own rows.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import api_keys
 from smmpanel.catalog.models import services
+from smmpanel.db.dialect import one_of
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 from smmpanel.orders.statuses import ALL_STATUSES
 from smmpanel.orders.validation import parse_positive_int
@@ -76,7 +78,7 @@ async def ordered_services(conn: AsyncConnection, customer_id: int) -> list:
     return list((await conn.execute(query)).all())
 
 
-async def order_detail(conn: AsyncConnection, customer_id: int, order_id: int):  # type: ignore[no-untyped-def]
+async def order_detail(conn: AsyncConnection, customer_id: int, order_id: int) -> Row[Any] | None:
     """The customer's order with its service's terms and its subscription, or None."""
     query = (
         select(
@@ -127,13 +129,13 @@ async def charges_of(conn: AsyncConnection, customer_id: int, order_ids: list[in
         return 0
     total = await conn.scalar(
         select(func.coalesce(func.sum(orders.c.charge), 0)).where(
-            orders.c.customer_id == customer_id, orders.c.id.in_(order_ids)
+            orders.c.customer_id == customer_id, one_of(conn, orders.c.id, order_ids)
         )
     )
     return int(total or 0)
 
 
-async def own_api_key(conn: AsyncConnection, customer_id: int, key_id: int):  # type: ignore[no-untyped-def]
+async def own_api_key(conn: AsyncConnection, customer_id: int, key_id: int) -> Row[Any, Any] | None:
     """The customer's key of this id (its id and revocation time), or None."""
     query = select(api_keys.c.id, api_keys.c.revoked_at).where(
         api_keys.c.id == key_id, api_keys.c.customer_id == customer_id

@@ -5,8 +5,10 @@ The new-order and mass-order pages live in their own modules and are served from
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -74,7 +76,7 @@ async def order_list(
     )
 
 
-async def _own_order(current: Visit, order_id: int):  # type: ignore[no-untyped-def]
+async def _own_order(current: Visit, order_id: int) -> Row[Any]:
     """The signed-in customer's order of this id; anything else is a page not found."""
     async with current.db.read() as conn:
         order = await order_detail(conn, current.customer_id, order_id)
@@ -83,7 +85,7 @@ async def _own_order(current: Visit, order_id: int):  # type: ignore[no-untyped-
     return order
 
 
-def _typed_fields(order) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def _typed_fields(order: Row[Any]) -> list[tuple[str, str]]:
     """(label, value) of each field of the order's type that is set."""
     if order.type == SUBSCRIPTIONS:
         expiry = order.subscription_expiry
@@ -104,7 +106,7 @@ def _typed_fields(order) -> list[tuple[str, str]]:  # type: ignore[no-untyped-de
     ]
 
 
-def _can_refill(order, refills: list) -> bool:  # type: ignore[no-untyped-def]
+def _can_refill(order: Row[Any], refills: list) -> bool:
     """As orders.requests.request_refill allows it."""
     if not order.service_refill or order.status not in (COMPLETED, PARTIAL):
         return False
@@ -113,7 +115,7 @@ def _can_refill(order, refills: list) -> bool:  # type: ignore[no-untyped-def]
     return in_period and not any(refill.status in REFILL_OPEN for refill in refills)
 
 
-def _can_cancel(order, cancels: list) -> bool:  # type: ignore[no-untyped-def]
+def _can_cancel(order: Row[Any], cancels: list) -> bool:
     """As orders.requests.request_cancel allows it."""
     if not order.service_cancel or is_finished(order.status):
         return False

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from smmpanel.accounts.audit import audit
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import adjust_funds
+from smmpanel.errors import Refusal
 from smmpanel.money import parse, to_micros
-from smmpanel.orders.lifecycle import LifecycleError, update_order
+from smmpanel.orders.lifecycle import OrderChange, update_order
 from smmpanel.orders.models import orders
 
 from .conftest import Fleet
@@ -174,12 +175,14 @@ async def place_orders(fleet: Fleet, count: int, opening: str = "50") -> tuple[i
     return customer_id, placed
 
 
-async def change_status(fleet: Fleet, order_id: int, status: str, remains: int | None = None):  # type: ignore[no-untyped-def]
-    """One operator change in its own transaction; the LifecycleError if it is refused."""
+async def change_status(
+    fleet: Fleet, order_id: int, status: str, remains: int | None = None
+) -> OrderChange | Refusal:
+    """One operator change in its own transaction; the Refusal if it is refused."""
     try:
         async with fleet.db.write() as conn:
             return await update_order(conn, order_id, status=status, remains=remains)
-    except LifecycleError as refused:
+    except Refusal as refused:
         return refused
 
 

@@ -367,7 +367,7 @@ async def test_an_order_in_doubt_settled_as_sent_or_sent_again(operator, db, sho
 
     for refused, reason in (
         (await resolve(operator, sent, "sent", ""), "Type the order's id"),
-        (await resolve(operator, sent, "sent", "x" * 65), "at most 64 characters"),
+        (await resolve(operator, sent, "sent", "x" * 65), "at most 64 fit"),
         (await resolve(operator, sent, "maybe"), "Choose how to settle it"),
     ):
         assert refused.status_code == 400 and reason in text_of(refused.text)

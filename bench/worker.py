@@ -709,7 +709,7 @@ async def measure(
             client = UpstreamClient(http)
             endpoint = Endpoint(prepared.provider_id, f"{base}/api/v2", UPSTREAM_KEY, 30)
             await bare_adds(client, endpoint, min(1.0, args.bare_seconds), cpu)  # warm-up
-            times = forwarding.ForwardingTimes()
+            times = forwarding.ForwardingTimes.from_settings(Settings.model_construct())
 
             # (1) forwarding
             add_before = await bare_adds(client, endpoint, args.bare_seconds, cpu)
@@ -735,7 +735,7 @@ async def measure(
                     update(order_polls).values(due_at=utcnow() - timedelta(seconds=1))
                 )
             status_before = await bare_statuses(client, endpoint, sent, args.bare_seconds, cpu)
-            poll_times = polling.PollingTimes()
+            poll_times = polling.PollingTimes.from_settings(Settings.model_construct())
             phase_sync = await run_until_done(
                 "status sync",
                 lambda: polling.poll_due_orders(db, client, args.poll_batch, poll_times),

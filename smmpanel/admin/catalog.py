@@ -3,13 +3,14 @@
 from decimal import Decimal
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from smmpanel.admin.catalog_forms import quantity_limits, rate
 from smmpanel.catalog import service as catalog
 from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
-from smmpanel.errors import DomainError, refusal
+from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
     MAX_INT32,
@@ -60,10 +61,6 @@ async def _catalogue_page(
     )
 
 
-def _problem(error: Exception) -> str:
-    return i18n.explain(error)
-
-
 @router.get(CATALOGUE)
 async def catalogue_page(current: OperatorVisit) -> Response:
     return await _catalogue_page(current)
@@ -79,8 +76,8 @@ async def add_category(current: OperatorVisit) -> Response:
         name = required_text(form, "category_name", _("Category name"), CATEGORY_NAME_LENGTH)
         async with current.db.write() as conn:
             await catalog.add_category(conn, name)
-    except DomainError as error:
-        return await _catalogue_page(current, 400, _problem(error), typed_values(form))
+    except Refusal as error:
+        return await _catalogue_page(current, 400, i18n.explain(error), typed_values(form))
     return current.redirect(CATALOGUE, _("Category %(name)s added.") % {"name": name})
 
 
@@ -98,8 +95,8 @@ async def change_category(category_id: int, current: OperatorVisit) -> Response:
                 return current.redirect(CATALOGUE, _("The order of the categories is saved."))
             name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
             await catalog.rename_category(conn, category_id, name)
-    except DomainError as error:
-        return await _catalogue_page(current, 400, _problem(error))
+    except Refusal as error:
+        return await _catalogue_page(current, 400, i18n.explain(error))
     return current.redirect(CATALOGUE, _("Category renamed to %(name)s.") % {"name": name})
 
 
@@ -135,7 +132,7 @@ def _service_type(form: FormData) -> str:
     return service_type
 
 
-async def _check_category(conn, category_id: int) -> None:  # type: ignore[no-untyped-def]
+async def _check_category(conn: AsyncConnection, category_id: int) -> None:
     if not await catalog.category_exists(conn, category_id):
         raise CHOOSE_CATEGORY()
 
@@ -149,8 +146,8 @@ async def add_service(current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             await _check_category(conn, category_id)
             service_id = await catalog.create_service(conn, category_id, **fields)
-    except DomainError as error:
-        return await _catalogue_page(current, 400, _problem(error), typed_values(form))
+    except Refusal as error:
+        return await _catalogue_page(current, 400, i18n.explain(error), typed_values(form))
     message = _("Service %(id)s added.") % {"id": service_id}
     return current.redirect(CATALOGUE, message)
 
@@ -186,19 +183,22 @@ async def service_page(service_id: int, current: OperatorVisit) -> Response:
 async def edit_service(service_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     try:
+        category_id = _category_of(form)
         values = {
             **_service_fields(form),
-            "category_id": _category_of(form),
+            "category_id": category_id,
             "position": whole_number(form, "position", _("Position"), 0, MAX_INT32),
             "enabled": flag(form, "enabled"),
         }
         async with current.db.write() as conn:
             if await catalog.service_row(conn, service_id) is None:
                 return not_found(current)
-            await _check_category(conn, values["category_id"])  # type: ignore[arg-type]
+            await _check_category(conn, category_id)
             await catalog.edit_service(conn, service_id, **values)
-    except DomainError as error:
-        return await _service_page(current, service_id, 400, _problem(error), typed_values(form))
+    except Refusal as error:
+        return await _service_page(
+            current, service_id, 400, i18n.explain(error), typed_values(form)
+        )
     return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
 
 
@@ -227,7 +227,7 @@ def _price_change(form: FormData) -> tuple[str, Decimal]:
     return kind, change
 
 
-async def _chosen_services(conn, form: FormData) -> list[int]:  # type: ignore[no-untyped-def]
+async def _chosen_services(conn: AsyncConnection, form: FormData) -> list[int]:
     category = text(form, "category")
     chosen = (
         await catalog.services_of_category(conn, int(category))
@@ -254,8 +254,8 @@ async def change_prices(current: OperatorVisit) -> Response:
             if not confirmed or _previewed_rates_differ(form, rows):
                 return _preview(current, form, rows, stale=confirmed)
             await catalog.apply_repricing(conn, rows)
-    except DomainError as error:
-        return await _catalogue_page(current, 400, _problem(error), typed_values(form))
+    except Refusal as error:
+        return await _catalogue_page(current, 400, i18n.explain(error), typed_values(form))
     message = ngettext(
         "Changed the rate of %(num)d service.", "Changed the rates of %(num)d services.", len(rows)
     ) % {"num": len(rows)}

@@ -5,13 +5,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from typing import Any, NamedTuple
 
 import httpx
 from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from smmpanel.errors import DomainError, refusal
+from smmpanel.errors import Refusal, RefusalKind, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
@@ -26,7 +27,10 @@ from smmpanel.pagekit.forms import (
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.providers.catalog_sync import (
-    KEY_WORDS,
+    UPSTREAM_ANSWERED_ERROR,
+    UPSTREAM_NO_USABLE_ANSWER,
+    UPSTREAM_REFUSED_KEY,
+    UPSTREAM_UNREACHABLE,
     Balance,
     ImportSummary,
     PriceRule,
@@ -35,7 +39,7 @@ from smmpanel.providers.catalog_sync import (
     import_services,
     load_provider,
 )
-from smmpanel.providers.client import NoAnswer, Rejected, Unreachable, UpstreamClient, UpstreamError
+from smmpanel.providers.client import UpstreamClient, UpstreamError
 from smmpanel.providers.listing import UpstreamService, read_listing
 from smmpanel.providers.pricing import MAX_DECIMALS
 from smmpanel.providers.service import (
@@ -43,7 +47,6 @@ from smmpanel.providers.service import (
     MAX_TIMEOUT,
     MIN_SYNC_HOURS,
     MIN_TIMEOUT,
-    ProviderError,
     add_provider,
     edit_provider,
     every_provider_settings,
@@ -69,10 +72,15 @@ class ImportRow:
     ours: int | None  # our service that already forwards it
 
 
+class SkippedEntry(NamedTuple):
+    ref: str  # the upstream id, or the entry's place in the list
+    reason: str  # why it cannot be imported, translated
+
+
 @dataclass(frozen=True)
 class UpstreamTrouble:
     headline: str  # what kind of failure, translated
-    detail: str  # the domain's account of it
+    detail: str  # the domain's account of it, translated
 
 
 @contextlib.asynccontextmanager
@@ -81,36 +89,35 @@ async def _upstream() -> AsyncIterator[UpstreamClient]:
         yield UpstreamClient(http)
 
 
-def _trouble(cause: BaseException | None, detail: str) -> UpstreamTrouble:
-    if isinstance(cause, Unreachable):
-        headline = _("Cannot reach the provider: check its address and this machine's network.")
-    elif isinstance(cause, Rejected) and any(word in str(cause).lower() for word in KEY_WORDS):
-        headline = _("The provider refused our API key: set the key its panel gave you.")
-    elif isinstance(cause, Rejected):
-        headline = _("The provider answered with an error.")
-    elif isinstance(cause, NoAnswer):
-        headline = _(
+def _trouble(refused: Refusal) -> UpstreamTrouble:
+    """A failed call to the provider: what kind of failure, then the domain's advice."""
+    advice = refused.params.get("advice")  # wrapped: the list is unavailable, nothing changed
+    cause = advice if isinstance(advice, Refusal) else refused
+    return UpstreamTrouble(_headline(cause.kind), i18n.explain(refused))
+
+
+def _headline(kind: RefusalKind) -> str:
+    if kind is UPSTREAM_UNREACHABLE:
+        return _("Cannot reach the provider: check its address and this machine's network.")
+    if kind is UPSTREAM_REFUSED_KEY:
+        return _("The provider refused our API key: set the key its panel gave you.")
+    if kind is UPSTREAM_ANSWERED_ERROR:
+        return _("The provider answered with an error.")
+    if kind is UPSTREAM_NO_USABLE_ANSWER:
+        return _(
             "No usable answer from the provider: it took too long, or its reply is not API v2."
         )
-    else:
-        headline = _("The provider could not be asked.")
-    return UpstreamTrouble(headline, detail)
-
-
-def _refused_by_upstream(error: ProviderError) -> UpstreamTrouble:
-    # The domain raises its ProviderError `from None`: the upstream's error stays its context.
-    return _trouble(error.__context__, str(error))
-
-
-def _problem(error: Exception) -> str:
-    return i18n.explain(error)
+    return _("The provider could not be asked.")
 
 
 # ---- the list, and adding a provider
 
 
 async def _list_page(
-    current: Visit, status_code: int = 200, error: str | None = None, typed: dict | None = None
+    current: Visit,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     async with current.db.read() as conn:
         stats = await provider_stats(conn)
@@ -156,8 +163,8 @@ async def add(current: OperatorVisit) -> Response:
         api_url, timeout = _api_url(form), _timeout(form)
         async with current.db.write() as conn:
             provider_id = await add_provider(conn, name, api_url, text(form, "api_key"), timeout)
-    except DomainError as error:
-        return await _list_page(current, 400, _problem(error), typed)
+    except Refusal as error:
+        return await _list_page(current, 400, i18n.explain(error), typed)
     message = _("Provider %(name)s added; its key is stored and never shown again.") % {
         "name": name
     }
@@ -213,7 +220,7 @@ async def _provider_page(
 async def _saved_rule_fields(current: Visit, provider_id: int) -> dict[str, str]:
     try:
         return _rule_fields((await load_provider(current.db, provider_id)).rule)
-    except ProviderError:  # an unreadable saved rule: start from no markup
+    except Refusal:  # an unreadable saved rule: start from no markup
         return _rule_fields(PriceRule())
 
 
@@ -246,9 +253,11 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
                 enabled=flag(form, "enabled"),
                 sync_hours=sync_hours,
             )
-    except DomainError as error:
+    except Refusal as error:
         typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}
-        return await _provider_page(current, provider_id, 400, error=_problem(error), typed=typed)
+        return await _provider_page(
+            current, provider_id, 400, error=i18n.explain(error), typed=typed
+        )
     return current.redirect(f"{PROVIDERS}/{provider_id}", _("The provider's settings are saved."))
 
 
@@ -260,9 +269,8 @@ async def test(provider_id: int, current: OperatorVisit) -> Response:
     try:
         async with _upstream() as client:
             balance = await check_balance(current.db, client, provider_id)
-    except ProviderError as error:
-        trouble = _refused_by_upstream(error)
-        return await _provider_page(current, provider_id, 502, trouble=trouble)
+    except Refusal as error:
+        return await _provider_page(current, provider_id, 502, trouble=_trouble(error))
     return await _provider_page(current, provider_id, balance=balance)
 
 
@@ -283,7 +291,9 @@ def _price_rule(form: FormData) -> PriceRule:
     return PriceRule(decimals=decimals, **amounts)
 
 
-def _import_rows(entries: list[dict], rule: PriceRule, imported: dict[str, int]):  # type: ignore[no-untyped-def]
+def _import_rows(
+    entries: list[dict[str, Any]], rule: PriceRule, imported: dict[str, int]
+) -> tuple[list[ImportRow], list[SkippedEntry]]:
     listing = read_listing(entries)
     rows = []
     for entry in listing.services.values():
@@ -292,14 +302,16 @@ def _import_rows(entries: list[dict], rule: PriceRule, imported: dict[str, int])
         except ValueError:
             rate = None
         rows.append(ImportRow(entry, rate, imported.get(entry.id)))
-    return rows, listing.skipped
+    skipped = [SkippedEntry(each.ref, i18n.explain(each.reason)) for each in listing.skipped]
+    return rows, skipped
 
 
 async def _rule_refused(
-    current: Visit, provider_id: int, form: FormData, problem: Exception
+    current: Visit, provider_id: int, form: FormData, problem: Refusal
 ) -> Response:
     rule_typed = {name: text(form, name) for name in RULE_FIELDS}
-    return await _provider_page(current, provider_id, 400, error=_problem(problem), rule=rule_typed)
+    error = i18n.explain(problem)
+    return await _provider_page(current, provider_id, 400, error=error, rule=rule_typed)
 
 
 async def _import_page(
@@ -316,7 +328,7 @@ async def _import_page(
         async with _upstream() as client:
             entries = await client.services(provider.endpoint)
     except UpstreamError as exc:
-        trouble = _trouble(exc, advice(provider, exc))
+        trouble = _trouble(advice(provider, exc))
         return await _provider_page(current, provider_id, 502, trouble=trouble)
     async with current.db.read() as conn:
         rows, skipped = _import_rows(entries, rule, await imported_services(conn, provider_id))
@@ -343,7 +355,7 @@ async def _with_rule(
     form = await current.form()
     try:
         rule = _price_rule(form)
-    except DomainError as problem:
+    except Refusal as problem:
         return await _rule_refused(current, provider_id, form, problem)
     return await then(form, rule)
 
@@ -373,9 +385,8 @@ async def _import(current: Visit, provider_id: int, form: FormData, rule: PriceR
     try:
         async with _upstream() as client:
             summary = await import_services(current.db, client, provider_id, rule, chosen)
-    except ProviderError as error:
-        trouble = _refused_by_upstream(error)
-        return await _provider_page(current, provider_id, 502, trouble=trouble)
+    except Refusal as error:
+        return await _provider_page(current, provider_id, 502, trouble=_trouble(error))
     return current.redirect("/admin/catalog", _imported_message(summary))
 
 

@@ -1,14 +1,19 @@
 """Categories, services and prices: what customers can order and at which rate."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_PROVIDER, categories, customer_prices, services
 from smmpanel.catalog.types import SERVICE_TYPES
-from smmpanel.errors import DomainError
+from smmpanel.db.base import AnyRow
+from smmpanel.db.dialect import one_of
+from smmpanel.errors import refusal
+from smmpanel.money import check_amount
 from smmpanel.panel.models import panel_settings
 from smmpanel.providers.models import providers
 
@@ -35,9 +40,25 @@ EDITABLE = (
 MAX_RATE_MICROS = 2**63 - 1
 PERCENT, FIXED = "percent", "fixed"  # the kinds of a bulk price change
 
-
-class CatalogError(DomainError):
-    """A catalogue change refused; the message says what to fix."""
+UNKNOWN_SERVICE_TYPE = refusal(
+    "unknown_service_type", "unknown service type %(type)r; use one of: %(types)s"
+)
+SERVICE_NEEDS_NAME = refusal("service_needs_name", "a service needs a name")
+SERVICE_RATE_NOT_POSITIVE = refusal(
+    "service_rate_not_positive", "service %(name)r: the rate must be above zero"
+)
+SERVICE_LIMITS_INVALID = refusal("service_limits_invalid", "service %(name)r: need 1 <= min <= max")
+NO_SERVICE = refusal("no_service", "no service %(id)s: see `smmpanel catalog export`")
+CUSTOM_RATE_NOT_POSITIVE = refusal("custom_rate_not_positive", "a custom rate must be above zero")
+CATEGORY_NAME_TAKEN = refusal(
+    "category_name_taken", "a category of that name exists already; choose another name"
+)
+RATE_WOULD_FALL = refusal(
+    "repricing_rate_not_positive", "a rate would fall to zero or below; nothing changed"
+)
+RATE_CHANGED_SINCE_PREVIEW = refusal(
+    "repricing_rate_changed", "a rate changed since the preview; nothing changed"
+)
 
 
 @dataclass(frozen=True)
@@ -77,17 +98,15 @@ async def category_id_for(conn: AsyncConnection, name: str, position: int = 0) -
     )
 
 
-def check_service(fields: dict) -> None:
+def check_service(fields: Mapping[str, Any]) -> None:
     if fields.get("type") not in SERVICE_TYPES:
-        raise CatalogError(
-            f"unknown service type {fields.get('type')!r}; use one of: {', '.join(SERVICE_TYPES)}"
-        )
+        raise UNKNOWN_SERVICE_TYPE(type=fields.get("type"), types=", ".join(SERVICE_TYPES))
     if not str(fields.get("name", "")).strip():
-        raise CatalogError("a service needs a name")
+        raise SERVICE_NEEDS_NAME()
     if int(fields["rate"]) <= 0:
-        raise CatalogError(f"service {fields['name']!r}: the rate must be above zero")
+        raise SERVICE_RATE_NOT_POSITIVE(name=fields["name"])
     if not 1 <= int(fields["min_quantity"]) <= int(fields["max_quantity"]):
-        raise CatalogError(f"service {fields['name']!r}: need 1 <= min <= max")
+        raise SERVICE_LIMITS_INVALID(name=fields["name"])
 
 
 async def create_service(conn: AsyncConnection, category_id: int, **fields: object) -> int:
@@ -106,7 +125,7 @@ async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: b
     """
     was_enabled = await conn.scalar(select(services.c.enabled).where(services.c.id == service_id))
     if was_enabled is None:
-        raise CatalogError(f"no service {service_id}: `smmpanel catalog export` lists the ids")
+        raise NO_SERVICE(id=service_id)
     if was_enabled == enabled:
         return False
     await conn.execute(update(services).where(services.c.id == service_id).values(enabled=enabled))
@@ -126,7 +145,8 @@ async def set_customer_price(
     )
     if rate is not None:
         if rate <= 0:
-            raise CatalogError("a custom rate must be above zero")
+            raise CUSTOM_RATE_NOT_POSITIVE()
+        check_amount(rate)
         await conn.execute(
             insert(customer_prices).values(
                 customer_id=customer_id, service_id=service_id, rate=rate
@@ -182,9 +202,9 @@ async def orderable_service(
     )
 
 
-async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> list:
+async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> list[AnyRow]:
     """Enabled services in the operator's order, with this customer's rates."""
-    rate = services.c.rate
+    rate: ColumnElement[int] = services.c.rate
     query = select(
         services.c.id,
         services.c.name,
@@ -211,7 +231,7 @@ async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> li
     return list((await conn.execute(query)).all())
 
 
-async def find_service(conn: AsyncConnection, service_id: int):  # type: ignore[no-untyped-def]
+async def find_service(conn: AsyncConnection, service_id: int) -> AnyRow:
     """A service's id, name and list rate, enabled or not; refused if there is none."""
     row = (
         await conn.execute(
@@ -221,7 +241,7 @@ async def find_service(conn: AsyncConnection, service_id: int):  # type: ignore[
         )
     ).first()
     if row is None:
-        raise CatalogError(f"no service {service_id}: see `smmpanel catalog export`")
+        raise NO_SERVICE(id=service_id)
     return row
 
 
@@ -238,7 +258,7 @@ async def custom_rate(conn: AsyncConnection, customer_id: int, service_id: int) 
 class Category:
     id: int
     name: str
-    services: list = field(default_factory=list)
+    services: list[AnyRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -260,7 +280,7 @@ class Repricing:
 # ---- the catalogue as the operator edits it
 
 
-def _service_columns() -> list:
+def _service_columns() -> list[ColumnElement[Any]]:
     return [
         services.c.id,
         services.c.category_id,
@@ -297,7 +317,7 @@ async def catalogue(conn: AsyncConnection) -> list[Category]:
     return list(listed.values())
 
 
-async def service_row(conn: AsyncConnection, service_id: int):  # type: ignore[no-untyped-def]
+async def service_row(conn: AsyncConnection, service_id: int) -> AnyRow | None:
     query = select(*_service_columns()).outerjoin(
         providers, providers.c.id == services.c.provider_id
     )
@@ -333,7 +353,7 @@ async def rename_category(conn: AsyncConnection, category_id: int, name: str) ->
 async def _refuse_taken_name(conn: AsyncConnection, name: str, category_id: int = 0) -> None:
     query = select(categories.c.id).where(categories.c.name == name, categories.c.id != category_id)
     if await conn.scalar(query) is not None:
-        raise CatalogError("a category of that name exists already; choose another name")
+        raise CATEGORY_NAME_TAKEN()
 
 
 async def move_category(conn: AsyncConnection, category_id: int, step: int) -> None:
@@ -388,7 +408,7 @@ async def repricing(
             services.c.provider_id,
         )
         .join(categories, categories.c.id == services.c.category_id)
-        .where(services.c.id.in_(service_ids))
+        .where(one_of(conn, services.c.id, service_ids))
         .order_by(categories.c.position, categories.c.id, services.c.position, services.c.id)
     )
     return [
@@ -413,12 +433,12 @@ async def apply_repricing(conn: AsyncConnection, changes: list[Repricing]) -> No
     """Set each new rate, only where the rate is still the one previewed."""
     for change in changes:
         if change.refused:
-            raise CatalogError("a rate would fall to zero or below; nothing changed")
+            raise RATE_WOULD_FALL()
         result = await conn.execute(
             update(services)
             .where(services.c.id == change.id, services.c.rate == change.old)
             .values(rate=change.new)
         )
         if result.rowcount != 1:
-            raise CatalogError("a rate changed since the preview; nothing changed")
+            raise RATE_CHANGED_SINCE_PREVIEW()
     await bump_catalog_version(conn)

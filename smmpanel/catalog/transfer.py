@@ -8,14 +8,16 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import categories, services
-from smmpanel.catalog.service import CatalogError, bump_catalog_version, check_service
+from smmpanel.catalog.service import bump_catalog_version, check_service
+from smmpanel.db.base import AnyRow
 from smmpanel.db.dialect import move_sequence_past_ids
-from smmpanel.errors import Refusal
+from smmpanel.errors import Refusal, refusal
 from smmpanel.money import parse, render_rate, to_micros
 
 MAX_INT32 = 2**31 - 1
@@ -51,23 +53,24 @@ DEFAULTS = {
 }
 CATEGORY_KEYS = ("name", "position", "services")
 
+CATALOG_FILE_REFUSED = refusal(
+    "catalog_file_refused", "the file was not imported, nothing changed:\n  %(problems)s"
+)
 
-class CatalogFileError(CatalogError):
-    """A catalogue file that cannot be imported; lists every problem found."""
 
-    def __init__(self, problems: list[str]) -> None:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"... and {len(problems) - len(shown)} more")
-        super().__init__("the file was not imported, nothing changed:\n  " + "\n  ".join(shown))
-        self.problems = problems
+def file_refused(problems: list[str]) -> Refusal:
+    """A catalogue file that cannot be imported, with every problem found (the first few)."""
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    if len(problems) > len(shown):
+        shown.append(f"... and {len(problems) - len(shown)} more")
+    return CATALOG_FILE_REFUSED(problems="\n  ".join(shown))
 
 
 @dataclass(frozen=True)
 class CategoryEntry:
     name: str
     position: int
-    services: list[dict] = field(default_factory=list)  # column -> value
+    services: list[dict[str, Any]] = field(default_factory=list)  # column -> value
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class ImportSummary:
 # ---- export
 
 
-async def export_catalog(conn: AsyncConnection) -> dict:
+async def export_catalog(conn: AsyncConnection) -> dict[str, Any]:
     """Every category and service, enabled or not, in the operator's order."""
     rows = await conn.execute(
         select(categories.c.id.label("category_id"), categories.c.name.label("category"))
@@ -88,7 +91,7 @@ async def export_catalog(conn: AsyncConnection) -> dict:
         .outerjoin(services, services.c.category_id == categories.c.id)
         .order_by(categories.c.position, categories.c.id, services.c.position, services.c.id)
     )
-    exported: dict[int, dict] = {}
+    exported: dict[int, dict[str, Any]] = {}
     for row in rows:
         category = exported.setdefault(
             row.category_id,
@@ -99,7 +102,7 @@ async def export_catalog(conn: AsyncConnection) -> dict:
     return {"categories": list(exported.values())}
 
 
-def _service_document(row) -> dict:  # type: ignore[no-untyped-def]
+def _service_document(row: AnyRow) -> dict[str, Any]:
     document = {key: getattr(row, column) for key, column in SERVICE_COLUMNS.items()}
     document["rate"] = render_rate(row.rate)
     for flag in ("dripfeed", "refill", "cancel", "enabled"):
@@ -107,7 +110,7 @@ def _service_document(row) -> dict:  # type: ignore[no-untyped-def]
     return document
 
 
-def dump(document: dict) -> str:
+def dump(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -115,21 +118,21 @@ def dump(document: dict) -> str:
 
 
 def read_catalog(text: str) -> list[CategoryEntry]:
-    """The file's categories, each service as columns; CatalogFileError lists what is wrong."""
+    """The file's categories, each service as columns; refused with what is wrong."""
     try:
         document = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
-        raise CatalogFileError([f"not JSON: {exc}"]) from None
+        raise file_refused([f"not JSON: {exc}"]) from None
     if not isinstance(document, dict) or not isinstance(document.get("categories"), list):
-        raise CatalogFileError(['expected an object {"categories": [...]}, as export writes'])
+        raise file_refused(['expected an object {"categories": [...]}, as export writes'])
     problems: list[str] = []
     entries = _read_categories(document["categories"], problems)
     if problems:
-        raise CatalogFileError(problems)
+        raise file_refused(problems)
     return entries
 
 
-def _read_categories(items: list, problems: list[str]) -> list[CategoryEntry]:
+def _read_categories(items: list[object], problems: list[str]) -> list[CategoryEntry]:
     entries: list[CategoryEntry] = []
     seen_names: set[str] = set()
     seen_ids: set[int] = set()
@@ -154,7 +157,7 @@ def _get(item: object, key: str) -> object:
     return item.get(key) if isinstance(item, dict) else None
 
 
-def _services_of(item: object) -> list:
+def _services_of(item: object) -> list[object]:
     services_ = _get(item, "services")
     return services_ if isinstance(services_, list) else []
 
@@ -181,7 +184,7 @@ def _read_category(index: int, item: object, problems: list[str]) -> CategoryEnt
 
 def _read_service(
     index: int, category: str, item: object, seen_ids: set[int], problems: list[str]
-) -> dict | None:
+) -> dict[str, Any] | None:
     if not isinstance(item, dict):
         problems.append(f"service entry {index} in category {category!r}: expected an object")
         return None
@@ -199,7 +202,7 @@ def _read_service(
     return columns
 
 
-def _service_problems(item: dict) -> list[str]:
+def _service_problems(item: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     _unknown_keys("", item, tuple(SERVICE_COLUMNS), problems)
     missing = [key for key in REQUIRED_KEYS if key not in item]
@@ -220,12 +223,12 @@ def _service_problems(item: dict) -> list[str]:
                 "max_quantity": document["max"],
             }
         )
-    except (CatalogError, Refusal) as exc:
+    except Refusal as exc:
         return [str(exc)]
     return ["rate is too large"] if rate > MAX_INT64 else []
 
 
-def _shape_problems(document: dict) -> list[str]:
+def _shape_problems(document: dict[str, Any]) -> list[str]:
     problems = []
     if not _is_int(document["id"], 1, MAX_INT64):
         problems.append("id must be a whole number from 1")
@@ -244,7 +247,9 @@ def _shape_problems(document: dict) -> list[str]:
     return problems
 
 
-def _unknown_keys(label: str, item: dict, known: tuple[str, ...], problems: list[str]) -> None:
+def _unknown_keys(
+    label: str, item: dict[str, Any], known: tuple[str, ...], problems: list[str]
+) -> None:
     unknown = sorted(set(item) - set(known))
     if unknown:
         prefix = f"{label}: " if label else ""
@@ -295,7 +300,7 @@ async def _upsert_category(conn: AsyncConnection, entry: CategoryEntry) -> int:
     )
 
 
-async def _upsert_service(conn: AsyncConnection, category_id: int, columns: dict) -> bool:
+async def _upsert_service(conn: AsyncConnection, category_id: int, columns: dict[str, Any]) -> bool:
     """Update the service with this id, or insert it with this id; True if inserted."""
     values = {key: value for key, value in columns.items() if key != "id"}
     result = await conn.execute(

@@ -1,6 +1,7 @@
 """catalog and price: the services on offer, as a JSON file, and per-customer rates."""
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import customer_name, find_customer
 from smmpanel.catalog.service import (
-    CatalogError,
     custom_rate,
     find_service,
     set_customer_price,
@@ -24,6 +24,7 @@ from smmpanel.catalog.transfer import (
     read_catalog,
 )
 from smmpanel.cli.common import fail, in_transaction, parse_amount, read_only
+from smmpanel.errors import Refusal
 from smmpanel.money import render_rate
 
 catalog_app = typer.Typer(
@@ -79,11 +80,11 @@ def _read_file(file: Path) -> list[CategoryEntry]:
         fail(f"{file} is not UTF-8 text; save it as UTF-8 JSON")
     try:
         return read_catalog(text)
-    except CatalogError as exc:
+    except Refusal as exc:
         fail(f"{file}: {exc}")
 
 
-def _import(entries: list[CategoryEntry], on_service) -> ImportSummary:  # type: ignore[no-untyped-def]
+def _import(entries: list[CategoryEntry], on_service: Callable[[], None]) -> ImportSummary:
     async def use_case(conn: AsyncConnection) -> ImportSummary:
         return await import_catalog(conn, entries, on_service)
 

@@ -4,6 +4,7 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 import typer
@@ -14,9 +15,11 @@ from smmpanel.catalog.models import services
 from smmpanel.cli.common import fail, in_transaction, read_only, with_database
 from smmpanel.cli.tables import moment, print_table
 from smmpanel.db import Database
+from smmpanel.db.base import AnyRow
 from smmpanel.errors import Refusal
 from smmpanel.money import parse, render_balance
 from smmpanel.providers.catalog_sync import (
+    Balance,
     ImportSummary,
     SyncSummary,
     check_balance,
@@ -28,7 +31,6 @@ from smmpanel.providers.client import UpstreamClient
 from smmpanel.providers.listing import Skipped
 from smmpanel.providers.models import providers, service_changes
 from smmpanel.providers.service import (
-    ProviderError,
     add_provider,
     edit_provider,
     find_provider,
@@ -193,7 +195,7 @@ def list_command() -> None:
     )
 
 
-def _short_error(error: str | None, when) -> str | None:  # type: ignore[no-untyped-def]
+def _short_error(error: str | None, when: datetime | None) -> str | None:
     if not error:
         return None
     first_line = " ".join(error.split())
@@ -215,7 +217,7 @@ def _balance_text(balance: int | None, currency: str | None) -> str | None:
 def balance_command(provider: str = _provider_argument()) -> None:
     """Ask a provider for our balance there (and keep it for `provider list`)."""
 
-    async def work(db: Database, client: UpstreamClient):  # type: ignore[no-untyped-def]
+    async def work(db: Database, client: UpstreamClient) -> Balance:
         return await check_balance(db, client, await _find(db, provider))
 
     balance = with_upstream(work)
@@ -297,7 +299,7 @@ def _print_import(summary: ImportSummary) -> None:
 
 def _print_skipped(skipped: list[Skipped]) -> None:
     for entry in skipped[:MAX_SKIPPED_SHOWN]:
-        typer.echo(f"  skipped {entry.ref}: {entry.reason}")
+        typer.echo(f"  skipped {entry.ref}: {entry.reason.message}")
     if len(skipped) > MAX_SKIPPED_SHOWN:
         typer.echo(f"  ... and {len(skipped) - MAX_SKIPPED_SHOWN} more")
 
@@ -330,10 +332,12 @@ def sync_command(
         fail(f"{len(failures)} of {len(results)} providers were not synced; see above")
 
 
-async def _sync_or_reason(db: Database, client: UpstreamClient, provider_id: int):  # type: ignore[no-untyped-def]
+async def _sync_or_reason(
+    db: Database, client: UpstreamClient, provider_id: int
+) -> SyncSummary | str:
     try:
         return await sync_provider(db, client, provider_id)
-    except ProviderError as exc:
+    except Refusal as exc:
         return str(exc)
 
 
@@ -374,7 +378,7 @@ def changes_command(
 ) -> None:
     """What imports and syncs changed in our services, newest first."""
 
-    async def query(conn: AsyncConnection) -> list:
+    async def query(conn: AsyncConnection) -> list[AnyRow]:
         provider_id = await find_provider(conn, provider) if provider else None
         return await _recorded_changes(conn, provider_id, limit)
 
@@ -389,7 +393,9 @@ def changes_command(
     )
 
 
-async def _recorded_changes(conn: AsyncConnection, provider_id: int | None, limit: int) -> list:
+async def _recorded_changes(
+    conn: AsyncConnection, provider_id: int | None, limit: int
+) -> list[AnyRow]:
     query = (
         select(
             service_changes.c.created_at,

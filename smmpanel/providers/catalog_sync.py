@@ -10,26 +10,29 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, exists, insert, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_PROVIDER, services
 from smmpanel.catalog.service import bump_catalog_version, category_id_for, check_service
 from smmpanel.db import Database
-from smmpanel.db.base import as_utc, utcnow
+from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import locked
+from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.providers.client import Endpoint, Rejected, Unreachable, UpstreamClient, UpstreamError
-from smmpanel.providers.listing import EntryError, Listing, Skipped, UpstreamService, read_listing
+from smmpanel.providers.listing import Listing, Skipped, UpstreamService, read_listing
 from smmpanel.providers.models import providers, service_changes
 from smmpanel.providers.pricing import MAX_RATE_MICROS, PriceRule, cost_micros
-from smmpanel.providers.service import ProviderError, record_outcome
+from smmpanel.providers.service import NO_PROVIDER, record_outcome
 
 __all__ = [
     "ImportSummary",
     "PriceRule",
     "SyncSummary",
+    "advice",
     "check_balance",
     "import_services",
     "saved_rule",
@@ -59,6 +62,48 @@ TRACKED = {
     "upstream_dripfeed": "upstream_dripfeed",
 }
 RATE_COLUMNS = ("rate", "upstream_rate")
+
+# What went wrong with an upstream call, and what the operator can do about it.
+UPSTREAM_UNREACHABLE = refusal(
+    "provider_unreachable",
+    "cannot reach provider %(name)s (%(url)s): %(problem)s."
+    " Check the URL (`smmpanel provider edit %(ref)s --url URL`)"
+    " and this machine's network, then try again",
+)
+UPSTREAM_REFUSED_KEY = refusal(
+    "provider_refused_key",
+    "provider %(name)s (%(url)s) refused our API key (%(problem)s)."
+    " Set the key its panel gave you: `smmpanel provider edit %(ref)s --key KEY`",
+)
+UPSTREAM_ANSWERED_ERROR = refusal(
+    "provider_answered_error",
+    "provider %(name)s (%(url)s) answered with an error: %(problem)s."
+    " Check your account on that panel",
+)
+UPSTREAM_NO_USABLE_ANSWER = refusal(
+    "provider_no_usable_answer",
+    "provider %(name)s (%(url)s) gave no usable answer (%(problem)s)."
+    " Check that the URL is its API v2 address, or allow it more time"
+    " (`smmpanel provider edit %(ref)s --timeout 60`), then try again",
+)
+LIST_UNAVAILABLE = refusal("provider_list_unavailable", "%(advice)s; nothing changed")
+NO_USABLE_SERVICES = refusal(
+    "provider_no_usable_services",
+    "provider %(name)s listed no usable services (%(count)s entries); nothing changed."
+    " If it really offers nothing now, disable its services by hand",
+)
+IMPLAUSIBLE_BALANCE = refusal(
+    "provider_implausible_balance", "provider %(name)s reported an implausible balance %(amount)s"
+)
+# Why one upstream service was left out of an import or a sync.
+NOT_LISTED = refusal("upstream_entry_not_listed", "not in the upstream's list")
+FULFILLED_BY_HAND = refusal(
+    "upstream_entry_fulfilled_by_hand",
+    "our service %(id)s has this upstream id but is fulfilled by hand; left alone",
+)
+RATE_TOO_LARGE_TO_SELL = refusal(
+    "upstream_entry_rate_too_large", "rate %(rate)s is too large to sell"
+)
 
 
 @dataclass(frozen=True)
@@ -147,20 +192,19 @@ def _choose(
     chosen = [listing.services[i] for i in wanted if i in listing.services]
     skipped = [entry for entry in listing.skipped if entry.ref in wanted]
     unlisted = set(wanted) - set(listing.services) - listing.unreadable_ids
-    skipped += [Skipped(i, "not in the upstream's list") for i in wanted if i in unlisted]
+    skipped += [Skipped(i, NOT_LISTED()) for i in wanted if i in unlisted]
     return chosen, skipped
 
 
 async def _import_one(
     writer: "CatalogWriter",
     entry: UpstreamService,
-    ours: Row | None,
+    ours: AnyRow | None,
     summary: ImportSummary,
 ) -> None:
     """Create our service of this upstream service, or update the one there is (never two)."""
     if ours is not None and ours.fulfilment != FULFIL_PROVIDER:
-        reason = f"our service {ours.id} has this upstream id but is fulfilled by hand; left alone"
-        summary.skipped.append(Skipped(entry.id, reason))
+        summary.skipped.append(Skipped(entry.id, FULFILLED_BY_HAND(id=ours.id)))
         return
     try:
         if ours is None:
@@ -169,8 +213,8 @@ async def _import_one(
             return
         await writer.update(ours, entry)
         writer.note_listed(ours)
-    except EntryError as exc:
-        summary.skipped.append(Skipped(entry.id, str(exc)))
+    except Refusal as unusable:
+        summary.skipped.append(Skipped(entry.id, unusable))
         return
     summary.service_ids[entry.id] = ours.id
     summary.updated += 1
@@ -189,10 +233,7 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
     entries = await _fetch_services(client, provider)
     listing = read_listing(entries)
     if not listing.services:
-        raise ProviderError(
-            f"provider {provider.name} listed no usable services ({len(entries)} entries);"
-            " nothing changed. If it really offers nothing now, disable its services by hand"
-        )
+        raise NO_USABLE_SERVICES(name=provider.name, count=len(entries))
     summary = SyncSummary(provider.name, listed=len(entries), skipped=list(listing.skipped))
     async with db.write() as conn:
         await lock_provider(conn, provider.id)
@@ -212,14 +253,16 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
     return summary
 
 
-async def _sync_one(writer: "CatalogWriter", row, listing: Listing, summary: SyncSummary) -> None:  # type: ignore[no-untyped-def]
+async def _sync_one(
+    writer: "CatalogWriter", row: AnyRow, listing: Listing, summary: SyncSummary
+) -> None:
     noted = len(writer.changes)
     entry = listing.services.get(row.provider_service_id)
     if entry is not None:
         try:
             await writer.update(row, entry)
-        except EntryError as exc:
-            summary.skipped.append(Skipped(entry.id, str(exc)))
+        except Refusal as unusable:
+            summary.skipped.append(Skipped(entry.id, unusable))
         summary.back += writer.note_listed(row)
     elif row.provider_service_id not in listing.unreadable_ids:
         summary.disabled += await writer.disable_gone(row)
@@ -262,7 +305,7 @@ def _is_due(sync_hours: int, synced_at: datetime | None, now: datetime) -> bool:
 async def _sync_and_log(db: Database, client: UpstreamClient, provider_id: int) -> int:
     try:
         summary = await sync_provider(db, client, provider_id)
-    except ProviderError as exc:
+    except Refusal as exc:
         log.warning("catalogue sync failed", extra={"provider_id": provider_id, "why": str(exc)})
         async with db.write() as conn:
             await record_outcome(conn, provider_id, error=f"catalogue sync: {exc}")
@@ -289,10 +332,10 @@ async def check_balance(db: Database, client: UpstreamClient, provider_id: int) 
     try:
         amount, currency = await client.balance(provider.endpoint)
     except UpstreamError as exc:
-        raise ProviderError(advice(provider, exc)) from None
+        raise advice(provider, exc) from None
     micros = to_micros(amount)
     if abs(micros) > MAX_RATE_MICROS:
-        raise ProviderError(f"provider {provider.name} reported an implausible balance {amount}")
+        raise IMPLAUSIBLE_BALANCE(name=provider.name, amount=amount)
     currency = currency.strip().upper()
     async with db.write() as conn:
         await conn.execute(
@@ -328,7 +371,7 @@ async def refresh_due_balances(db: Database, client: UpstreamClient, every: time
         try:
             await check_balance(db, client, provider_id)
             checked += 1
-        except ProviderError as exc:
+        except Refusal as exc:
             log.warning("balance check failed", extra={"provider_id": provider_id, "why": str(exc)})
     return checked
 
@@ -350,7 +393,7 @@ async def load_provider(db: Database, provider_id: int) -> Provider:
             )
         ).first()
     if row is None:
-        raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
+        raise NO_PROVIDER(ref=provider_id)
     endpoint = Endpoint(provider_id, row.api_url, row.api_key, row.timeout_seconds)
     return Provider(provider_id, row.name, endpoint, PriceRule.from_json(row.price_rule))
 
@@ -366,42 +409,35 @@ async def lock_provider(conn: AsyncConnection, provider_id: int) -> None:
     query = select(providers.c.id).where(providers.c.id == provider_id)
     query = locked(conn, query)
     if await conn.scalar(query) is None:
-        raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
+        raise NO_PROVIDER(ref=provider_id)
 
 
-async def _fetch_services(client: UpstreamClient, provider: Provider) -> list[dict]:
+async def _fetch_services(client: UpstreamClient, provider: Provider) -> list[dict[str, Any]]:
     try:
         return await client.services(provider.endpoint)
     except UpstreamError as exc:
-        raise ProviderError(f"{advice(provider, exc)}; nothing changed") from None
+        raise LIST_UNAVAILABLE(advice=advice(provider, exc)) from None
 
 
-def advice(provider: Provider, exc: UpstreamError) -> str:
+def advice(provider: Provider, exc: UpstreamError) -> Refusal:
     """What went wrong with an upstream call, and what the operator can do about it."""
-    where = f"provider {provider.name} ({provider.endpoint.api_url})"
-    ref = provider.id
     if isinstance(exc, Unreachable):
-        return (
-            f"cannot reach {where}: {exc}. Check the URL (`smmpanel provider edit {ref} --url URL`)"
-            " and this machine's network, then try again"
-        )
-    if isinstance(exc, Rejected) and any(word in str(exc).lower() for word in KEY_WORDS):
-        return (
-            f"{where} refused our API key ({exc}). Set the key its panel gave you:"
-            f" `smmpanel provider edit {ref} --key KEY`"
-        )
-    if isinstance(exc, Rejected):
-        return f"{where} answered with an error: {exc}. Check your account on that panel"
-    return (
-        f"{where} gave no usable answer ({exc}). Check that the URL is its API v2 address, or"
-        f" allow it more time (`smmpanel provider edit {ref} --timeout 60`), then try again"
+        kind = UPSTREAM_UNREACHABLE
+    elif isinstance(exc, Rejected) and any(word in str(exc).lower() for word in KEY_WORDS):
+        kind = UPSTREAM_REFUSED_KEY
+    elif isinstance(exc, Rejected):
+        kind = UPSTREAM_ANSWERED_ERROR
+    else:
+        kind = UPSTREAM_NO_USABLE_ANSWER
+    return kind(
+        name=provider.name, url=provider.endpoint.api_url, problem=str(exc), ref=provider.id
     )
 
 
 # ---- writing our services
 
 
-async def _services_of(conn: AsyncConnection, provider_id: int) -> list:
+async def _services_of(conn: AsyncConnection, provider_id: int) -> list[AnyRow]:
     """Our services with an upstream id at this provider, resold or (now) fulfilled by hand."""
     columns = [services.c[column] for column in TRACKED.values()]
     rows = await conn.execute(
@@ -418,7 +454,7 @@ async def _services_of(conn: AsyncConnection, provider_id: int) -> list:
     return list(rows)
 
 
-async def _resold_services(conn: AsyncConnection, provider_id: int) -> list:
+async def _resold_services(conn: AsyncConnection, provider_id: int) -> list[AnyRow]:
     rows = await _services_of(conn, provider_id)
     return [row for row in rows if row.fulfilment == FULFIL_PROVIDER]
 
@@ -433,6 +469,17 @@ async def _upstream_states(conn: AsyncConnection, provider_id: int) -> dict[int,
     return {service_id: state for service_id, state in rows}
 
 
+class ServiceChange(NamedTuple):
+    """One row of the change log; the names are its columns."""
+
+    service_id: int
+    provider_id: int
+    field: str
+    old_value: str | None
+    new_value: str | None
+    created_at: datetime
+
+
 @dataclass
 class CatalogWriter:
     """The writes of one import or sync, with the change-log rows they add."""
@@ -441,7 +488,7 @@ class CatalogWriter:
     provider_id: int
     rule: PriceRule
     states: dict[int, str]
-    changes: list[dict] = field(default_factory=list)
+    changes: list[ServiceChange] = field(default_factory=list)
     category_ids: dict[str, int] = field(default_factory=dict)
     now: datetime = field(default_factory=utcnow)
 
@@ -465,7 +512,7 @@ class CatalogWriter:
             .returning(services.c.id)
         )
 
-    async def update(self, row, entry: UpstreamService) -> None:  # type: ignore[no-untyped-def]
+    async def update(self, row: AnyRow, entry: UpstreamService) -> None:
         """Take what the upstream decides (price, limits, type, flags); keep what we decide."""
         changed = {
             column: value
@@ -480,7 +527,7 @@ class CatalogWriter:
                 old, new = getattr(row, column), changed[column]
                 self.note(row.id, label, _shown(column, old), _shown(column, new))
 
-    def note_listed(self, row) -> bool:  # type: ignore[no-untyped-def]
+    def note_listed(self, row: AnyRow) -> bool:
         """A service listed again after it was gone: noted, not re-enabled."""
         if self.states.get(row.id) != GONE:
             return False
@@ -488,7 +535,7 @@ class CatalogWriter:
         self.states[row.id] = BACK
         return True
 
-    async def disable_gone(self, row) -> bool:  # type: ignore[no-untyped-def]
+    async def disable_gone(self, row: AnyRow) -> bool:
         """Gone upstream: disabled, rate and row kept. True if it was on offer until now."""
         if self.states.get(row.id) != GONE:
             self.note(row.id, "upstream", self.states.get(row.id, LISTED), GONE)
@@ -505,7 +552,7 @@ class CatalogWriter:
         try:
             rate = self.rule.price_micros(entry.rate)
         except ValueError:
-            raise EntryError(f"rate {entry.rate} is too large to sell") from None
+            raise RATE_TOO_LARGE_TO_SELL(rate=entry.rate) from None
         return {
             "type": entry.type,
             "rate": rate,
@@ -523,20 +570,12 @@ class CatalogWriter:
         return self.category_ids[name]
 
     def note(self, service_id: int, label: str, old: str | None, new: str | None) -> None:
-        self.changes.append(
-            {
-                "service_id": service_id,
-                "provider_id": self.provider_id,
-                "field": label,
-                "old_value": old,
-                "new_value": new,
-                "created_at": self.now,
-            }
-        )
+        self.changes.append(ServiceChange(service_id, self.provider_id, label, old, new, self.now))
 
     async def save_changes(self) -> int:
         if self.changes:
-            await self.conn.execute(insert(service_changes), self.changes)
+            rows = [change._asdict() for change in self.changes]
+            await self.conn.execute(insert(service_changes), rows)
         return len(self.changes)
 
 

@@ -93,7 +93,7 @@ class UpstreamClient:
         except (KeyError, TypeError, InvalidOperation):
             raise NoAnswer(f"balance reply without a balance: {_excerpt(reply)}") from None
 
-    async def services(self, endpoint: Endpoint) -> list[dict]:
+    async def services(self, endpoint: Endpoint) -> list[dict[str, Any]]:
         reply = await self.call(endpoint, "services")
         if not isinstance(reply, list):
             raise NoAnswer(f"services reply is not a list: {_excerpt(reply)}")
@@ -121,7 +121,7 @@ def _unusable(response: httpx.Response, detail: str) -> UpstreamError:
     return NoAnswer(f"HTTP {response.status_code}, {detail}")
 
 
-def _describe(exc: httpx.HTTPError) -> str:
+def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 

@@ -4,8 +4,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
-from smmpanel.db.base import utcnow
-from smmpanel.errors import DomainError
+from smmpanel.db.base import AnyRow, utcnow
+from smmpanel.errors import refusal
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders
 from smmpanel.orders.polls import start_polling
@@ -18,12 +18,16 @@ from smmpanel.orders.statuses import (
 )
 from smmpanel.providers.models import providers
 
+NOT_IN_DOUBT = refusal(
+    "order_not_in_doubt", "order %(id)s is not in doubt: see `smmpanel order doubts`"
+)
+UPSTREAM_ID_UNUSABLE = refusal(
+    "upstream_id_unusable",
+    "upstream id %(upstream_id)r is empty or already belongs to order %(holder)s",
+)
 
-class DoubtError(DomainError):
-    pass
 
-
-async def orders_in_doubt(conn: AsyncConnection, limit: int = 100) -> list:
+async def orders_in_doubt(conn: AsyncConnection, limit: int = 100) -> list[AnyRow]:
     return list(
         (
             await conn.execute(
@@ -53,7 +57,7 @@ async def _leave_doubt(conn: AsyncConnection, order_id: int, **values: object) -
         .values(updated_at=utcnow(), **values)
     )
     if result.rowcount != 1:
-        raise DoubtError(f"order {order_id} is not in doubt: see `smmpanel order doubts`")
+        raise NOT_IN_DOUBT(id=order_id)
 
 
 async def resolve_as_sent(conn: AsyncConnection, order_id: int, upstream_id: str) -> None:
@@ -66,9 +70,7 @@ async def resolve_as_sent(conn: AsyncConnection, order_id: int, upstream_id: str
         )
     )
     if not upstream_id or holder is not None:
-        raise DoubtError(
-            f"upstream id {upstream_id!r} is empty or already belongs to order {holder}"
-        )
+        raise UPSTREAM_ID_UNUSABLE(upstream_id=upstream_id, holder=holder)
     await _leave_doubt(
         conn,
         order_id,

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
-from smmpanel.db.base import utcnow
+from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import locked
 from smmpanel.orders.lifecycle import settle_dripfeed
 from smmpanel.orders.models import orders
@@ -24,12 +24,14 @@ from smmpanel.orders.statuses import (
     PENDING,
 )
 
-RUN_WAIT = timedelta(minutes=1)
 RUN_COLUMNS = ("customer_id", "service_id", "type", "link", "quantity", "provider_id")
 
 
-async def place_due_runs(db: Database, batch: int = 100) -> int:
-    """Place the next run of every drip-feed parent that is due; how many runs were placed."""
+async def place_due_runs(db: Database, recheck: timedelta, batch: int = 100) -> int:
+    """Place the next run of every drip-feed parent that is due; how many runs were placed.
+
+    A run whose previous one is still open waits `recheck`: the previous run finishes when a
+    poll says so, and polls come no faster than the fastest poll pace."""
     async with db.write() as conn:
         due = (
             select(orders)
@@ -42,7 +44,7 @@ async def place_due_runs(db: Database, batch: int = 100) -> int:
         placed = 0
         for parent in parents:
             if await _previous_run_open(conn, parent.id):
-                await _postpone(conn, parent.id)
+                await _postpone(conn, parent.id, recheck)
             else:
                 await _place_run(conn, parent)
                 placed += 1
@@ -59,13 +61,13 @@ async def _previous_run_open(conn: AsyncConnection, parent_id: int) -> bool:
     return open_run is not None
 
 
-async def _postpone(conn: AsyncConnection, parent_id: int) -> None:
+async def _postpone(conn: AsyncConnection, parent_id: int, recheck: timedelta) -> None:
     await conn.execute(
-        update(orders).where(orders.c.id == parent_id).values(next_action_at=utcnow() + RUN_WAIT)
+        update(orders).where(orders.c.id == parent_id).values(next_action_at=utcnow() + recheck)
     )
 
 
-async def _place_run(conn: AsyncConnection, parent) -> None:  # type: ignore[no-untyped-def]
+async def _place_run(conn: AsyncConnection, parent: AnyRow) -> None:
     now = utcnow()
     await conn.execute(
         insert(orders).values(

@@ -9,15 +9,17 @@ service's fallback provider); an unreachable upstream or one short of funds make
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypedDict
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
 from smmpanel.catalog.types import SERVICE_TYPES
+from smmpanel.config import Settings
 from smmpanel.db import Database
-from smmpanel.db.base import utcnow
+from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import locked, one_of
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
@@ -39,9 +41,6 @@ log = logging.getLogger("smmpanel.forwarding")
 
 # More calls in flight cost more CPU in the HTTP client's pool than they gain (bench/worker.py).
 SEND_CONCURRENCY = 8
-RETRY_UNREACHABLE = timedelta(seconds=30)
-PAUSE_SHORT_OF_FUNDS = timedelta(minutes=5)
-FIRST_POLL = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -65,16 +64,41 @@ class Outcome:
 
 @dataclass(frozen=True)
 class ForwardingTimes:
-    first_poll: timedelta = FIRST_POLL
-    retry_unreachable: timedelta = RETRY_UNREACHABLE
-    pause_short_of_funds: timedelta = PAUSE_SHORT_OF_FUNDS
+    """How long forwarding waits; the settings say (config.Settings holds the defaults)."""
+
+    first_poll: timedelta
+    retry_unreachable: timedelta
+    pause_short_of_funds: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ForwardingTimes":
+        return cls(
+            first_poll=timedelta(seconds=settings.poll_fastest_seconds),
+            retry_unreachable=timedelta(seconds=settings.retry_unreachable_seconds),
+            pause_short_of_funds=timedelta(seconds=settings.pause_short_of_funds_seconds),
+        )
+
+
+class SentOrder(TypedDict):
+    """An order the upstream took, as the parameters of the statement that marks it sent."""
+
+    order: int
+    upstream_id: str
+
+
+@dataclass
+class ProviderCounts:
+    """What a batch did with one provider, for its counters and its last error or success."""
+
+    sent: int = 0
+    rejected: int = 0
+    in_doubt: int = 0
+    error: str | None = None
+    success: bool = False
 
 
 async def forward_due_orders(
-    db: Database,
-    client: UpstreamClient,
-    batch: int = 100,
-    times: ForwardingTimes = ForwardingTimes(),
+    db: Database, client: UpstreamClient, batch: int, times: ForwardingTimes
 ) -> int:
     """Send one batch of due orders; how many were claimed."""
     async with db.write() as conn:
@@ -140,7 +164,7 @@ async def _load_claimed(conn: AsyncConnection, order_ids: list[int]) -> list[Cla
     return [_claimed(row) for row in rows]
 
 
-def _claimed(row) -> Claimed:  # type: ignore[no-untyped-def]
+def _claimed(row: AnyRow) -> Claimed:
     on_fallback = row.tried_fallback
     upstream_service = row.fallback_provider_service_id if on_fallback else row.provider_service_id
     endpoint = Endpoint(row.provider_id, row.api_url, row.api_key, row.timeout_seconds)
@@ -148,7 +172,7 @@ def _claimed(row) -> Claimed:  # type: ignore[no-untyped-def]
     return Claimed(row.id, endpoint, upstream_fields(row, upstream_service), has_fallback)
 
 
-def upstream_fields(row, upstream_service: str | None) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def upstream_fields(row: AnyRow, upstream_service: str | None) -> dict[str, object]:
     """The `add` fields for an order of this type, as the upstream expects them."""
     fields: dict[str, object] = {"service": upstream_service}
     if row.type == SUBSCRIPTIONS:
@@ -175,7 +199,7 @@ async def send_all(client: UpstreamClient, claimed: list[Claimed]) -> list[Outco
         async with limit:
             return await send_one(client, item)
 
-    return await asyncio.gather(*(send(item) for item in claimed))
+    return list(await asyncio.gather(*(send(item) for item in claimed)))
 
 
 async def send_one(client: UpstreamClient, item: Claimed) -> Outcome:
@@ -195,13 +219,13 @@ async def record_outcomes(
     """Write a batch's results: the orders the upstream took in one statement, the others
     one by one (each may pause a provider, requeue, refund or put in doubt)."""
     taken = await _upstream_ids_taken(conn, outcomes)
-    sent: list[dict] = []
+    sent: list[SentOrder] = []
     repeated: set[int] = set()
     for outcome in outcomes:
         order_id = outcome.claimed.order_id
         if outcome.upstream_id is None:
             await _record_failure(conn, outcome, times)
-        elif _claims_id(outcome, taken):
+        elif _claims_id(outcome.claimed, outcome.upstream_id, taken):
             sent.append({"order": order_id, "upstream_id": outcome.upstream_id})
         else:
             repeated.add(order_id)
@@ -209,25 +233,35 @@ async def record_outcomes(
             await _in_doubt(conn, order_id, why)
     await _mark_sent(conn, sent, times)
     for provider_id, counts in _counts_by_provider(outcomes, repeated).items():
-        await record_outcome(conn, provider_id, **counts)
+        await record_outcome(
+            conn,
+            provider_id,
+            sent=counts.sent,
+            rejected=counts.rejected,
+            in_doubt=counts.in_doubt,
+            error=counts.error,
+            success=counts.success,
+        )
 
 
-def _claims_id(outcome: Outcome, taken: set[tuple]) -> bool:
+def _claims_id(claimed: Claimed, upstream_id: str, taken: set[tuple[int, str]]) -> bool:
     """Whether the upstream id is this order's: no other order holds it, here or before."""
-    key = (outcome.claimed.endpoint.provider_id, outcome.upstream_id)
+    key = (claimed.endpoint.provider_id, upstream_id)
     if key in taken:
         return False
     taken.add(key)
     return True
 
 
-async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) -> set[tuple]:
+async def _upstream_ids_taken(
+    conn: AsyncConnection, outcomes: list[Outcome]
+) -> set[tuple[int, str]]:
     """Upstream ids already held by other orders: the upstream repeated itself."""
     wanted: dict[int, set[str]] = {}
     for outcome in outcomes:
         if outcome.upstream_id:
             wanted.setdefault(outcome.claimed.endpoint.provider_id, set()).add(outcome.upstream_id)
-    taken: set[tuple] = set()
+    taken: set[tuple[int, str]] = set()
     for provider_id, upstream_ids in wanted.items():
         held = await conn.scalars(
             select(orders.c.upstream_order_id).where(
@@ -239,7 +273,7 @@ async def _upstream_ids_taken(conn: AsyncConnection, outcomes: list[Outcome]) ->
     return taken
 
 
-async def _mark_sent(conn: AsyncConnection, sent: list[dict], times: ForwardingTimes) -> None:
+async def _mark_sent(conn: AsyncConnection, sent: list[SentOrder], times: ForwardingTimes) -> None:
     """The orders the upstream took, `sent` with their upstream ids, in one statement (one
     round trip), each unless it has left `sending` meanwhile (see _set)."""
     if not sent:
@@ -310,7 +344,7 @@ async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> No
         await update_order(conn, order_id, status=CANCELED)
 
 
-async def _requeue(conn: AsyncConnection, order_id: int, when, why: str) -> None:  # type: ignore[no-untyped-def]
+async def _requeue(conn: AsyncConnection, order_id: int, when: datetime, why: str) -> None:
     await _set(conn, order_id, forward_state=FORWARD_QUEUED, next_action_at=when, last_error=why)
 
 
@@ -329,34 +363,31 @@ async def _set(conn: AsyncConnection, order_id: int, **values: object) -> bool:
     return result.rowcount == 1
 
 
-def _awaits_answer():  # type: ignore[no-untyped-def]
+def _awaits_answer() -> ColumnElement[bool]:
     """Still `sending`, or put in doubt meanwhile by the sweeper: a send's result is written
     (spelled without IN: a statement run for many rows takes no expanding parameter)."""
     return or_(*(orders.c.forward_state == state for state in (FORWARD_SENDING, FORWARD_IN_DOUBT)))
 
 
-def _counts_by_provider(outcomes: list[Outcome], repeated: set[int]) -> dict[int, dict]:
+def _counts_by_provider(outcomes: list[Outcome], repeated: set[int]) -> dict[int, ProviderCounts]:
     """Per provider: sent, rejected and in doubt; `repeated` orders got an id already held."""
-    counts: dict[int, dict] = {}
+    counts: dict[int, ProviderCounts] = {}
     for outcome in outcomes:
-        entry = counts.setdefault(
-            outcome.claimed.endpoint.provider_id,
-            {"sent": 0, "rejected": 0, "in_doubt": 0, "error": None, "success": False},
-        )
+        entry = counts.setdefault(outcome.claimed.endpoint.provider_id, ProviderCounts())
         if outcome.claimed.order_id in repeated:
-            entry["in_doubt"] += 1
-            entry["error"] = f"gave id {outcome.upstream_id} again, for another order"
+            entry.in_doubt += 1
+            entry.error = f"gave id {outcome.upstream_id} again, for another order"
         elif outcome.upstream_id is not None:
-            entry["sent"] += 1
-            entry["success"] = True
+            entry.sent += 1
+            entry.success = True
         elif outcome.rejection is not None and not outcome.rejection.short_of_funds:
-            entry["rejected"] += 1
-            entry["success"] = True
+            entry.rejected += 1
+            entry.success = True
         elif outcome.no_answer is not None:
-            entry["in_doubt"] += 1
+            entry.in_doubt += 1
         error = outcome.rejection or outcome.unreachable or outcome.no_answer
         if error is not None:
-            entry["error"] = str(error)
+            entry.error = str(error)
     return counts
 
 

@@ -14,16 +14,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.config import Settings
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import locked, one_of
-from smmpanel.orders.lifecycle import (
-    LifecycleError,
-    Progress,
-    apply_progress,
-    settle_finished,
-    update_order,
-)
+from smmpanel.errors import Refusal
+from smmpanel.orders.lifecycle import Progress, apply_progress, settle_finished, update_order
 from smmpanel.orders.models import order_polls, orders, subscriptions
 from smmpanel.orders.statuses import (
     COMPLETED,
@@ -50,8 +46,17 @@ CLAIMING_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class PollingTimes:
-    fastest: timedelta = timedelta(seconds=60)
-    slowest: timedelta = timedelta(hours=1)
+    """The pace of polling; the settings say (config.Settings holds the defaults)."""
+
+    fastest: timedelta
+    slowest: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "PollingTimes":
+        return cls(
+            fastest=timedelta(seconds=settings.poll_fastest_seconds),
+            slowest=timedelta(seconds=settings.poll_slowest_seconds),
+        )
 
 
 @dataclass(frozen=True)
@@ -79,11 +84,19 @@ class Reading:
     problem: str | None = None
 
 
+@dataclass
+class PollCounts:
+    """What a batch's polls of one provider came to, for its counters and its last error."""
+
+    polled: int = 0
+    error: str | None = None
+
+
 async def poll_due_orders(
     db: Database,
     client: UpstreamClient,
-    limit: int = 1000,
-    times: PollingTimes = PollingTimes(),
+    limit: int,
+    times: PollingTimes,
     batches: int = BATCHES_PER_RUN,
 ) -> int:
     """Poll up to `batches` batches of the orders due when the run starts (so each at most
@@ -159,7 +172,8 @@ async def claim_polls(
     )
     due = locked(conn, due, of=order_polls, skip_locked=True)
     rows = (await conn.execute(due)).all()
-    tracked, dropped = [], []
+    tracked: list[Tracked] = []
+    dropped: list[int] = []
     for row in rows:
         if row.forward_state != FORWARD_SENT or is_finished(row.status):
             dropped.append(row.order_id)
@@ -252,7 +266,7 @@ async def apply_readings(
     once it answers."""
     schedule = Schedule(utcnow(), times)
     problems: dict[int, str] = {}
-    outcomes: dict[int, dict] = {}
+    outcomes: dict[int, PollCounts] = {}
     progress: dict[int, tuple[Tracked, Reading]] = {}
     one_by_one: list[tuple[Tracked, Reading]] = []
     for item in tracked:
@@ -286,19 +300,19 @@ async def apply_readings(
         await record_outcome(
             conn,
             provider_id,
-            polled=outcome["polled"],
-            error=outcome["error"],
-            success=outcome["error"] is None,
+            polled=outcome.polled,
+            error=outcome.error,
+            success=outcome.error is None,
         )
 
 
 def _count_outcome(
-    outcomes: dict[int, dict], item: Tracked, problem: str | None, polled: int = 1
+    outcomes: dict[int, PollCounts], item: Tracked, problem: str | None, polled: int = 1
 ) -> None:
-    outcome = outcomes.setdefault(item.endpoint.provider_id, {"polled": 0, "error": None})
-    outcome["polled"] += polled
+    outcome = outcomes.setdefault(item.endpoint.provider_id, PollCounts())
+    outcome.polled += polled
     if problem:
-        outcome["error"] = problem
+        outcome.error = problem
         log.warning("poll problem", extra={"order_id": item.order_id, "problem": problem})
 
 
@@ -391,7 +405,7 @@ async def _apply(conn: AsyncConnection, item: Tracked, reading: Reading) -> tupl
             start_count=reading.start_count,
             remains=_remains_for(reading),
         )
-    except LifecycleError as refused:
+    except Refusal as refused:
         return False, f"upstream reports {reading.status}, not applied: {refused}"
     return True, None
 

@@ -4,13 +4,29 @@ import json
 from dataclasses import asdict, dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from smmpanel.errors import Refusal
+from smmpanel.errors import Refusal, refusal
 from smmpanel.money import MICROS, parse
-from smmpanel.providers.service import ProviderError
 
 SMALLEST_RATE = Decimal("0.000001")
 MAX_DECIMALS = 6
 MAX_RATE_MICROS = 2**63 - 1
+
+DECIMALS_NOT_WHOLE = refusal(
+    "price_rule_decimals_not_whole", "the rounding must be a whole number of decimals, 0 to 6"
+)
+DECIMALS_OUT_OF_RANGE = refusal(
+    "price_rule_decimals_out_of_range", "round to 0 to %(max)s decimals, not %(decimals)s"
+)
+RULE_AMOUNT_UNREADABLE = refusal("price_rule_amount_unreadable", "price rule %(name)s: %(problem)s")
+RULE_AMOUNT_NEGATIVE = refusal(
+    "price_rule_amount_negative",
+    "price rule %(name)s cannot be negative (%(value)s); use 0 or more",
+)
+SAVED_RULE_UNREADABLE = refusal(
+    "saved_price_rule_unreadable",
+    "the saved price rule is unreadable; import again with --markup-percent,"
+    " --markup-fixed, --decimals and --floor to save a new one",
+)
 
 
 @dataclass(frozen=True)
@@ -26,9 +42,9 @@ class PriceRule:
         for name in ("percent", "fixed", "floor"):
             object.__setattr__(self, name, _amount(name, getattr(self, name)))
         if isinstance(self.decimals, bool) or not isinstance(self.decimals, int):
-            raise ProviderError("the rounding must be a whole number of decimals, 0 to 6")
+            raise DECIMALS_NOT_WHOLE()
         if not 0 <= self.decimals <= MAX_DECIMALS:
-            raise ProviderError(f"round to 0 to {MAX_DECIMALS} decimals, not {self.decimals}")
+            raise DECIMALS_OUT_OF_RANGE(max=MAX_DECIMALS, decimals=self.decimals)
 
     def price(self, upstream_rate: Decimal) -> Decimal:
         """Our rate: never below cost through rounding, never below the floor, never zero."""
@@ -58,11 +74,8 @@ class PriceRule:
         try:
             values = json.loads(text or "{}")
             return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
-        except (ValueError, TypeError, AttributeError, ProviderError):
-            raise ProviderError(
-                "the saved price rule is unreadable; import again with --markup-percent,"
-                " --markup-fixed, --decimals and --floor to save a new one"
-            ) from None
+        except (ValueError, TypeError, AttributeError, Refusal):
+            raise SAVED_RULE_UNREADABLE() from None
 
 
 def cost_micros(upstream_rate: Decimal) -> int:
@@ -73,11 +86,11 @@ def cost_micros(upstream_rate: Decimal) -> int:
 def _amount(name: str, value: object) -> Decimal:
     try:
         amount = parse(str(value))
-    except Refusal as exc:
-        raise ProviderError(f"price rule {name}: {exc}") from None
+    except Refusal as problem:
+        raise RULE_AMOUNT_UNREADABLE(name=name, problem=problem) from None
     if amount < 0:
         # A negative markup sells below cost; most often it is a typo.
-        raise ProviderError(f"price rule {name} cannot be negative ({value}); use 0 or more")
+        raise RULE_AMOUNT_NEGATIVE(name=name, value=value)
     return amount
 
 

@@ -5,14 +5,16 @@ Partial status, which polling applies (and refunds) like any other.
 """
 
 import asyncio
+from collections.abc import Awaitable, Iterable
 from datetime import timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database
-from smmpanel.db.base import utcnow
-from smmpanel.db.dialect import locked
+from smmpanel.db.base import AnyRow, utcnow
+from smmpanel.db.dialect import locked, one_of
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import (
@@ -29,26 +31,45 @@ from smmpanel.providers.dripfeed import stop_runs
 from smmpanel.providers.models import providers
 from smmpanel.providers.statuses import refill_status
 
-RETRY = timedelta(seconds=60)
-REFILL_POLL = timedelta(minutes=5)
+REFILL_POLL = timedelta(minutes=5)  # how often a refill sent upstream is asked about
+# How long a claimed request is left to its worker; one whose call failed is tried again after.
+REQUEST_LEASE = timedelta(seconds=60)
 CONCURRENCY = 8
 
+# What the upstream answered to a call (its decoded JSON), or why there is no answer.
+Reply = Any | UpstreamError
 
-def _endpoint_columns():  # type: ignore[no-untyped-def]
-    return (
-        providers.c.id.label("provider_id"),
-        providers.c.api_url,
-        providers.c.api_key,
-        providers.c.timeout_seconds,
+
+class ClaimedRequest(NamedTuple):
+    """A refill or cancel request claimed for carrying upstream, with its order's state."""
+
+    id: int
+    forward_state: str
+    order_id: int
+    order_state: str
+    upstream_order_id: str | None
+    endpoint: Endpoint
+    upstream_refill_id: str | None
+
+
+def _claimed(row: AnyRow) -> ClaimedRequest:
+    endpoint = Endpoint(row.provider_id, row.api_url, row.api_key, row.timeout_seconds)
+    return ClaimedRequest(
+        row.id,
+        row.forward_state,
+        row.order_id,
+        row.order_state,
+        row.upstream_order_id,
+        endpoint,
+        getattr(row, "upstream_refill_id", None),
     )
 
 
-def _endpoint(row) -> Endpoint:  # type: ignore[no-untyped-def]
-    return Endpoint(row.provider_id, row.api_url, row.api_key, row.timeout_seconds)
-
-
-async def _claim(conn: AsyncConnection, table, states: tuple[str, ...], batch: int) -> list:  # type: ignore[no-untyped-def]
-    """Due requests of `table` in `states`, with their order and provider; leased for RETRY."""
+async def _claim(
+    conn: AsyncConnection, table: Table, states: tuple[str, ...], batch: int
+) -> list[ClaimedRequest]:
+    """Due requests of `table` in `states`, with their order and provider, leased to this
+    worker for REQUEST_LEASE."""
     now = utcnow()
     due = (
         select(
@@ -57,7 +78,10 @@ async def _claim(conn: AsyncConnection, table, states: tuple[str, ...], batch: i
             orders.c.id.label("order_id"),
             orders.c.forward_state.label("order_state"),
             orders.c.upstream_order_id,
-            *_endpoint_columns(),
+            providers.c.id.label("provider_id"),
+            providers.c.api_url,
+            providers.c.api_key,
+            providers.c.timeout_seconds,
         )
         .join(orders, orders.c.id == table.c.order_id)
         .join(providers, providers.c.id == orders.c.provider_id)
@@ -67,64 +91,65 @@ async def _claim(conn: AsyncConnection, table, states: tuple[str, ...], batch: i
     if table is refills:
         due = due.add_columns(refills.c.upstream_refill_id)
     due = locked(conn, due, of=table, skip_locked=True)
-    rows = (await conn.execute(due)).all()
-    if rows:
+    claimed = [_claimed(row) for row in await conn.execute(due)]
+    if claimed:
         await conn.execute(
             update(table)
-            .where(table.c.id.in_([r.id for r in rows]))
-            .values(next_action_at=now + RETRY)
+            .where(one_of(conn, table.c.id, [request.id for request in claimed]))
+            .values(next_action_at=now + REQUEST_LEASE)
         )
-    return rows
+    return claimed
 
 
-async def _gather(calls) -> list:  # type: ignore[no-untyped-def]
+async def _gather(calls: Iterable[Awaitable[Any]]) -> list[Reply]:
     limit = asyncio.Semaphore(CONCURRENCY)
 
-    async def bounded(call):  # type: ignore[no-untyped-def]
+    async def bounded(call: Awaitable[Any]) -> Reply:
         async with limit:
             try:
                 return await call
             except UpstreamError as exc:
                 return exc
 
-    return await asyncio.gather(*(bounded(call) for call in calls))
+    return list(await asyncio.gather(*(bounded(call) for call in calls)))
 
 
 async def forward_refills(db: Database, client: UpstreamClient, batch: int = 100) -> int:
     """Send new refill requests upstream and follow the ones sent; how many were handled."""
+    states = (FORWARD_QUEUED, FORWARD_SENT)
     async with db.write() as conn:
-        rows = await _claim(conn, refills, (FORWARD_QUEUED, FORWARD_SENT), batch)
-    if not rows:
+        claimed = await _claim(conn, refills, states, batch)
+    if not claimed:
         return 0
-    results = await _gather(_refill_call(client, row) for row in rows)
+    results = await _gather(_refill_call(client, request) for request in claimed)
     async with db.write() as conn:
-        for row, result in zip(rows, results, strict=True):
-            await _record_refill(conn, row, result)
-    return len(rows)
+        for request, result in zip(claimed, results, strict=True):
+            await _record_refill(conn, request, result)
+    return len(claimed)
 
 
-def _refill_call(client: UpstreamClient, row):  # type: ignore[no-untyped-def]
-    if row.forward_state == FORWARD_QUEUED:
-        return client.call(_endpoint(row), "refill", order=row.upstream_order_id)
-    return client.call(_endpoint(row), "refill_status", refill=row.upstream_refill_id)
+def _refill_call(client: UpstreamClient, request: ClaimedRequest) -> Awaitable[Any]:
+    if request.forward_state == FORWARD_QUEUED:
+        return client.call(request.endpoint, "refill", order=request.upstream_order_id)
+    return client.call(request.endpoint, "refill_status", refill=request.upstream_refill_id)
 
 
-async def _record_refill(conn: AsyncConnection, row, result) -> None:  # type: ignore[no-untyped-def]
-    values: dict = {"updated_at": utcnow()}
+async def _record_refill(conn: AsyncConnection, request: ClaimedRequest, result: Reply) -> None:
+    values: dict[str, object] = {"updated_at": utcnow()}
     if isinstance(result, Rejected):
         values.update(status="Rejected", forward_state=FORWARD_REJECTED, open_order_id=None)
         values.update(next_action_at=None, last_error=f"rejected upstream: {result}")
     elif isinstance(result, Exception) or not isinstance(result, dict):
         values["last_error"] = f"upstream: {result}"
-    elif row.forward_state == FORWARD_QUEUED and "refill" in result:
+    elif request.forward_state == FORWARD_QUEUED and "refill" in result:
         values.update(upstream_refill_id=str(result["refill"]), forward_state=FORWARD_SENT)
         values.update(next_action_at=utcnow() + REFILL_POLL, last_error=None)
     else:
         values.update(_refill_progress(result.get("status")))
-    await conn.execute(update(refills).where(refills.c.id == row.id).values(**values))
+    await conn.execute(update(refills).where(refills.c.id == request.id).values(**values))
 
 
-def _refill_progress(upstream_status: object) -> dict:
+def _refill_progress(upstream_status: object) -> dict[str, object]:
     status = refill_status(upstream_status)
     if status is None:
         return {"last_error": f"unknown upstream refill status {str(upstream_status)[:60]!r}"}
@@ -140,27 +165,28 @@ def _refill_progress(upstream_status: object) -> dict:
 async def forward_cancels(db: Database, client: UpstreamClient, batch: int = 100) -> int:
     """Cancel requests: stop what was never sent here, carry the rest upstream."""
     async with db.write() as conn:
-        rows = await _claim(conn, cancel_requests, (FORWARD_QUEUED,), batch)
-        upstream_rows = [row for row in rows if not await _cancel_here(conn, row)]
-    sendable = [row for row in upstream_rows if row.order_state == FORWARD_SENT]
+        claimed = await _claim(conn, cancel_requests, (FORWARD_QUEUED,), batch)
+        upstream = [request for request in claimed if not await _cancel_here(conn, request)]
+    sendable = [request for request in upstream if request.order_state == FORWARD_SENT]
     results = await _gather(
-        client.call(_endpoint(row), "cancel", orders=row.upstream_order_id) for row in sendable
+        client.call(request.endpoint, "cancel", orders=request.upstream_order_id)
+        for request in sendable
     )
     async with db.write() as conn:
-        for row, result in zip(sendable, results, strict=True):
-            await _record_cancel(conn, row, result)
-    return len(rows)
+        for request, result in zip(sendable, results, strict=True):
+            await _record_cancel(conn, request, result)
+    return len(claimed)
 
 
-async def _cancel_here(conn: AsyncConnection, row) -> bool:  # type: ignore[no-untyped-def]
+async def _cancel_here(conn: AsyncConnection, request: ClaimedRequest) -> bool:
     """Cancel without asking upstream where nothing was sent yet; whether it was done here."""
-    if row.order_state == FORWARD_DRIPFEED:
-        return await stop_runs(conn, row.order_id)
-    if row.order_state != FORWARD_QUEUED:
+    if request.order_state == FORWARD_DRIPFEED:
+        return await stop_runs(conn, request.order_id)
+    if request.order_state != FORWARD_QUEUED:
         return False
     result = await conn.execute(
         update(orders)
-        .where(orders.c.id == row.order_id, orders.c.forward_state == FORWARD_QUEUED)
+        .where(orders.c.id == request.order_id, orders.c.forward_state == FORWARD_QUEUED)
         .values(
             forward_state=FORWARD_REJECTED,
             next_action_at=None,
@@ -169,14 +195,15 @@ async def _cancel_here(conn: AsyncConnection, row) -> bool:  # type: ignore[no-u
     )
     if result.rowcount != 1:
         return False
-    await update_order(conn, row.order_id, status=CANCELED)
+    await update_order(conn, request.order_id, status=CANCELED)
     return True
 
 
-async def _record_cancel(conn: AsyncConnection, row, result) -> None:  # type: ignore[no-untyped-def]
+async def _record_cancel(conn: AsyncConnection, request: ClaimedRequest, result: Reply) -> None:
     refusal = _cancel_refusal(result)
+    values: dict[str, object]
     if refusal is None:
-        values: dict = {"forward_state": FORWARD_SENT, "next_action_at": None, "last_error": None}
+        values = {"forward_state": FORWARD_SENT, "next_action_at": None, "last_error": None}
     elif isinstance(result, Rejected) or not isinstance(result, Exception):
         values = {
             "status": CANCEL_REJECTED,
@@ -189,11 +216,11 @@ async def _record_cancel(conn: AsyncConnection, row, result) -> None:  # type: i
     else:
         values = {"last_error": refusal}  # unreachable or no answer: asked again later
     await conn.execute(
-        update(cancel_requests).where(cancel_requests.c.id == row.id).values(**values)
+        update(cancel_requests).where(cancel_requests.c.id == request.id).values(**values)
     )
 
 
-def _cancel_refusal(result: object) -> str | None:
+def _cancel_refusal(result: Reply) -> str | None:
     """None if the upstream accepted the cancel, else why not."""
     if isinstance(result, Exception):
         return f"upstream: {result}"

@@ -7,16 +7,32 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
-from smmpanel.db.base import utcnow
-from smmpanel.errors import DomainError, check_fits
+from smmpanel.db.base import AnyRow, utcnow
+from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.providers.models import providers
 
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 300
 MIN_SYNC_HOURS, MAX_SYNC_HOURS = 1, 720  # an hour to a month between catalogue syncs
 
-
-class ProviderError(DomainError):
-    pass
+NO_PROVIDER = refusal("no_provider", "no provider %(ref)r: see `smmpanel provider list`")
+NOT_AN_API_URL = refusal(
+    "provider_url_not_http", "%(url)r is not an http(s) URL; give the panel's API v2 address"
+)
+TIMEOUT_OUT_OF_RANGE = refusal(
+    "provider_timeout_out_of_range", "the timeout must be %(low)s to %(high)s seconds"
+)
+SYNC_HOURS_OUT_OF_RANGE = refusal(
+    "provider_sync_hours_out_of_range",
+    "the catalogue is synced every %(low)s to %(high)s hours; %(hours)s is out of range",
+)
+PROVIDER_NEEDS_NAME_AND_KEY = refusal(
+    "provider_needs_name_and_key", "a provider needs a name and the API key its panel gave you"
+)
+PROVIDER_NAME_TAKEN = refusal("provider_name_taken", "a provider named %(name)r exists already")
+EMPTY_KEY = refusal(
+    "provider_key_empty", "the key is empty; give the API key the provider's panel shows"
+)
+NOTHING_TO_CHANGE = refusal("provider_nothing_to_change", "nothing to change")
 
 
 @dataclass(frozen=True)
@@ -40,20 +56,17 @@ class ProviderStats:
 
 def _check_url(api_url: str) -> None:
     if not api_url.startswith(("http://", "https://")):
-        raise ProviderError(f"{api_url!r} is not an http(s) URL; give the panel's API v2 address")
+        raise NOT_AN_API_URL(url=api_url)
 
 
 def _check_timeout(timeout: int) -> None:
     if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
-        raise ProviderError(f"the timeout must be {MIN_TIMEOUT} to {MAX_TIMEOUT} seconds")
+        raise TIMEOUT_OUT_OF_RANGE(low=MIN_TIMEOUT, high=MAX_TIMEOUT)
 
 
 def _check_sync_hours(hours: int) -> None:
     if not MIN_SYNC_HOURS <= hours <= MAX_SYNC_HOURS:
-        raise ProviderError(
-            f"the catalogue is synced every {MIN_SYNC_HOURS} to {MAX_SYNC_HOURS} hours;"
-            f" {hours} is out of range"
-        )
+        raise SYNC_HOURS_OUT_OF_RANGE(low=MIN_SYNC_HOURS, high=MAX_SYNC_HOURS, hours=hours)
 
 
 async def add_provider(
@@ -61,17 +74,17 @@ async def add_provider(
 ) -> int:
     name, api_url, api_key = name.strip(), api_url.strip(), api_key.strip()
     if not name or not api_key:
-        raise ProviderError("a provider needs a name and the API key its panel gave you")
+        raise PROVIDER_NEEDS_NAME_AND_KEY()
     _check_url(api_url)
     _check_timeout(timeout_seconds)
     for column, value, label in (
-        (providers.c.name, name, "the name"),
-        (providers.c.api_url, api_url, "the URL"),
-        (providers.c.api_key, api_key, "the key"),
+        (providers.c.name, name, N_("the name")),
+        (providers.c.api_url, api_url, N_("the URL")),
+        (providers.c.api_key, api_key, N_("the key")),
     ):
         check_fits(column, value, label)
     if await conn.scalar(select(providers.c.id).where(providers.c.name == name)) is not None:
-        raise ProviderError(f"a provider named {name!r} exists already")
+        raise PROVIDER_NAME_TAKEN(name=name)
     return await conn.scalar(
         insert(providers)
         .values(
@@ -95,15 +108,15 @@ async def edit_provider(
     enabled: bool | None = None,
     sync_hours: int | None = None,
 ) -> None:
-    values: dict = {}
+    values: dict[str, object] = {}
     if api_url is not None:
         _check_url(api_url.strip())
-        check_fits(providers.c.api_url, api_url.strip(), "the URL")
+        check_fits(providers.c.api_url, api_url.strip(), N_("the URL"))
         values["api_url"] = api_url.strip()
     if api_key is not None:
         if not api_key.strip():
-            raise ProviderError("the key is empty; give the API key the provider's panel shows")
-        check_fits(providers.c.api_key, api_key.strip(), "the key")
+            raise EMPTY_KEY()
+        check_fits(providers.c.api_key, api_key.strip(), N_("the key"))
         values["api_key"] = api_key.strip()
     if timeout_seconds is not None:
         _check_timeout(timeout_seconds)
@@ -114,12 +127,12 @@ async def edit_provider(
         _check_sync_hours(sync_hours)
         values["sync_hours"] = sync_hours
     if not values:
-        raise ProviderError("nothing to change")
+        raise NOTHING_TO_CHANGE()
     result = await conn.execute(
         update(providers).where(providers.c.id == provider_id).values(**values)
     )
     if result.rowcount != 1:
-        raise ProviderError(f"no provider {provider_id}: see `smmpanel provider list`")
+        raise NO_PROVIDER(ref=provider_id)
 
 
 async def find_provider(conn: AsyncConnection, ref: str) -> int:
@@ -129,7 +142,7 @@ async def find_provider(conn: AsyncConnection, ref: str) -> int:
         select(providers.c.id).where(column == (int(ref) if ref.isdigit() else ref))
     )
     if provider_id is None:
-        raise ProviderError(f"no provider {ref!r}: see `smmpanel provider list`")
+        raise NO_PROVIDER(ref=ref)
     return provider_id
 
 
@@ -153,7 +166,7 @@ async def provider_stats(conn: AsyncConnection) -> list[ProviderStats]:
             providers.c.sync_hours,
         ).order_by(providers.c.id)
     )
-    return [ProviderStats(*row) for row in rows]
+    return [ProviderStats(*tuple(row)) for row in rows]
 
 
 async def record_outcome(
@@ -169,7 +182,7 @@ async def record_outcome(
 ) -> None:
     """Count what a batch did with one provider, and note its last error or success."""
     now = utcnow()
-    values: dict = {
+    values: dict[str, object] = {
         "sent_count": providers.c.sent_count + sent,
         "rejected_count": providers.c.rejected_count + rejected,
         "in_doubt_count": providers.c.in_doubt_count + in_doubt,
@@ -182,7 +195,9 @@ async def record_outcome(
     await conn.execute(update(providers).where(providers.c.id == provider_id).values(**values))
 
 
-async def pause_provider(conn: AsyncConnection, provider_id: int, until: object, why: str) -> None:
+async def pause_provider(
+    conn: AsyncConnection, provider_id: int, until: datetime, why: str
+) -> None:
     await conn.execute(
         update(providers)
         .where(providers.c.id == provider_id)
@@ -203,13 +218,13 @@ _SETTINGS = (
 )
 
 
-async def provider_settings(conn: AsyncConnection, provider_id: int):  # type: ignore[no-untyped-def]
+async def provider_settings(conn: AsyncConnection, provider_id: int) -> AnyRow | None:
     """A provider's address, timeout and switch; None if there is no such provider."""
     query = select(*_SETTINGS).where(providers.c.id == provider_id)
     return (await conn.execute(query)).first()
 
 
-async def every_provider_settings(conn: AsyncConnection) -> dict[int, object]:
+async def every_provider_settings(conn: AsyncConnection) -> dict[int, AnyRow]:
     rows = await conn.execute(select(*_SETTINGS))
     return {row.id: row for row in rows}
 

@@ -9,11 +9,12 @@ subscription rules of orders.subscriptions.
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.db.dialect import one_of
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import PAUSED, is_finished
 from smmpanel.orders.subscriptions import (
@@ -40,7 +41,7 @@ class UpstreamChild:
     quantity: int | None = None  # None: the upstream did not say
 
 
-def upstream_children(entry: dict) -> tuple[UpstreamChild, ...]:
+def upstream_children(entry: dict[str, Any]) -> tuple[UpstreamChild, ...]:
     """The post orders a status reply lists: `"orders": [ids]`, or objects with `order` (or
     `id`) and `quantity`. Anything else in the list is skipped."""
     listed = entry.get("orders")
@@ -96,7 +97,7 @@ async def _not_mirrored(
         await conn.execute(
             select(orders.c.upstream_order_id, orders.c.parent_id).where(
                 orders.c.provider_id == provider_id,
-                orders.c.upstream_order_id.in_([child.upstream_id for child in children]),
+                one_of(conn, orders.c.upstream_order_id, [child.upstream_id for child in children]),
             )
         )
     ).all()

@@ -12,20 +12,11 @@ from smmpanel.worker.context import Job, WorkerContext
 
 
 def _forwarding_times(context: WorkerContext) -> ForwardingTimes:
-    settings = context.settings
-    return ForwardingTimes(
-        first_poll=timedelta(seconds=settings.poll_fastest_seconds),
-        retry_unreachable=timedelta(seconds=settings.retry_unreachable_seconds),
-        pause_short_of_funds=timedelta(seconds=settings.pause_short_of_funds_seconds),
-    )
+    return ForwardingTimes.from_settings(context.settings)
 
 
 def _polling_times(context: WorkerContext) -> PollingTimes:
-    settings = context.settings
-    return PollingTimes(
-        fastest=timedelta(seconds=settings.poll_fastest_seconds),
-        slowest=timedelta(seconds=settings.poll_slowest_seconds),
-    )
+    return PollingTimes.from_settings(context.settings)
 
 
 async def forward_orders(context: WorkerContext) -> int:
@@ -46,7 +37,7 @@ async def sweep_sending(context: WorkerContext) -> int:
 
 
 async def place_dripfeed_runs(context: WorkerContext) -> int:
-    return await place_due_runs(context.db)
+    return await place_due_runs(context.db, _polling_times(context).fastest)
 
 
 async def carry_refills(context: WorkerContext) -> int:

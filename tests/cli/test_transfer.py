@@ -4,7 +4,10 @@ import json
 
 import pytest
 
-from smmpanel.catalog.transfer import CatalogFileError, read_catalog
+from smmpanel.catalog.transfer import CATALOG_FILE_REFUSED, read_catalog
+from smmpanel.errors import Refusal
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 GOOD_SERVICE = {
     "id": 1,
@@ -22,8 +25,9 @@ def read(services: list, **category: object) -> str:
 
 
 def problems(text: str) -> str:
-    with pytest.raises(CatalogFileError) as refused:
+    with pytest.raises(Refusal) as refused:
         read_catalog(text)
+    assert refused.value.kind is CATALOG_FILE_REFUSED
     return str(refused.value)
 
 

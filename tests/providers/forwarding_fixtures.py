@@ -30,6 +30,7 @@ from smmpanel.accounts.audit import audit
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import create_customer
 from smmpanel.catalog.service import category_id_for, create_service
+from smmpanel.config import Settings
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
 from smmpanel.money import parse, to_micros
@@ -54,7 +55,10 @@ FAST_FORWARDING = ForwardingTimes(
     retry_unreachable=timedelta(0),
     pause_short_of_funds=timedelta(minutes=5),
 )
-FAST_POLLING = PollingTimes(fastest=timedelta(0))
+FAST_POLLING = PollingTimes(fastest=timedelta(0), slowest=timedelta(hours=1))
+# The worker's own settings, whatever the environment says: batch sizes and the polling pace.
+WORKER_SETTINGS = Settings.model_construct()
+WORKER_POLLING = PollingTimes.from_settings(WORKER_SETTINGS)
 
 
 free_port = harness.free_port
@@ -248,10 +252,10 @@ class Route:
     async def forward(
         self, client: UpstreamClient, times: ForwardingTimes = FAST_FORWARDING
     ) -> int:
-        return await forward_due_orders(self.db, client, times=times)
+        return await forward_due_orders(self.db, client, WORKER_SETTINGS.forward_batch, times)
 
     async def poll(self, client: UpstreamClient, times: PollingTimes = FAST_POLLING) -> int:
-        return await poll_due_orders(self.db, client, times=times)
+        return await poll_due_orders(self.db, client, WORKER_SETTINGS.poll_batch, times)
 
     async def audit(self) -> list[str]:
         async with self.db.read() as conn:

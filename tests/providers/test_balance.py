@@ -6,8 +6,8 @@ import pytest
 from catalog_samples import new_provider, provider_row
 
 from smmpanel.db.base import as_utc, utcnow
+from smmpanel.errors import Refusal
 from smmpanel.providers.catalog_sync import check_balance, refresh_due_balances
-from smmpanel.providers.service import ProviderError
 
 
 async def test_the_balance_is_kept_with_its_currency_and_time(
@@ -29,7 +29,7 @@ async def test_a_failed_check_keeps_nothing(
     db, catalog_upstream, catalog_client, catalog_provider, mode, advice
 ):
     catalog_upstream.control(modes={"balance": mode})
-    with pytest.raises(ProviderError, match=advice):
+    with pytest.raises(Refusal, match=advice):
         await check_balance(db, catalog_client, catalog_provider)
     row = await provider_row(db, catalog_provider)
     assert (row.balance, row.balance_checked_at) == (None, None)

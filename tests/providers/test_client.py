@@ -5,6 +5,8 @@ import pytest
 
 from smmpanel.providers.client import Endpoint, Unreachable, UpstreamClient
 
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
+
 
 @pytest.mark.parametrize(
     "api_url",

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from forwarding_fixtures import (  # noqa: F401 - fixtures
+    FAST_POLLING,
     forwarding_db,
     forwarding_route,
     pro_rata,
@@ -142,16 +143,12 @@ async def test_the_same_reading_applied_twice_refunds_once(
     row = await sent_order(forwarding_route, upstream_client)
     upstream_fake.set_order(row.upstream_order_id, status=spelling, remains=remains)
     async with forwarding_route.db.write() as conn:
-        tracked = [
-            t
-            for t in await claim_polls(conn, 1000, PollingTimes(fastest=timedelta(0)))
-            if t.order_id == row.id
-        ]
+        tracked = [t for t in await claim_polls(conn, 1000, FAST_POLLING) if t.order_id == row.id]
     readings = await read_statuses(upstream_client, tracked)
 
     for _ in range(2):
         async with forwarding_route.db.write() as conn:
-            await apply_readings(conn, tracked, readings, PollingTimes(fastest=timedelta(0)))
+            await apply_readings(conn, tracked, readings, FAST_POLLING)
 
     done = await forwarding_route.order(row.id)
     assert (done.status, done.remains) == (spelling, remains)
@@ -280,11 +277,7 @@ async def test_an_order_the_operator_changed_meanwhile_goes_through_the_life_cyc
     row = await sent_order(forwarding_route, upstream_client)
     upstream_fake.set_order(row.upstream_order_id, status="In progress", start_count=10)
     async with forwarding_route.db.write() as conn:
-        tracked = [
-            t
-            for t in await claim_polls(conn, 1000, PollingTimes(fastest=timedelta(0)))
-            if t.order_id == row.id
-        ]
+        tracked = [t for t in await claim_polls(conn, 1000, FAST_POLLING) if t.order_id == row.id]
     readings = await read_statuses(upstream_client, tracked)
     async with forwarding_route.db.write() as conn:
         await update_order(conn, row.id, status=CANCELED)

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from smmpanel.catalog.service import catalog_version
 from smmpanel.catalog.types import TYPE_NAMES
+from smmpanel.errors import Refusal
 from smmpanel.money import to_micros
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import FORWARD_QUEUED
 from smmpanel.providers.catalog_sync import PriceRule, import_services
-from smmpanel.providers.service import ProviderError
 
 D = Decimal
 RULE = PriceRule(percent=D(20), fixed=D("0.01"), decimals=2, floor=D("0.05"))
@@ -97,7 +97,7 @@ async def test_garbage_entries_are_skipped_with_a_reason_and_the_rest_imported(
 ):
     catalog_upstream.offer(every_type() + GARBAGE)
     summary = await import_services(db, catalog_client, catalog_provider, RULE)
-    assert {entry.ref: entry.reason for entry in summary.skipped} == GARBAGE_REASONS
+    assert {entry.ref: entry.reason.message for entry in summary.skipped} == GARBAGE_REASONS
     assert summary.created == 14
     assert set(await services_of(db, catalog_provider)) == {str(101 + i) for i in range(14)}
     assert (await services_of(db, catalog_provider))["101"].name == "Default 101"
@@ -135,7 +135,7 @@ async def test_only_the_chosen_ids_are_imported_and_missing_ones_are_reported(
         db, catalog_client, catalog_provider, RULE, only_ids=["3", 1, "99", "4"]
     )
     assert set(await services_of(db, catalog_provider)) == {"1", "3"}
-    assert {entry.ref: entry.reason for entry in summary.skipped} == {
+    assert {entry.ref: entry.reason.message for entry in summary.skipped} == {
         "99": "not in the upstream's list",
         "4": "no usable rate ('x')",
     }
@@ -176,7 +176,7 @@ async def test_a_failing_upstream_imports_nothing_and_says_what_to_do(
 ):
     catalog_upstream.offer([offered(1)])
     catalog_upstream.control(modes={"services": mode})
-    with pytest.raises(ProviderError, match=advice) as refused:
+    with pytest.raises(Refusal, match=advice) as refused:
         await import_services(db, catalog_client, catalog_provider, RULE)
     assert "nothing changed" in str(refused.value)
     assert await services_of(db, catalog_provider) == {}
@@ -185,7 +185,7 @@ async def test_a_failing_upstream_imports_nothing_and_says_what_to_do(
 async def test_a_wrong_key_says_to_set_the_right_one(db, catalog_upstream, catalog_client):
     provider_id = await new_provider(db, catalog_upstream.api_url, key="not-the-key")
     catalog_upstream.offer([offered(1)])
-    with pytest.raises(ProviderError, match="refused our API key") as refused:
+    with pytest.raises(Refusal, match="refused our API key") as refused:
         await import_services(db, catalog_client, provider_id, RULE)
     assert f"smmpanel provider edit {provider_id} --key" in str(refused.value)
     assert await services_of(db, provider_id) == {}
@@ -193,7 +193,7 @@ async def test_a_wrong_key_says_to_set_the_right_one(db, catalog_upstream, catal
 
 async def test_an_unreachable_upstream_says_to_check_the_url(db, catalog_client):
     provider_id = await new_provider(db, f"http://127.0.0.1:{free_port()}/api/v2")
-    with pytest.raises(ProviderError, match="cannot reach") as refused:
+    with pytest.raises(Refusal, match="cannot reach") as refused:
         await import_services(db, catalog_client, provider_id, RULE)
     assert f"smmpanel provider edit {provider_id} --url" in str(refused.value)
 

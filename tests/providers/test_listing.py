@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from smmpanel.errors import Refusal
 from smmpanel.providers.listing import (
     MAX_QUANTITY,
-    EntryError,
     read_count,
     read_flag,
     read_id,
@@ -14,6 +14,8 @@ from smmpanel.providers.listing import (
     read_rate,
     read_type,
 )
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 
 @pytest.mark.parametrize("value", [True, 1, 1.0, "1", "true", "True", " yes ", "on"])
@@ -35,7 +37,7 @@ def test_rates_come_as_strings_or_numbers(value, rate):
 
 @pytest.mark.parametrize("value", [None, "", "abc", "NaN", "Infinity", True, [1], "-1", 0])
 def test_an_unusable_rate_is_refused(value):
-    with pytest.raises(EntryError):
+    with pytest.raises(Refusal):
         read_rate(value)
 
 
@@ -46,7 +48,7 @@ def test_counts_come_as_strings_or_numbers(value, count):
 
 @pytest.mark.parametrize("value", ["1.5", "ten", None, True, "-3"])
 def test_an_unusable_count_is_refused(value):
-    with pytest.raises(EntryError):
+    with pytest.raises(Refusal):
         read_count(value, "max")
 
 
@@ -65,7 +67,7 @@ def test_ids_are_kept_as_text(value, text):
 
 @pytest.mark.parametrize("value", [None, "", True, 1.5, "x" * 51, "a\nb"])
 def test_an_unusable_id_is_refused(value):
-    with pytest.raises(EntryError):
+    with pytest.raises(Refusal):
         read_id(value)
 
 

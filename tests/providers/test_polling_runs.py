@@ -16,6 +16,7 @@ import asyncio
 import pytest
 from forwarding_fixtures import (  # noqa: F401 - fixtures
     FAST_POLLING,
+    WORKER_POLLING,
     forwarding_db,
     forwarding_route,
     pro_rata,
@@ -90,9 +91,15 @@ async def test_a_run_stops_at_its_batch_count_and_leaves_the_rest_due(
 ):
     await sent_orders(forwarding_route, upstream_client, 3 * BATCH)
 
-    first = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, batches=2)
-    second = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, batches=2)
-    third = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, batches=2)
+    first = await poll_due_orders(
+        forwarding_route.db, upstream_client, BATCH, WORKER_POLLING, batches=2
+    )
+    second = await poll_due_orders(
+        forwarding_route.db, upstream_client, BATCH, WORKER_POLLING, batches=2
+    )
+    third = await poll_due_orders(
+        forwarding_route.db, upstream_client, BATCH, WORKER_POLLING, batches=2
+    )
 
     assert (first, second, third) == (2 * BATCH, BATCH, 0)
 
@@ -154,8 +161,8 @@ async def test_a_run_claims_no_batch_once_it_is_old_and_leaves_the_rest_due(
     upstream_fake.control(delay=0.6)  # a slow upstream: each read outlasts the claiming time
     monkeypatch.setattr(polling, "CLAIMING_SECONDS", 0.2)
 
-    first = await poll_due_orders(forwarding_route.db, upstream_client, BATCH)
+    first = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, WORKER_POLLING)
     upstream_fake.control(delay=0)
-    rest = await poll_due_orders(forwarding_route.db, upstream_client, BATCH)
+    rest = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, WORKER_POLLING)
 
     assert (first, rest) == (BATCHES_IN_FLIGHT * BATCH, 2 * BATCH)

@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smmpanel.errors import Refusal
 from smmpanel.providers.catalog_sync import PriceRule
 from smmpanel.providers.pricing import cost_micros
-from smmpanel.providers.service import ProviderError
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 D = Decimal
 
@@ -87,7 +89,7 @@ def test_never_below_cost_and_never_more_decimals_than_asked(upstream, percent, 
     ],
 )
 def test_a_rule_that_makes_no_sense_is_refused(values):
-    with pytest.raises(ProviderError):
+    with pytest.raises(Refusal):
         PriceRule(**values)
 
 
@@ -104,7 +106,7 @@ def test_a_provider_without_a_saved_rule_prices_at_cost():
 
 @pytest.mark.parametrize("text", ["not json", "[1, 2]", '{"decimals": "many"}'])
 def test_an_unreadable_saved_rule_says_how_to_save_a_new_one(text):
-    with pytest.raises(ProviderError, match="import again"):
+    with pytest.raises(Refusal, match="import again"):
         PriceRule.from_json(text)
 
 

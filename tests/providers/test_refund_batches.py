@@ -6,6 +6,7 @@ PostgreSQL, each test on a new database of its own.
 import uuid
 from dataclasses import dataclass
 
+import pytest
 import pytest_asyncio
 from harness import Shop
 from sqlalchemy import insert, select
@@ -26,6 +27,8 @@ from smmpanel.orders.statuses import (
     PENDING,
     REFUND_PRO_RATA,
 )
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 RATE = "1.234567"  # per 1000: charges that do not divide evenly
 OPENING = "100"

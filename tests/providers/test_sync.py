@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from smmpanel.catalog.service import catalog_version
 from smmpanel.db.base import as_utc, utcnow
+from smmpanel.errors import Refusal
 from smmpanel.money import to_micros
 from smmpanel.providers.catalog_sync import (
     PriceRule,
@@ -18,7 +19,7 @@ from smmpanel.providers.catalog_sync import (
     sync_provider,
 )
 from smmpanel.providers.models import providers
-from smmpanel.providers.service import ProviderError, edit_provider
+from smmpanel.providers.service import edit_provider
 
 D = Decimal
 RULE = PriceRule(percent=D(20), fixed=D("0.01"), decimals=2)
@@ -120,7 +121,9 @@ async def test_an_unreadable_entry_is_reported_and_its_service_left_alone(
 ):
     catalog_upstream.offer([offered(1, rate="free"), *FIRST[1:]])
     summary = await sync_provider(db, catalog_client, imported)
-    assert [(s.ref, s.reason) for s in summary.skipped] == [("1", "no usable rate ('free')")]
+    assert [(s.ref, s.reason.message) for s in summary.skipped] == [
+        ("1", "no usable rate ('free')")
+    ]
     assert (await services_of(db, imported))["1"].enabled is True
     assert await changes_of(db, imported) == []
 
@@ -164,7 +167,7 @@ async def test_a_failing_upstream_changes_nothing(
     before = await services_of(db, imported)
     synced_at = (await provider_row(db, imported)).synced_at
     catalog_upstream.control(**misbehaviour)
-    with pytest.raises(ProviderError, match="nothing changed"):
+    with pytest.raises(Refusal, match="nothing changed"):
         await sync_provider(db, catalog_client, imported)
     assert await services_of(db, imported) == before
     assert await changes_of(db, imported) == []
@@ -177,7 +180,7 @@ async def test_a_wrong_key_changes_nothing_and_says_to_set_the_key(
     async with db.write() as conn:
         await edit_provider(conn, imported, api_key="revoked-key")
     before = await services_of(db, imported)
-    with pytest.raises(ProviderError, match="refused our API key"):
+    with pytest.raises(Refusal, match="refused our API key"):
         await sync_provider(db, catalog_client, imported)
     assert await services_of(db, imported) == before
 

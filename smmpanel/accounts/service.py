@@ -18,7 +18,7 @@ from smmpanel.accounts.models import (
 )
 from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
-from smmpanel.db.hotpath import HotReader
+from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.money import check_amount
 
@@ -172,13 +172,6 @@ async def revoke_api_key(conn: AsyncConnection, key_id: int) -> None:
     )
     if result.rowcount != 1:
         raise NO_ACTIVE_KEY(id=key_id)
-
-
-AUTHENTICATE_SQL = (
-    "SELECT c.id, c.balance, k.id, k.last_used_at FROM api_keys k"
-    " JOIN customers c ON c.id = k.customer_id"
-    " WHERE k.key_hash = ? AND k.revoked_at IS NULL AND c.status = 'active'"
-)
 
 
 async def authenticate(reader: HotReader, key: str) -> ApiCustomer | None:

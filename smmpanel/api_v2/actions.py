@@ -10,6 +10,7 @@ from smmpanel.accounts.service import ApiCustomer, authenticate, touch_api_key
 from smmpanel.api_v2 import replies
 from smmpanel.catalog.service import enabled_services
 from smmpanel.db import Database
+from smmpanel.db.hotpath import CATALOG_STATE_SQL
 from smmpanel.errors import Refusal
 from smmpanel.money import render_balance
 from smmpanel.orders import refusals
@@ -28,10 +29,6 @@ SETTINGS_TTL_SECONDS = 5.0
 # made by hand in the database.
 CATALOG_TTL_SECONDS = 5.0
 MAX_CACHED_CATALOGS = 64
-CATALOG_STATE_SQL = (
-    "SELECT catalog_version,"
-    " EXISTS (SELECT 1 FROM customer_prices WHERE customer_id = ?) FROM panel_settings"
-)
 
 Reply = dict | list | bytes
 Action = Callable[[ApiCustomer, dict[str, str]], Awaitable[Reply]]

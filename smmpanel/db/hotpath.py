@@ -17,6 +17,26 @@ from sqlalchemy import make_url
 
 _PLACEHOLDER = re.compile(r"\?")
 
+# The statements, each with its caller. `{among}` takes `HotReader.among`'s condition.
+# accounts.service.authenticate: the active customer holding an unrevoked key.
+AUTHENTICATE_SQL = (
+    "SELECT c.id, c.balance, k.id, k.last_used_at FROM api_keys k"
+    " JOIN customers c ON c.id = k.customer_id"
+    " WHERE k.key_hash = ? AND k.revoked_at IS NULL AND c.status = 'active'"
+)
+# api_v2.actions (services): the catalogue's version, and whether the caller has own prices.
+CATALOG_STATE_SQL = (
+    "SELECT catalog_version,"
+    " EXISTS (SELECT 1 FROM customer_prices WHERE customer_id = ?) FROM panel_settings"
+)
+# orders.queries: the caller's orders among some ids, and the children of some orders.
+STATUS_SQL = (
+    "SELECT o.id, o.status, o.charge, o.start_count, o.remains, o.runs, o.type,"
+    " s.posts_delivered FROM orders o LEFT JOIN subscriptions s ON s.order_id = o.id"
+    " WHERE o.customer_id = ? AND {among}"
+)
+CHILDREN_SQL = "SELECT parent_id, id FROM orders WHERE {among} ORDER BY id"
+
 
 def _numbered(sql: str) -> str:
     counter = iter(range(1, 1000))

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, case, select
 
 from smmpanel.accounts.models import customers
-from smmpanel.db.hotpath import HotReader
+from smmpanel.db.hotpath import CHILDREN_SQL, STATUS_SQL, HotReader
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN
 
@@ -21,12 +21,6 @@ STATUS_FIELDS = (
     "type",
     "posts_delivered",
 )
-STATUS_SQL = (
-    "SELECT o.id, o.status, o.charge, o.start_count, o.remains, o.runs, o.type,"
-    " s.posts_delivered FROM orders o LEFT JOIN subscriptions s ON s.order_id = o.id"
-    " WHERE o.customer_id = ? AND {among}"
-)
-CHILDREN_SQL = "SELECT parent_id, id FROM orders WHERE {among} ORDER BY id"
 
 
 async def customer_orders_status(

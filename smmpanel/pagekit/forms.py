@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from smmpanel.errors import Refusal, refusal
-from smmpanel.money import LARGEST_AMOUNT, parse
+from smmpanel.money import check_amount, parse, to_micros
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import Visit
 
@@ -29,7 +29,6 @@ NOT_A_COUNT = refusal("form_not_a_count", "%(field)s must be a whole number, 0 o
 NOT_AN_AMOUNT = refusal(
     "form_not_an_amount", "%(field)s: write a number with at most 6 decimals, like 1.25."
 )
-AMOUNT_TOO_LARGE = refusal("form_amount_too_large", "That amount is too large.")
 
 
 def text(form: FormData, name: str) -> str:
@@ -78,8 +77,7 @@ def typed_amount(value: str, label: str) -> Decimal:
         parsed = parse(value or "missing")
     except Refusal:
         raise NOT_AN_AMOUNT(field=label) from None
-    if abs(parsed) > LARGEST_AMOUNT:
-        raise AMOUNT_TOO_LARGE()
+    check_amount(to_micros(parsed))
     return parsed
 
 

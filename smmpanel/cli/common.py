@@ -37,20 +37,12 @@ def migrate_database() -> None:
 
 def in_transaction(use_case: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     """Run one use case in one write transaction on a migrated database."""
-    migrate_database()
 
-    async def run() -> T:
-        db = database()
-        try:
-            async with db.write() as conn:
-                return await use_case(conn)
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> T:
+        async with db.write() as conn:
+            return await use_case(conn)
 
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:  # a refusal; anything else is a bug and keeps its traceback
-        fail(str(exc))
+    return with_database(work)
 
 
 def with_database(work: Callable[[Database], Awaitable[T]]) -> T:

@@ -6,6 +6,8 @@ import uvicorn
 from smmpanel.cli import server
 from smmpanel.config import get_settings
 
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
+
 
 @pytest.fixture
 def built_apps(monkeypatch, tmp_path):

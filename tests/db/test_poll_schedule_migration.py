@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import harness
+import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -16,6 +17,8 @@ from smmpanel.db.base import Timestamp, as_utc
 from smmpanel.db.migrate import alembic_config
 from smmpanel.orders.models import order_polls
 from smmpanel.providers.service import add_provider
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 NEXT_POLL = datetime(2026, 12, 3, 8, 30, tzinfo=UTC)
 NEXT_SEND = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)

@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from harness import PanelProcess, Shop
 
+from smmpanel.config import Settings
 from smmpanel.db import Database
 
 WORKERS = 3
@@ -34,7 +35,9 @@ class WatchedPanel(PanelProcess):
         self.log: list[str] = []
         self._started = 0
         self._all_started = threading.Event()
-        super().__init__(database_url, workers=workers, env={"SMMPANEL_LOG_LEVEL": "INFO"})
+        production = {"SMMPANEL_DB_POOL_SIZE": str(Settings.model_fields["db_pool_size"].default)}
+        env = {"SMMPANEL_LOG_LEVEL": "INFO", **production}
+        super().__init__(database_url, workers=workers, env=env)
         threading.Thread(target=self._read_log, daemon=True).start()
         if not self._all_started.wait(timeout=60):
             self.stop()

@@ -7,6 +7,8 @@ import pytest
 from smmpanel.errors import Refusal
 from smmpanel.money import parse, to_micros
 
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
+
 
 @pytest.mark.parametrize("text", ["abc", "", "NaN", "Infinity", "1.0000001", "1e40", "1e13"])
 def test_parse_refuses_what_is_not_a_storable_amount(text):

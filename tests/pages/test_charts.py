@@ -6,6 +6,8 @@ import pytest
 
 from smmpanel.admin.charts import bar_chart
 
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 

@@ -2,9 +2,13 @@
 
 import asyncio
 
+import pytest
+
 from smmpanel.config import Settings
 from smmpanel.worker.context import Job
 from smmpanel.worker.loop import run_worker
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 
 async def test_a_failing_job_does_not_stop_the_others():

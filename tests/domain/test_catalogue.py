@@ -1,0 +1,130 @@
+"""The catalogue (catalog.service): what a service needs, what customers may order, at which
+rate, and the version that tells the API its cached `services` reply is stale."""
+
+from decimal import Decimal
+
+import pytest
+from domain_helpers import micros, new_customer, new_service
+
+from smmpanel.catalog.service import (
+    FIXED,
+    PERCENT,
+    apply_repricing,
+    catalog_version,
+    category_id_for,
+    changed_rate,
+    create_service,
+    edit_service,
+    enabled_services,
+    orderable_service,
+    repricing,
+    set_customer_price,
+    set_service_enabled,
+)
+from smmpanel.errors import DomainError
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
+
+
+async def test_a_service_is_orderable_at_its_list_rate(conn):
+    customer_id = await new_customer(conn)
+    service_id = await new_service(
+        conn, rate="0.75", min_quantity=50, max_quantity=900, refill=True, refill_days=14
+    )
+    service = await orderable_service(conn, service_id, customer_id)
+    assert service is not None
+    assert (service.type, service.rate, service.min_quantity, service.max_quantity) == (
+        "Default",
+        750_000,
+        50,
+        900,
+    )
+    assert (service.refill, service.refill_days, service.cancel, service.dripfeed) == (
+        True,
+        14,
+        False,
+        False,
+    )
+    assert service.provider_id is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"type": "Likes"}, "unknown service type"),
+        ({"name": "  "}, "name"),
+        ({"rate": 0}, "rate"),
+        ({"min_quantity": 0}, "min"),
+        ({"min_quantity": 200, "max_quantity": 100}, "min"),
+    ],
+)
+async def test_a_service_must_make_sense(conn, fields, says):
+    category_id = await category_id_for(conn, "Checks")
+    given = {"name": "Likes", "type": "Default", "rate": 1_000_000}
+    given.update(min_quantity=10, max_quantity=100)
+    with pytest.raises(DomainError, match=says):
+        await create_service(conn, category_id, **{**given, **fields})
+
+
+async def test_catalogue_changes_move_the_version(conn):
+    before = await catalog_version(conn)
+    service_id = await new_service(conn)
+    assert await catalog_version(conn) == before + 1
+    assert await set_service_enabled(conn, service_id, False)
+    assert not await set_service_enabled(conn, service_id, False)  # already off: no change
+    assert await catalog_version(conn) == before + 2
+    await set_customer_price(conn, await new_customer(conn), service_id, micros("0.5"))
+    edited = {"name": "Renamed", "rate": micros("2"), "min_quantity": 10, "max_quantity": 500}
+    await edit_service(conn, service_id, **edited)
+    assert await catalog_version(conn) == before + 4
+
+
+async def test_disabled_services_are_neither_listed_nor_orderable(conn):
+    customer_id = await new_customer(conn)
+    shown, hidden = await new_service(conn), await new_service(conn)
+    await set_service_enabled(conn, hidden, False)
+    listed = {row.id for row in await enabled_services(conn, customer_id)}
+    assert shown in listed and hidden not in listed
+    assert await orderable_service(conn, hidden, customer_id) is None
+    with pytest.raises(DomainError):
+        await set_service_enabled(conn, 987_654_321, True)
+
+
+async def test_a_customer_price_is_theirs_alone_until_removed(conn):
+    customer_id, other = await new_customer(conn), await new_customer(conn)
+    service_id = await new_service(conn, rate="2")
+    await set_customer_price(conn, customer_id, service_id, micros("1.5"))
+    assert (await orderable_service(conn, service_id, customer_id)).rate == 1_500_000
+    assert (await orderable_service(conn, service_id, other)).rate == 2_000_000
+    rates = {row.id: row.rate for row in await enabled_services(conn, customer_id)}
+    assert rates[service_id] == 1_500_000
+    await set_customer_price(conn, customer_id, service_id, None)
+    assert (await orderable_service(conn, service_id, customer_id)).rate == 2_000_000
+    with pytest.raises(DomainError):
+        await set_customer_price(conn, customer_id, service_id, 0)
+
+
+def test_rates_change_by_percent_or_fixed_half_up():
+    assert changed_rate(1_234_567, PERCENT, Decimal("10")) == 1_358_024  # 1358023.7
+    assert changed_rate(1_000_000, PERCENT, Decimal("-33.3333335")) == 666_667
+    assert changed_rate(1_000_000, FIXED, Decimal("0.25")) == 1_250_000
+    assert changed_rate(1_000_000, FIXED, Decimal("-1")) == 0
+
+
+async def test_repricing_applies_only_what_was_previewed(conn):
+    first, second = await new_service(conn, rate="1"), await new_service(conn, rate="3")
+    preview = await repricing(conn, [first, second], PERCENT, Decimal("50"))
+    assert [(change.id, change.old, change.new) for change in preview] == [
+        (first, 1_000_000, 1_500_000),
+        (second, 3_000_000, 4_500_000),
+    ]
+    await apply_repricing(conn, preview)
+    assert (await orderable_service(conn, first, await new_customer(conn))).rate == 1_500_000
+    # The preview is stale now: applying it again changes nothing.
+    with pytest.raises(DomainError):
+        async with conn.begin_nested():
+            await apply_repricing(conn, preview)
+    to_zero = await repricing(conn, [first], FIXED, Decimal("-1.5"))
+    assert to_zero[0].refused
+    with pytest.raises(DomainError):
+        await apply_repricing(conn, to_zero)

@@ -7,8 +7,16 @@ import pytest
 from domain_helpers import micros, new_customer, new_service
 
 from smmpanel.catalog.service import (
+    CUSTOM_RATE_NOT_POSITIVE,
     FIXED,
+    NO_SERVICE,
     PERCENT,
+    RATE_CHANGED_SINCE_PREVIEW,
+    RATE_WOULD_FALL,
+    SERVICE_LIMITS_INVALID,
+    SERVICE_NEEDS_NAME,
+    SERVICE_RATE_NOT_POSITIVE,
+    UNKNOWN_SERVICE_TYPE,
     apply_repricing,
     catalog_version,
     category_id_for,
@@ -21,7 +29,8 @@ from smmpanel.catalog.service import (
     set_customer_price,
     set_service_enabled,
 )
-from smmpanel.errors import DomainError
+from smmpanel.catalog.types import SERVICE_TYPES
+from smmpanel.errors import Refusal
 
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
@@ -49,21 +58,27 @@ async def test_a_service_is_orderable_at_its_list_rate(conn):
 
 
 @pytest.mark.parametrize(
-    ("fields", "says"),
+    ("fields", "kind", "params"),
     [
-        ({"type": "Likes"}, "unknown service type"),
-        ({"name": "  "}, "name"),
-        ({"rate": 0}, "rate"),
-        ({"min_quantity": 0}, "min"),
-        ({"min_quantity": 200, "max_quantity": 100}, "min"),
+        (
+            {"type": "Likes"},
+            UNKNOWN_SERVICE_TYPE,
+            {"type": "Likes", "types": ", ".join(SERVICE_TYPES)},
+        ),
+        ({"name": "  "}, SERVICE_NEEDS_NAME, {}),
+        ({"rate": 0}, SERVICE_RATE_NOT_POSITIVE, {"name": "Likes"}),
+        ({"min_quantity": 0}, SERVICE_LIMITS_INVALID, {"name": "Likes"}),
+        ({"min_quantity": 200, "max_quantity": 100}, SERVICE_LIMITS_INVALID, {"name": "Likes"}),
     ],
 )
-async def test_a_service_must_make_sense(conn, fields, says):
+async def test_a_service_must_make_sense(conn, fields, kind, params):
     category_id = await category_id_for(conn, "Checks")
     given = {"name": "Likes", "type": "Default", "rate": 1_000_000}
     given.update(min_quantity=10, max_quantity=100)
-    with pytest.raises(DomainError, match=says):
+    with pytest.raises(Refusal) as caught:
         await create_service(conn, category_id, **{**given, **fields})
+    assert caught.value.kind is kind
+    assert caught.value.params == params
 
 
 async def test_catalogue_changes_move_the_version(conn):
@@ -86,8 +101,10 @@ async def test_disabled_services_are_neither_listed_nor_orderable(conn):
     listed = {row.id for row in await enabled_services(conn, customer_id)}
     assert shown in listed and hidden not in listed
     assert await orderable_service(conn, hidden, customer_id) is None
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await set_service_enabled(conn, 987_654_321, True)
+    assert caught.value.kind is NO_SERVICE
+    assert caught.value.params == {"id": 987_654_321}
 
 
 async def test_a_customer_price_is_theirs_alone_until_removed(conn):
@@ -100,8 +117,9 @@ async def test_a_customer_price_is_theirs_alone_until_removed(conn):
     assert rates[service_id] == 1_500_000
     await set_customer_price(conn, customer_id, service_id, None)
     assert (await orderable_service(conn, service_id, customer_id)).rate == 2_000_000
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await set_customer_price(conn, customer_id, service_id, 0)
+    assert caught.value.kind is CUSTOM_RATE_NOT_POSITIVE
 
 
 def test_rates_change_by_percent_or_fixed_half_up():
@@ -121,10 +139,12 @@ async def test_repricing_applies_only_what_was_previewed(conn):
     await apply_repricing(conn, preview)
     assert (await orderable_service(conn, first, await new_customer(conn))).rate == 1_500_000
     # The preview is stale now: applying it again changes nothing.
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         async with conn.begin_nested():
             await apply_repricing(conn, preview)
+    assert caught.value.kind is RATE_CHANGED_SINCE_PREVIEW
     to_zero = await repricing(conn, [first], FIXED, Decimal("-1.5"))
     assert to_zero[0].refused
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await apply_repricing(conn, to_zero)
+    assert caught.value.kind is RATE_WOULD_FALL

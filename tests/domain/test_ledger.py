@@ -8,6 +8,13 @@ from sqlalchemy import update
 from smmpanel.accounts.audit import audit
 from smmpanel.accounts.models import customers
 from smmpanel.accounts.service import (
+    ADJUSTMENT_WITHOUT_REASON,
+    BALANCE_TOO_SMALL,
+    CUSTOMER_NAME_TAKEN,
+    CUSTOMER_NEEDS_NAME,
+    NO_CUSTOMER_ID,
+    NOT_AN_EMAIL,
+    ZERO_ADJUSTMENT,
     adjust_funds,
     balance_of,
     create_customer,
@@ -15,7 +22,7 @@ from smmpanel.accounts.service import (
     debit,
     ledger_page,
 )
-from smmpanel.errors import DomainError
+from smmpanel.errors import Refusal
 
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
@@ -35,13 +42,18 @@ async def test_a_customer_without_funds_has_no_ledger(conn, books: Books):
 
 
 async def test_customer_names_are_unique_and_needed(conn):
-    await create_customer(conn, "alice")
-    with pytest.raises(DomainError, match="alice"):
+    alice = await create_customer(conn, "alice")
+    with pytest.raises(Refusal) as caught:
         await create_customer(conn, "  alice ")
-    with pytest.raises(DomainError):
+    assert caught.value.kind is CUSTOMER_NAME_TAKEN
+    assert caught.value.params == {"name": "alice", "id": alice}
+    with pytest.raises(Refusal) as caught:
         await create_customer(conn, "   ")
-    with pytest.raises(DomainError):
+    assert caught.value.kind is CUSTOMER_NEEDS_NAME
+    with pytest.raises(Refusal) as caught:
         await create_customer(conn, "bob", email="not-an-address")
+    assert caught.value.kind is NOT_AN_EMAIL
+    assert caught.value.params == {"email": "not-an-address"}
 
 
 async def test_debit_takes_what_the_balance_covers_and_records_it(conn, books: Books):
@@ -103,20 +115,25 @@ async def test_adjust_funds_adds_and_subtracts_with_a_reason(conn, books: Books)
 
 async def test_adjust_funds_refuses_and_changes_nothing(conn, books: Books):
     customer_id = await new_customer(conn, "1")
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await adjust_funds(conn, customer_id, 0, "nothing")
-    with pytest.raises(DomainError):
+    assert caught.value.kind is ZERO_ADJUSTMENT
+    with pytest.raises(Refusal) as caught:
         await adjust_funds(conn, customer_id, micros("1"), "   ")
-    with pytest.raises(DomainError):
+    assert caught.value.kind is ADJUSTMENT_WITHOUT_REASON
+    with pytest.raises(Refusal) as caught:
         await adjust_funds(conn, customer_id, -micros("1.000001"), "too much")
+    assert caught.value.kind is BALANCE_TOO_SMALL
     assert await balance_of(conn, customer_id) == micros("1")
     assert len(await ledger_of(conn, customer_id)) == 1
     await books.check()
 
 
 async def test_balance_of_an_unknown_customer_is_refused(conn):
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await balance_of(conn, 987_654_321)
+    assert caught.value.kind is NO_CUSTOMER_ID
+    assert caught.value.params == {"id": 987_654_321}
 
 
 async def test_the_audit_finds_a_balance_changed_behind_the_ledger(conn):

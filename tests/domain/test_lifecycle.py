@@ -5,8 +5,16 @@ import pytest
 from domain_helpers import Books, ledger_of, micros, new_customer, new_service, order_row, place
 from sqlalchemy import select
 
-from smmpanel.errors import DomainError
-from smmpanel.orders.lifecycle import refunded_total, update_order
+from smmpanel.errors import Refusal
+from smmpanel.orders.lifecycle import (
+    FINISHED_ORDER,
+    NO_ORDER,
+    PARTIAL_NEEDS_REMAINS,
+    REMAINS_SETTLED,
+    UNKNOWN_STATUS,
+    refunded_total,
+    update_order,
+)
 from smmpanel.orders.models import cancel_requests
 from smmpanel.orders.requests import request_cancel
 from smmpanel.orders.statuses import (
@@ -84,9 +92,11 @@ async def test_a_finished_order_does_not_move_back(conn, books: Books):
     customer_id, order_id, charge = await an_order(conn)
     await update_order(conn, order_id, status=CANCELED)
     for status in (COMPLETED, PARTIAL, IN_PROGRESS):
-        with pytest.raises(DomainError):
+        with pytest.raises(Refusal) as caught:
             async with conn.begin_nested():
                 await update_order(conn, order_id, status=status, remains=1)
+        assert caught.value.kind is FINISHED_ORDER
+        assert caught.value.params == {"id": order_id, "status": CANCELED, "new_status": status}
     assert (await order_row(conn, order_id)).status == CANCELED
     assert await refunded_total(conn, order_id) == charge
     await books.check()
@@ -95,11 +105,15 @@ async def test_a_finished_order_does_not_move_back(conn, books: Books):
 async def test_partial_needs_remains_within_the_units(conn, books: Books):
     customer_id, order_id, _ = await an_order(conn, quantity=100)
     for remains in (0, 101, None):
-        with pytest.raises(DomainError):
+        with pytest.raises(Refusal) as caught:
             async with conn.begin_nested():
                 await update_order(conn, order_id, status=PARTIAL, remains=remains)
-    with pytest.raises(DomainError):
+        assert caught.value.kind is PARTIAL_NEEDS_REMAINS
+        assert caught.value.params == {"units": 100}
+    with pytest.raises(Refusal) as caught:
         await update_order(conn, order_id, status="Lost")
+    assert caught.value.kind is UNKNOWN_STATUS
+    assert caught.value.params["status"] == "Lost"
     assert await refunds(conn, customer_id) == []
     await books.check()
 
@@ -107,16 +121,20 @@ async def test_partial_needs_remains_within_the_units(conn, books: Books):
 async def test_settled_remains_cannot_change(conn, books: Books):
     _, order_id, _ = await an_order(conn, quantity=100)
     await update_order(conn, order_id, status=PARTIAL, remains=40)
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         async with conn.begin_nested():
             await update_order(conn, order_id, status=PARTIAL, remains=10)
+    assert caught.value.kind is REMAINS_SETTLED
+    assert caught.value.params == {"id": order_id, "status": PARTIAL}
     assert (await order_row(conn, order_id)).remains == 40
     await books.check()
 
 
 async def test_an_unknown_order_is_refused(conn):
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await update_order(conn, 987_654_321, status=COMPLETED)
+    assert caught.value.kind is NO_ORDER
+    assert caught.value.params == {"id": 987_654_321}
 
 
 async def test_finishing_answers_an_open_cancel_request(conn, books: Books):

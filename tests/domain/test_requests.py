@@ -7,10 +7,12 @@ from domain_helpers import Books, micros, new_customer, new_service, order_row, 
 from sqlalchemy import select, update
 
 from smmpanel.db.base import utcnow
-from smmpanel.errors import DomainError
+from smmpanel.errors import Refusal
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import cancel_requests, orders
 from smmpanel.orders.requests import (
+    NO_OPEN_CANCEL_REQUEST,
+    REFILL_CLOSED,
     refill_status,
     request_cancel,
     request_refill,
@@ -49,8 +51,10 @@ async def test_a_completed_order_may_ask_one_refill_at_a_time(conn):
     second = await request_refill(conn, customer_id, order_id)
     assert second != refill_id
     assert await refill_status(conn, customer_id, refill_id) == "Completed"
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await update_refill(conn, refill_id, "Pending")
+    assert caught.value.kind is REFILL_CLOSED
+    assert caught.value.params == {"id": refill_id, "status": "Completed"}
 
 
 async def test_refill_needs_a_refill_service_and_a_finished_delivery(conn):
@@ -129,8 +133,10 @@ async def test_accepting_a_cancel_cancels_and_refunds_once(conn, books: Books):
     await resolve_cancel(conn, cancel_id, accept=True)
     assert (await order_row(conn, order_id)).status == CANCELED
     assert await books.balance(customer_id) == micros("10")
-    with pytest.raises(DomainError):
+    with pytest.raises(Refusal) as caught:
         await resolve_cancel(conn, cancel_id, accept=True)
+    assert caught.value.kind is NO_OPEN_CANCEL_REQUEST
+    assert caught.value.params == {"id": cancel_id}
     assert await books.balance(customer_id) == micros("10")
     await books.check()
 

@@ -295,18 +295,7 @@ async def _refunded_totals(conn: AsyncConnection, order_ids: list[int]) -> dict[
 async def _locked_orders(conn: AsyncConnection, order_ids: list[int]) -> dict[int, LockedOrder]:
     """The orders' state now, locked in id order: two batches never wait on each other crosswise."""
     query = (
-        select(
-            orders.c.id,
-            orders.c.status,
-            orders.c.type,
-            orders.c.parent_id,
-            orders.c.start_count,
-            orders.c.remains,
-            orders.c.customer_id,
-            orders.c.charge,
-            orders.c.quantity,
-            orders.c.runs,
-        )
+        select(*(orders.c[name] for name in LockedOrder._fields))
         .where(one_of(conn, orders.c.id, order_ids))
         .order_by(orders.c.id)
     )

@@ -11,6 +11,7 @@ MAX_DIGITS = 12
 # The largest amount of funds, price or rate a person may set: far above any real one, far
 # below what a balance of millionths holds (about 9.2e12), so sums of them fit too.
 LARGEST_AMOUNT = Decimal(1_000_000_000)
+LARGEST_MICROS = int(LARGEST_AMOUNT) * MICROS
 
 NOT_AN_AMOUNT = refusal("not_an_amount", "not an amount: %(text)r (write it like 12.50)")
 TOO_MANY_DECIMALS = refusal("too_many_decimals", "at most 6 decimals: %(text)r")
@@ -41,10 +42,8 @@ def parse_amount(text: str) -> int:
 
 def check_amount(micros: int) -> None:
     """Refuse an amount of funds, price or rate beyond what any real one is (either sign)."""
-    if abs(micros) > to_micros(LARGEST_AMOUNT):
-        raise AMOUNT_TOO_LARGE(
-            text=render_balance(micros), largest=render_balance(to_micros(LARGEST_AMOUNT))
-        )
+    if abs(micros) > LARGEST_MICROS:
+        raise AMOUNT_TOO_LARGE(text=render_balance(micros), largest=render_balance(LARGEST_MICROS))
 
 
 def to_micros(value: Decimal) -> int:

@@ -10,10 +10,10 @@ from starlette.responses import Response
 from smmpanel.admin.catalog_forms import quantity_limits, rate
 from smmpanel.catalog import service as catalog
 from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
+from smmpanel.db.base import MAX_INT32
 from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
-    MAX_INT32,
     amount,
     flag,
     ids,

@@ -4,7 +4,7 @@ from starlette.datastructures import FormData
 
 from smmpanel.errors import refusal
 from smmpanel.money import to_micros
-from smmpanel.pagekit.forms import MAX_INT64, amount, whole_number
+from smmpanel.pagekit.forms import amount, whole_number
 from smmpanel.pagekit.i18n import gettext as _
 
 RATE_NOT_POSITIVE = refusal("form_rate_not_positive", "%(field)s: the rate must be above zero.")
@@ -14,7 +14,7 @@ MIN_ABOVE_MAX = refusal("form_min_above_max", "The minimum must not be above the
 def rate(form: FormData, name: str, label: str) -> int:
     """A rate per 1000 in millionths: above zero, as every rate we sell at."""
     micros = to_micros(amount(form, name, label))
-    if not 0 < micros <= MAX_INT64:
+    if micros <= 0:
         raise RATE_NOT_POSITIVE(field=label)
     return micros
 

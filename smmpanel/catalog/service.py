@@ -13,7 +13,7 @@ from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db.base import AnyRow
 from smmpanel.db.dialect import one_of
 from smmpanel.errors import refusal
-from smmpanel.money import check_amount
+from smmpanel.money import LARGEST_MICROS, check_amount
 from smmpanel.panel.models import panel_settings
 from smmpanel.providers.models import providers
 
@@ -37,7 +37,6 @@ EDITABLE = (
     "category_id",
     *(name for name in SERVICE_FIELDS if name not in ("type", "refill_days")),
 )
-MAX_RATE_MICROS = 2**63 - 1
 PERCENT, FIXED = "percent", "fixed"  # the kinds of a bulk price change
 
 UNKNOWN_SERVICE_TYPE = refusal(
@@ -105,6 +104,7 @@ def check_service(fields: Mapping[str, Any]) -> None:
         raise SERVICE_NEEDS_NAME()
     if int(fields["rate"]) <= 0:
         raise SERVICE_RATE_NOT_POSITIVE(name=fields["name"])
+    check_amount(int(fields["rate"]))
     if not 1 <= int(fields["min_quantity"]) <= int(fields["max_quantity"]):
         raise SERVICE_LIMITS_INVALID(name=fields["name"])
 
@@ -274,7 +274,7 @@ class Repricing:
 
     @property
     def refused(self) -> bool:
-        return not 0 < self.new <= MAX_RATE_MICROS
+        return not 0 < self.new <= LARGEST_MICROS
 
 
 # ---- the catalogue as the operator edits it

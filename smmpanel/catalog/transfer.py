@@ -15,13 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import categories, services
 from smmpanel.catalog.service import bump_catalog_version, check_service
-from smmpanel.db.base import AnyRow
+from smmpanel.db.base import MAX_INT32, MAX_INT64, AnyRow
 from smmpanel.db.dialect import move_sequence_past_ids
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import parse, render_rate, to_micros
 
-MAX_INT32 = 2**31 - 1
-MAX_INT64 = 2**63 - 1
 MAX_PROBLEMS_SHOWN = 20
 
 # File key -> column, in the order a service is written.
@@ -225,7 +223,7 @@ def _service_problems(item: dict[str, Any]) -> list[str]:
         )
     except Refusal as exc:
         return [str(exc)]
-    return ["rate is too large"] if rate > MAX_INT64 else []
+    return []
 
 
 def _shape_problems(document: dict[str, Any]) -> list[str]:

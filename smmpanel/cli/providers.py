@@ -269,7 +269,7 @@ def _rule_changes(
             try:
                 changes[name] = parse(text)
             except Refusal as exc:
-                fail(f"{option}: {exc} (write it like 12.5)")
+                fail(f"{option}: {exc}")
     if decimals is not None:
         changes["decimals"] = decimals
     return changes

@@ -10,13 +10,12 @@ from decimal import Decimal
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from smmpanel.db.base import MAX_INT32, MAX_INT64
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import check_amount, parse, to_micros
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import Visit
 
-MAX_INT32 = 2**31 - 1
-MAX_INT64 = 2**63 - 1
 # At most 18 digits: every such number fits the database's 64-bit integers.
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 

@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.catalog.models import FULFIL_PROVIDER, services
 from smmpanel.catalog.service import bump_catalog_version, category_id_for, check_service
 from smmpanel.db import Database
-from smmpanel.db.base import AnyRow, as_utc, utcnow
+from smmpanel.db.base import MAX_INT64, AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import locked
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.providers.client import Endpoint, Rejected, Unreachable, UpstreamClient, UpstreamError
 from smmpanel.providers.listing import Listing, Skipped, UpstreamService, read_listing
 from smmpanel.providers.models import providers, service_changes
-from smmpanel.providers.pricing import MAX_RATE_MICROS, PriceRule, cost_micros
+from smmpanel.providers.pricing import PriceRule, cost_micros
 from smmpanel.providers.service import NO_PROVIDER, record_outcome
 
 __all__ = [
@@ -334,7 +334,7 @@ async def check_balance(db: Database, client: UpstreamClient, provider_id: int) 
     except UpstreamError as exc:
         raise advice(provider, exc) from None
     micros = to_micros(amount)
-    if abs(micros) > MAX_RATE_MICROS:
+    if abs(micros) > MAX_INT64:
         raise IMPLAUSIBLE_BALANCE(name=provider.name, amount=amount)
     currency = currency.strip().upper()
     async with db.write() as conn:

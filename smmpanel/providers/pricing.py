@@ -5,11 +5,10 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from smmpanel.errors import Refusal, refusal
-from smmpanel.money import MICROS, parse
+from smmpanel.money import LARGEST_MICROS, MICROS, parse
 
 SMALLEST_RATE = Decimal("0.000001")
 MAX_DECIMALS = 6
-MAX_RATE_MICROS = 2**63 - 1
 
 DECIMALS_NOT_WHOLE = refusal(
     "price_rule_decimals_not_whole", "the rounding must be a whole number of decimals, 0 to 6"
@@ -54,7 +53,7 @@ class PriceRule:
 
     def price_micros(self, upstream_rate: Decimal) -> int:
         micros = int(self.price(upstream_rate) * MICROS)
-        if micros > MAX_RATE_MICROS:
+        if micros > LARGEST_MICROS:
             raise ValueError("the rate is too large to sell")
         return micros
 

@@ -114,5 +114,8 @@ def test_services_keep_their_numbering_past_a_bad_category():
     assert "service entry 2 ('Followers' in category 'B')" in problems(json.dumps(document))
 
 
-def test_a_rate_too_large_for_the_database_is_refused():
-    assert "rate is too large" in problems(read([{**GOOD_SERVICE, "rate": "9999999999999"}]))
+def test_a_rate_beyond_the_largest_amount_is_refused():
+    found = problems(read([{**GOOD_SERVICE, "rate": "1000000000.000001"}]))
+    assert "1000000000.000001 is too large an amount: at most 1000000000.00" in found
+    [category] = read_catalog(read([{**GOOD_SERVICE, "rate": "1000000000"}]))
+    assert category.services[0]["rate"] == 1_000_000_000 * 1_000_000

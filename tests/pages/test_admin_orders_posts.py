@@ -142,9 +142,9 @@ async def test_subscriptions_that_take_no_post_here_are_refused(operator, db, sh
             {"service": str(plain_service), "link": "https://x.test/p/1", "quantity": "100"},
         )
     for order_id, message in (
-        (paused, f"Subscription {paused} is Paused"),
+        (paused, "This subscription is Paused"),
         (forwarded, "forwarded to a provider"),
-        (plain, f"Order {plain} is a Default order, not a subscription"),
+        (plain, f"Order {plain} is not a subscription"),
     ):
         page = text_of(await operator.page(f"/admin/orders/{order_id}"))
         assert "Record a new post" not in page

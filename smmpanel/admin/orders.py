@@ -34,11 +34,20 @@ from smmpanel.admin.orders_queries import (
     service_choices,
     waiting_counts,
 )
-from smmpanel.errors import Refusal, refusal
+from smmpanel.errors import N_, Refusal, RefusalKind, refusal
 from smmpanel.money import render_charge
 from smmpanel.orders.lifecycle import NO_ORDER, refunded_total, update_order
 from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, COMPLETED, FORWARD_IN_DOUBT
-from smmpanel.orders.subscriptions import RecordedPost, record_post
+from smmpanel.orders.subscriptions import (
+    ALL_POSTS_RECORDED,
+    NOT_A_SUBSCRIPTION,
+    POST_QUANTITY,
+    POSTS_FINISHED,
+    POSTS_FORWARDED,
+    POSTS_PAUSED,
+    RecordedPost,
+    record_post,
+)
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import optional_count
 from smmpanel.pagekit.i18n import gettext as _
@@ -69,6 +78,22 @@ CHOOSE_RESOLUTION = refusal(
 NOT_IN_DOUBT = refusal(
     "form_order_not_in_doubt", "Order %(id)s is not in doubt; nothing was changed."
 )
+# The post refusals as this page words them: the domain's words name the commands to run.
+POST_PAGE_WORDING: dict[RefusalKind, str] = {
+    POST_QUANTITY: N_("A post of this subscription gets between %(min)s and %(max)s."),
+    POSTS_PAUSED: N_(
+        "This subscription is Paused: add funds to the customer's balance if it is short, "
+        "set it back to Active, then record the post."
+    ),
+    ALL_POSTS_RECORDED: N_(
+        "This subscription has all its %(posts)s posts already: set it to Completed."
+    ),
+    POSTS_FINISHED: N_("This subscription is %(status)s: it takes no more posts."),
+    POSTS_FORWARDED: N_(
+        "This subscription is forwarded to a provider: its posts come from the provider."
+    ),
+    NOT_A_SUBSCRIPTION: N_("Order %(id)s is not a subscription: only a subscription has posts."),
+}
 
 
 # ---- the list
@@ -206,7 +231,7 @@ async def record_new_post(order_id: int, current: OperatorVisit) -> Response:
     except Refusal as refused:
         if refused.kind is NO_ORDER:
             raise not_found() from refused
-        error = i18n.explain(refused)
+        error = i18n.explain(refused, POST_PAGE_WORDING.get(refused.kind))
         return await _order_page(current, order_id, 400, post_error=error, post_quantity=typed)
     address = f"{ORDERS}/{order_id}"
     if recorded.order_id is None:

@@ -70,17 +70,17 @@ def babel_locale() -> Locale:
     return Locale.parse(current_language.get())
 
 
-def explain(refused: Refusal, **shown: str) -> str:
+def explain(refused: Refusal, wording: str | None = None, **shown: str) -> str:
     """A refusal as a sentence on a page: its template translated, then its params filled in,
-    the words and refusals among them translated too; `shown` gives a param as the page itself
-    names it."""
-    text = _translated(refused, shown)
+    the words and refusals among them translated too. `wording` is the page's own template for
+    it, with the same params; `shown` gives a param as the page itself names it."""
+    text = _translated(refused, shown, wording)
     return text[:1].upper() + text[1:]
 
 
-def _translated(refused: Refusal, shown: dict[str, str]) -> str:
+def _translated(refused: Refusal, shown: dict[str, str], wording: str | None = None) -> str:
     params = {name: _translated_param(value) for name, value in refused.params.items()}
-    return gettext(refused.template) % (params | shown)
+    return gettext(wording or refused.template) % (params | shown)
 
 
 def _translated_param(value: object) -> object:

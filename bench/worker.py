@@ -24,14 +24,14 @@ For each backend it:
    `smmpanel worker` runs; --loop uvloop as inside `smmpanel serve`):
    - bare `add`: UpstreamClient.add straight at the upstream, SEND_CONCURRENCY calls in flight,
      no database, for --bare-seconds;
-   - forwarding: forward_due_orders(db, client, batch) in a loop, as the worker calls it while
+   - forwarding: forward_due_orders(db, client, batch, times) in a loop, as the worker calls it while
      it finds work, until nothing is left: orders forwarded/s;
    - then the upstream is told to report a mix for those orders (85 % unchanged, 8 % In
      progress with a new start_count and remains, 5 % Completed, 2 % Partial), and every order
      is made due again;
    - bare multi-status: UpstreamClient.statuses with 100 ids a call, CALL_CONCURRENCY calls in
      flight, no database: statuses/s = calls/s × 100;
-   - status sync: poll_due_orders(db, client, limit) in a loop until none is due: statuses
+   - status sync: poll_due_orders(db, client, limit, times) in a loop until none is due: statuses
      synced/s, local writes (status changes, refunds, rescheduling) included;
    each bare figure is measured just before and just after its phase, and their mean is the
    baseline of the ratio. Beside them, the same calls on a minimal asyncio-streams client

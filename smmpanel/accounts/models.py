@@ -52,7 +52,8 @@ ledger_entries = Table(
     Column("customer_id", BigId, ForeignKey("customers.id"), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("kind", String(20), nullable=False),
-    # What caused an order's entry ("charge", "refund:partial", "refund:cancel"): one of each.
+    # What caused the entry: an order's "charge", "refund:partial" or "refund:cancel" (one of
+    # each per order), or "opening" for an opening balance; NULL for an operator's change.
     Column("cause", String(40), nullable=True),
     Column("order_id", BigId, ForeignKey("orders.id"), nullable=True),
     Column("reason", Text, nullable=False, server_default=""),

@@ -223,7 +223,8 @@ async def credit(
     order_id: int | None = None,
     cause: str | None = None,
 ) -> bool:
-    """Add `amount`; with a cause, at most once per (order, cause). False if already done."""
+    """Add `amount`; with an order and a cause, at most once per (order, cause). False if
+    already done."""
     if cause is not None:
         inserted = await conn.execute(
             insert_or_ignore(conn, ledger_entries).values(

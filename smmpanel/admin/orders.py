@@ -36,7 +36,7 @@ from smmpanel.admin.orders_queries import (
 )
 from smmpanel.errors import N_, Refusal, RefusalKind, refusal
 from smmpanel.money import render_charge
-from smmpanel.orders.lifecycle import NO_ORDER, refunded_total, update_order
+from smmpanel.orders.lifecycle import NO_ORDER, update_order
 from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, COMPLETED, FORWARD_IN_DOUBT
 from smmpanel.orders.subscriptions import (
     ALL_POSTS_RECORDED,
@@ -331,8 +331,6 @@ async def _resolve(
     if resolution == RESEND:
         await resolve_as_not_sent(conn, order_id)
         return _("Order %(id)s will be sent again.") % {"id": order_id}
-    refunded_before = await refunded_total(conn, order_id)
-    await resolve_by_canceling(conn, order_id)
-    refunded = await refunded_total(conn, order_id) - refunded_before
+    change = await resolve_by_canceling(conn, order_id)
     canceled = _("Order %(id)s is canceled.") % {"id": order_id}
-    return f"{canceled} {refund_message(refunded, currency)}"
+    return f"{canceled} {refund_message(change.refunded, currency)}"

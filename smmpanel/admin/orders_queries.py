@@ -188,10 +188,6 @@ async def order_for_change(conn: AsyncConnection, order_id: int) -> Row[Any] | N
     return (await conn.execute(_change_fields().where(orders.c.id == order_id))).first()
 
 
-async def order_status(conn: AsyncConnection, order_id: int) -> str:
-    return str(await conn.scalar(select(orders.c.status).where(orders.c.id == order_id)))
-
-
 async def order_of_cancel_request(conn: AsyncConnection, cancel_id: int) -> Row[Any] | None:
     """The order a cancel request is about, with the request's own status."""
     query = (

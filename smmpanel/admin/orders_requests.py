@@ -16,11 +16,9 @@ from smmpanel.admin.orders_forms import (
 from smmpanel.admin.orders_queries import (
     cancel_requests_page,
     order_of_cancel_request,
-    order_status,
     refill_requests,
 )
 from smmpanel.errors import Refusal, refusal
-from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN, REFILL_STATUSES
 from smmpanel.pagekit import i18n
@@ -164,12 +162,9 @@ async def _answer(
         raise CANCEL_ANSWERED(id=cancel_id)
     if remains is not None:
         check_remains(order, remains, becomes_partial=True)
-    refunded_before = await refunded_total(conn, order.id)
-    await resolve_cancel(conn, cancel_id, accept=decision == ACCEPT, remains=remains)
-    status = await order_status(conn, order.id)
-    names = {"id": cancel_id, "order": order.id, "status": status_label(status)}
+    change = await resolve_cancel(conn, cancel_id, accept=decision == ACCEPT, remains=remains)
+    names = {"id": cancel_id, "order": order.id, "status": status_label(change.status)}
     if decision == REJECT:
         return _("Cancel request %(id)s rejected: order %(order)s stays %(status)s.") % names
-    refunded = await refunded_total(conn, order.id) - refunded_before
     accepted = _("Cancel request %(id)s accepted: order %(order)s is %(status)s.") % names
-    return f"{accepted} {refund_message(refunded, currency)}"
+    return f"{accepted} {refund_message(change.refunded, currency)}"

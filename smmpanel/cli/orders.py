@@ -12,10 +12,10 @@ from smmpanel.accounts.service import find_customer
 from smmpanel.cli.common import fail, in_transaction, read_only
 from smmpanel.cli.tables import moment, print_table
 from smmpanel.money import render_balance, render_charge
-from smmpanel.orders.lifecycle import OrderChange, refunded_total, update_order
+from smmpanel.orders.lifecycle import OrderChange, update_order
 from smmpanel.orders.models import orders
 from smmpanel.orders.queries import cancel_request_rows, refill_request_rows
-from smmpanel.orders.requests import cancel_request_order_id, resolve_cancel, update_refill
+from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import (
     COMPLETED,
     ORDER_STATUSES,
@@ -283,18 +283,15 @@ def resolve_cancel_command(
     if remains is not None and not accept:
         fail("--remains goes with --accept only: a rejected request leaves the order as it is")
 
-    async def use_case(conn: AsyncConnection) -> tuple[int, str, int]:
-        order_id = await cancel_request_order_id(conn, cancel_id)
-        before = await refunded_total(conn, order_id)
-        await resolve_cancel(conn, cancel_id, accept=accept, remains=remains)
-        status = await conn.scalar(select(orders.c.status).where(orders.c.id == order_id))
-        return order_id, str(status), await refunded_total(conn, order_id) - before
-
-    order_id, order_status, refunded = in_transaction(use_case)
+    change = in_transaction(
+        lambda conn: resolve_cancel(conn, cancel_id, accept=accept, remains=remains)
+    )
     if accept:
         typer.echo(
-            f"cancel request {cancel_id} accepted: order {order_id} is {order_status}; "
-            f"{_refund_text(refunded)}"
+            f"cancel request {cancel_id} accepted: order {change.order_id} is {change.status}; "
+            f"{_refund_text(change.refunded)}"
         )
     else:
-        typer.echo(f"cancel request {cancel_id} rejected: order {order_id} stays {order_status}")
+        typer.echo(
+            f"cancel request {cancel_id} rejected: order {change.order_id} stays {change.status}"
+        )

@@ -11,7 +11,7 @@ from smmpanel.catalog.models import services
 from smmpanel.db.base import as_utc, utcnow
 from smmpanel.errors import N_, refusal
 from smmpanel.orders import refusals
-from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.lifecycle import OrderChange, update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import (
     CANCEL_PENDING,
@@ -159,31 +159,26 @@ async def request_cancel(conn: AsyncConnection, customer_id: int, order_id: int)
         raise refusals.CANCEL_ALREADY_REQUESTED() from None
 
 
-async def cancel_request_order_id(conn: AsyncConnection, cancel_id: int) -> int:
-    """The id of the order a cancel request is about."""
-    order_id = await conn.scalar(
-        select(cancel_requests.c.order_id).where(cancel_requests.c.id == cancel_id)
-    )
-    if order_id is None:
-        raise NO_CANCEL_REQUEST(id=cancel_id)
-    return int(order_id)
-
-
 async def resolve_cancel(
     conn: AsyncConnection, cancel_id: int, *, accept: bool, remains: int | None = None
-) -> None:
-    """Accept (the order becomes Canceled, or Partial with `remains`) or reject a request."""
-    order_id = await conn.scalar(
-        select(cancel_requests.c.order_id).where(
-            cancel_requests.c.id == cancel_id, cancel_requests.c.status == CANCEL_PENDING
+) -> OrderChange:
+    """Accept (the order becomes Canceled, or Partial with `remains`) or reject a request;
+    what the order became (nothing refunded when rejected)."""
+    request = (
+        await conn.execute(
+            select(cancel_requests.c.order_id, cancel_requests.c.status).where(
+                cancel_requests.c.id == cancel_id
+            )
         )
-    )
-    if order_id is None:
+    ).first()
+    if request is None:
+        raise NO_CANCEL_REQUEST(id=cancel_id)
+    if request.status != CANCEL_PENDING:
         raise NO_OPEN_CANCEL_REQUEST(id=cancel_id)
+    order_id = request.order_id
     if accept:
         status = PARTIAL if remains is not None else CANCELED
-        await update_order(conn, order_id, status=status, remains=remains)
-        return  # finishing the order answered the request
+        return await update_order(conn, order_id, status=status, remains=remains)
     await conn.execute(
         update(cancel_requests)
         .where(cancel_requests.c.id == cancel_id)
@@ -193,3 +188,11 @@ async def resolve_cancel(
             resolved_at=utcnow(),
         )
     )
+    order = (
+        await conn.execute(
+            select(orders.c.status, orders.c.start_count, orders.c.remains).where(
+                orders.c.id == order_id
+            )
+        )
+    ).one()
+    return OrderChange(order_id, order.status, order.start_count, order.remains, refunded=0)

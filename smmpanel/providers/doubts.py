@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.errors import refusal
-from smmpanel.orders.lifecycle import update_order
+from smmpanel.orders.lifecycle import OrderChange, update_order
 from smmpanel.orders.models import orders
 from smmpanel.orders.polls import start_polling
 from smmpanel.orders.statuses import (
@@ -86,9 +86,9 @@ async def resolve_as_not_sent(conn: AsyncConnection, order_id: int) -> None:
     await _leave_doubt(conn, order_id, forward_state=FORWARD_QUEUED, next_action_at=utcnow())
 
 
-async def resolve_by_canceling(conn: AsyncConnection, order_id: int) -> None:
-    """Give up on it: cancel and refund in full."""
+async def resolve_by_canceling(conn: AsyncConnection, order_id: int) -> OrderChange:
+    """Give up on it: cancel and refund in full; what the order became."""
     await _leave_doubt(
         conn, order_id, forward_state=FORWARD_REJECTED, last_error="canceled by the operator"
     )
-    await update_order(conn, order_id, status=CANCELED)
+    return await update_order(conn, order_id, status=CANCELED)

@@ -24,8 +24,8 @@ For each backend it:
    `smmpanel worker` runs; --loop uvloop as inside `smmpanel serve`):
    - bare `add`: UpstreamClient.add straight at the upstream, SEND_CONCURRENCY calls in flight,
      no database, for --bare-seconds;
-   - forwarding: forward_due_orders(db, client, batch, times) in a loop, as the worker calls it while
-     it finds work, until nothing is left: orders forwarded/s;
+   - forwarding: forward_due_orders(db, client, batch, times) in a loop, as the worker calls
+     it while it finds work, until nothing is left: orders forwarded/s;
    - then the upstream is told to report a mix for those orders (85 % unchanged, 8 % In
      progress with a new start_count and remains, 5 % Completed, 2 % Partial), and every order
      is made due again;

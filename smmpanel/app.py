@@ -8,14 +8,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from smmpanel import admin
 from smmpanel.api_v2.actions import Api
-from smmpanel.api_v2.ratelimit import RateLimiter
+from smmpanel.api_v2.ratelimit import ApiLimits, RateLimiter
 from smmpanel.api_v2.route import api_routes
 from smmpanel.config import Settings, get_settings
 from smmpanel.db import Database
 from smmpanel.logs import configure_logging
+from smmpanel.middleware import Outermost
+from smmpanel.ops.routes import ops_routes
 from smmpanel.pagekit.error_pages import install_error_pages
 from smmpanel.pagekit.pages import Pages
 from smmpanel.pagekit.templating import build_environment
@@ -30,6 +33,12 @@ def tune_garbage_collector() -> None:
     ~12 % of CPU; freezing them and collecting the young generation less often avoids both."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+class PanelApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error layer, so that its error pages get the headers too.
+        return Outermost(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None, *, with_worker: bool | None = None) -> FastAPI:
@@ -49,11 +58,15 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
             await worker
         await db.dispose()
 
-    app = FastAPI(title="smmpanel", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = PanelApp(title="smmpanel", lifespan=lifespan, docs_url=None, redoc_url=None)
     api = Api(db)
-    limiter = RateLimiter(settings.api_rate_limit, settings.api_rate_burst)
-    for route in api_routes(api, limiter):
+    limits = ApiLimits(
+        customers=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
+        addresses=RateLimiter(settings.api_address_rate_limit, settings.api_address_rate_burst),
+    )
+    for route in api_routes(api, limits):
         app.router.routes.append(route)
+    app.router.routes.extend(ops_routes(db, settings))
 
     app.state.pages = Pages(db=db, settings=settings, templates=build_environment())
     for router in customer_routers() + admin.routers():

@@ -138,6 +138,7 @@ class PanelProcess:
             **os.environ,
             "SMMPANEL_DATABASE_URL": database_url,
             "SMMPANEL_API_RATE_LIMIT": "0",
+            "SMMPANEL_API_ADDRESS_RATE_LIMIT": "0",
             "SMMPANEL_LOG_LEVEL": "WARNING",
             # A test sends a few requests at a time; PostgreSQL (max_connections 100) is shared
             # by the test workers and the money fleets, which keep the production pool size.

@@ -6,12 +6,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from smmpanel.api_v2 import replies
 from smmpanel.api_v2.actions import TOO_MANY_IDS, Api, TooManyIds
-from smmpanel.api_v2.ratelimit import RateLimiter
+from smmpanel.api_v2.ratelimit import ApiLimits
 from smmpanel.api_v2.request import BadRequest, read_fields
 from smmpanel.errors import Refusal
+from smmpanel.ops.metrics import ACTION_SCOPE_KEY, observed
 
 log = logging.getLogger("smmpanel.api")
 
@@ -26,35 +28,50 @@ def json_response(body: object, status_code: int = 200) -> Response:
     return Response(content, status_code=status_code, media_type="application/json")
 
 
-def api_routes(api: Api, limiter: RateLimiter) -> list[Route]:
-    async def endpoint(request: Request) -> Response:
+def api_routes(api: Api, limits: ApiLimits) -> list[Route]:
+    """/api/v2, /api/v2/ and every path below it (those only to refuse), for every method."""
+    endpoint = ApiEndpoint(api, limits)
+    return [Route("/api/v2", endpoint), Route("/api/v2/{below:path}", endpoint)]
+
+
+class ApiEndpoint:
+    """An ASGI app rather than a request function: Starlette then routes every method here,
+    and the contract's JSON answers even those it refuses."""
+
+    def __init__(self, api: Api, limits: ApiLimits) -> None:
+        self.api = api
+        self.limits = limits
+        self.answer = observed(api.actions)(self.endpoint)  # counted and timed for /metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.answer(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def endpoint(self, request: Request) -> Response:
         try:
-            return await _handle(api, limiter, request)
+            return await _handle(self.api, self.limits, request)
         except Exception:
             log.exception("api request failed", extra={"path": request.url.path})
             return json_response(replies.error(TEMPORARY_ERROR), 503)
 
-    methods = ["GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    return [
-        Route("/api/v2", endpoint, methods=methods),
-        Route("/api/v2/", endpoint, methods=methods),
-    ]
 
-
-async def _handle(api: Api, limiter: RateLimiter, request: Request) -> Response:
-    if request.method not in ("GET", "POST"):
+async def _handle(api: Api, limits: ApiLimits, request: Request) -> Response:
+    if request.method not in ("GET", "POST") or request.path_params.get("below"):
         return json_response(replies.error(INCORRECT_REQUEST))
     try:
         fields = await read_fields(request)
     except BadRequest:
         return json_response(replies.error(INCORRECT_REQUEST))
     key, action_name = fields.get("key", "").strip(), fields.get("action", "").strip()
-    if not limiter.allow(key or _client_address(request)):
-        return json_response(replies.error(TOO_MANY_REQUESTS), 429)
+    request.scope[ACTION_SCOPE_KEY] = action_name.lower()
     action = api.actions.get(action_name.lower())
+    # Only a key that may be answered is looked up; the rest counts against the address.
+    customer = await api.authenticate(key) if key and action else None
+    client_host = request.client.host if request.client else None
+    if not limits.allow(customer.id if customer else None, client_host):
+        return json_response(replies.error(TOO_MANY_REQUESTS), 429)
     if not key or action is None:
         return json_response(replies.error(INCORRECT_REQUEST))
-    customer = await api.authenticate(key)
     if customer is None:
         return json_response(replies.error(INVALID_KEY))
     try:
@@ -63,7 +80,3 @@ async def _handle(api: Api, limiter: RateLimiter, request: Request) -> Response:
         return json_response(replies.refused(refused))
     except TooManyIds:
         return json_response(replies.error(TOO_MANY_IDS))
-
-
-def _client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"

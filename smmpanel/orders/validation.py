@@ -4,7 +4,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
+
+import idna
 
 from smmpanel.catalog.service import OrderableService
 from smmpanel.catalog.types import ORDER_TEXT_FIELDS, SERVICE_TYPES, Units, split_lines
@@ -22,6 +24,12 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 _BARE_LINK = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?(?:[/?#]\S*)?"
 )
+# Not in a link: white space, control characters (C0, DEL, C1), and the bidirectional marks,
+# embeddings, overrides and isolates that make a link read otherwise than it goes.
+_UNFIT_IN_LINK = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A DNS label in ASCII; the underscore is in real host names though not in IDNA's rules.
+_ASCII_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+MAX_HOST_NAME = 253
 
 
 @dataclass
@@ -72,16 +80,39 @@ def validate_order(service: OrderableService, fields: Mapping[str, str]) -> NewO
 
 
 def is_valid_link(link: str) -> bool:
-    if not link or len(link.encode()) > MAX_LINK_BYTES or any(c.isspace() or c < " " for c in link):
+    """An http(s) URL, or a bare host/path (`instagram.com/user`) read as one: a host name
+    (internationalised ones too) or an IP address, and a port from 1 to 65535 if any."""
+    if not link or len(link.encode()) > MAX_LINK_BYTES or _UNFIT_IN_LINK.search(link):
         return False
     try:
         parts = urlsplit(link)
-        host = parts.hostname
-    except ValueError:
+        if not parts.scheme and _BARE_LINK.fullmatch(link):
+            parts = urlsplit("http://" + link)
+        return parts.scheme.lower() in ("http", "https") and _has_host_and_port(parts)
+    except ValueError:  # urlsplit's refusal of a bracketed host or a port
         return False
-    if parts.scheme:
-        return parts.scheme.lower() in ("http", "https") and bool(host)
-    return _BARE_LINK.fullmatch(link) is not None
+
+
+def _has_host_and_port(parts: SplitResult) -> bool:
+    return parts.port != 0 and _is_host(parts.hostname or "")
+
+
+def _is_host(host: str) -> bool:
+    if ":" in host:  # an IPv6 address: urlsplit has checked it between its brackets
+        return True
+    try:
+        # Mapped as browsers map it (case, full-width dots), then each label to its ASCII form.
+        labels = idna.uts46_remap(host, std3_rules=False, transitional=False).split(".")
+        if labels[-1] == "" and len(labels) > 1:
+            labels.pop()  # the root's dot: `x.com.`
+        ascii_labels = [
+            label if label.isascii() else idna.alabel(label).decode() for label in labels
+        ]
+    except idna.IDNAError:
+        return False
+    return len(".".join(ascii_labels)) <= MAX_HOST_NAME and all(
+        _ASCII_LABEL.fullmatch(label) for label in ascii_labels
+    )
 
 
 def parse_positive_int(text: str) -> int | None:

@@ -1,16 +1,13 @@
 """The error pages all page routes share: sign-in redirects, refused forms, 404, the unexpected."""
 
-import logging
-
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from smmpanel.pagekit.i18n import gettext as _
-from smmpanel.pagekit.pages import CsrfRefused, SignInNeeded, visit
+from smmpanel.pagekit.pages import CsrfRefused, SignInNeeded, UnreadableText, start_visit
 
-log = logging.getLogger("smmpanel.pages")
 # Plain on purpose: the fault may be in the database the other pages read first.
 UNEXPECTED_PAGE = (
     "<!doctype html><meta charset=utf-8><title>Temporary error</title>"
@@ -19,7 +16,7 @@ UNEXPECTED_PAGE = (
 
 
 async def _error_page(request: Request, status_code: int, title: str, text: str) -> Response:
-    current = await visit(request)
+    current = await start_visit(request)
     return current.render("error.html", status_code, title=title, text=text)
 
 
@@ -34,6 +31,14 @@ def install_error_pages(app: FastAPI) -> None:
             "This form has expired or did not come from this panel. Reload the page and try again."
         )
         return await _error_page(request, 403, _("Form refused"), text)
+
+    @app.exception_handler(UnreadableText)
+    async def unreadable_text(request: Request, _exc: UnreadableText) -> Response:
+        text = _(
+            "Part of what was sent is not readable text: a NUL character, or bytes that are not"
+            " UTF-8. Nothing was changed. Remove it and try again."
+        )
+        return await _error_page(request, 400, _("Request refused"), text)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -51,6 +56,7 @@ def install_error_pages(app: FastAPI) -> None:
         return await _error_page(request, exc.status_code, _("Request refused"), str(exc.detail))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("page failed", extra={"path": request.url.path})
+    async def unexpected(_request: Request, _exc: Exception) -> Response:
+        # Not logged here: Starlette raises it again after this page, and the app's outermost
+        # layer (smmpanel/middleware.py) logs it once.
         return HTMLResponse(UNEXPECTED_PAGE, status_code=503)

@@ -2,7 +2,9 @@
 
 A handler takes a `Visit` (from `visit`, `customer_visit` or `operator_visit`) and answers with
 `visit.render(...)` or `visit.redirect(...)`. Forms are read with `await visit.form()`, which
-refuses a form without this visitor's CSRF token.
+refuses a form without this visitor's CSRF token. Every form and every query string is checked
+to be text the database can store (`smmpanel.text`); one that is not is refused whole
+(`UnreadableText`, a 400 page) before a handler reads any of it.
 """
 
 import hashlib
@@ -17,16 +19,19 @@ from urllib.parse import quote, unquote, urlencode
 from fastapi import Depends
 from jinja2 import Environment
 from starlette.convertors import Convertor, register_url_convertor
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from smmpanel.config import Settings
 from smmpanel.db import Database
 from smmpanel.pagekit import i18n
+from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.sessions import SignedIn, customer_of_session, operator_of_session
 from smmpanel.panel.service import PanelSettings
 from smmpanel.panel.service import get_settings as get_panel_settings
+from smmpanel.text import NotText, check_storable, urlencoded_pairs
 
 SESSION_COOKIE = "smm_session"
 OPERATOR_COOKIE = "smm_operator"
@@ -35,6 +40,9 @@ LANGUAGE_COOKIE = "smm_lang"
 FLASH_COOKIE = "smm_flash"
 CSRF_FIELD = "csrf_token"
 YEAR_SECONDS = 365 * 24 * 3600
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+# A form is read whole before it is checked; the largest page form (a mass order) is far smaller.
+MAX_FORM_BYTES = 1_048_576
 
 AnyResponse = TypeVar("AnyResponse", bound=Response)
 
@@ -62,6 +70,10 @@ class SignInNeeded(Exception):
 
 class CsrfRefused(Exception):
     """A form came without the token of the page that showed it."""
+
+
+class UnreadableText(Exception):
+    """A form or a query string held what the database cannot store: a NUL, or not UTF-8."""
 
 
 @dataclass(frozen=True)
@@ -108,7 +120,7 @@ class Visit:
         return self.customer.account_id
 
     async def form(self) -> FormData:
-        form = await self.request.form()
+        form = await _read_form(self.request)
         sent = form.get(CSRF_FIELD)
         if not isinstance(sent, str) or not hmac.compare_digest(sent, self.csrf_token):
             raise CsrfRefused()
@@ -158,6 +170,36 @@ def safe_next(path: str | None, default: str) -> str:
     return default
 
 
+async def _read_form(request: Request) -> FormData:
+    """A urlencoded body (what browsers send) is read strictly; any other kind is Starlette's,
+    its text checked once parsed."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type == FORM_CONTENT_TYPE:
+            fields: list[tuple[str, str | UploadFile]] = [
+                *urlencoded_pairs(await _limited_body(request))
+            ]
+            return FormData(fields)
+        form = await request.form()
+        for name, value in form.multi_items():
+            check_storable(name)
+            if isinstance(value, str):
+                check_storable(value)
+        return form
+    except NotText:
+        raise UnreadableText from None
+
+
+async def _limited_body(request: Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise HTTPException(413, _("This form is too large to be read."))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _flash(request: Request) -> tuple[str, str] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
@@ -170,6 +212,18 @@ def _flash(request: Request) -> tuple[str, str] | None:
 
 
 async def visit(request: Request) -> Visit:
+    """What page handlers depend on: the visit, once the query string is known to be text
+    (checked after the visit starts, so that the refusal speaks the visitor's language)."""
+    current = await start_visit(request)
+    try:
+        urlencoded_pairs(request.scope.get("query_string", b""))
+    except NotText:
+        raise UnreadableText from None
+    return current
+
+
+async def start_visit(request: Request) -> Visit:
+    """The visit, whatever its address holds: the error pages start here."""
     pages: Pages = request.app.state.pages
     customer_token = request.cookies.get(SESSION_COOKIE)
     operator_token = request.cookies.get(OPERATOR_COOKIE)

@@ -174,6 +174,12 @@ async def test_http_urls_and_bare_host_paths_are_links(shop, place, link):
         "<script>",
         "https://x.com/" + "a" * 2000,
         "https://x.com/" + "\u4e00" * 700,  # 700 characters, but 2,114 bytes in UTF-8
+        "https://x.com/p\x7f",  # DEL
+        "https://x.com/\u202etxt.exe",  # a bidirectional override
+        "https://x.com:99999/p",
+        "https://x.com:abc/p",
+        "https://../p",
+        "https://a..b/p",
     ],
 )
 async def test_other_text_is_an_incorrect_link(api, shop, link):

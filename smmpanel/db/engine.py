@@ -7,19 +7,46 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from smmpanel.config import async_database_url
 from smmpanel.db.hotpath import HotReader
+from smmpanel.errors import DomainError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # The hot-path reads (one short statement each) share a quarter of the pool's size.
 HOT_READ_SHARE = 4
+# PostgreSQL's SQLSTATE for a connection refused because the server, the role or the database
+# has as many as it allows ("sorry, too many clients already", "too many connections for ...").
+TOO_MANY_CONNECTIONS = "53300"
 
 
 def hot_pool_size(pool_size: int) -> int:
-    return max(2, pool_size // HOT_READ_SHARE)
+    return max(1, pool_size // HOT_READ_SHARE)
+
+
+class DatabaseRefusedConnection(DomainError):
+    """The database turned a new connection away for having too many: not a bug, a budget.
+    The API answers its temporary error, the pages their error page, the CLI this message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"the database refused a connection (too many clients): {reason}. Close idle"
+            " connections or wait for other programs to finish; lower SMMPANEL_DB_POOL_SIZE or"
+            " raise PostgreSQL's max_connections so that processes x connections per process"
+            " fit (docs/deploy.md, Database connections)"
+        )
+
+
+def refused_connection(error: BaseException) -> DatabaseRefusedConnection | None:
+    """The refusal an error means, if it (or what caused it) is PostgreSQL's "too many"."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == TOO_MANY_CONNECTIONS:
+            return DatabaseRefusedConnection(str(seen))
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
 
 
 class Database:
@@ -42,19 +69,32 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._writer_turn, self.engine.connect() as conn:
+        async with self._writer_turn, _connected(self.engine) as conn:
             await conn.execution_options(immediate=True)
             async with conn.begin():
                 yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self._read_engine.connect() as conn:
+        async with _connected(self._read_engine) as conn:
             yield conn
 
     async def dispose(self) -> None:
         await self.hot.close()
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _connected(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection from the pool; a refusal for too many clients is told as such."""
+    try:
+        async with engine.connect() as conn:
+            yield conn
+    except DBAPIError as error:
+        refused = refused_connection(error)
+        if refused is None:
+            raise
+        raise refused from error
 
 
 def _create_engine(url: str, pool_size: int) -> AsyncEngine:

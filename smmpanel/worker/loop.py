@@ -10,6 +10,7 @@ import logging
 
 from smmpanel.config import Settings
 from smmpanel.db import Database
+from smmpanel.ops.metrics import job_failed, job_ran
 from smmpanel.providers.client import UpstreamClient
 from smmpanel.worker.context import Job, WorkerContext, upstream_http_client
 from smmpanel.worker.jobs import JOBS
@@ -56,7 +57,9 @@ async def _run_job(context: WorkerContext, job: Job) -> bool:
         done = await job.run(context)
     except Exception:
         log.exception("job failed", extra={"job": job.name})
+        job_failed(job.name)
         return False
+    job_ran(job.name, done)
     if done:
         log.info("job done", extra={"job": job.name, "count": done})
     return done > 0

@@ -1,0 +1,1 @@
+"""Operations: the health check and the Prometheus metrics, for load balancers and monitoring."""

@@ -184,6 +184,7 @@ def _customers(size: Size) -> list[dict]:
         {
             "id": i,
             "name": "bench" if i == 1 else f"customer-{i:04d}",
+            "name_key": "bench" if i == 1 else f"customer-{i:04d}",  # already their keys
             "email": None,
             "status": "active",
             "balance": 0,

@@ -16,12 +16,16 @@ from smmpanel.db.base import BigId, Timestamp, metadata
 
 CUSTOMER_ACTIVE = "active"
 CUSTOMER_SUSPENDED = "suspended"
+# NFKC can make a name longer than it was typed; a key has room for that.
+NAME_KEY_LENGTH = 400
 
 customers = Table(
     "customers",
     metadata,
     Column("id", BigId, primary_key=True),
     Column("name", String(100), nullable=False, unique=True),
+    # The name as names are compared (accounts.names.name_key): one customer per key.
+    Column("name_key", String(NAME_KEY_LENGTH), nullable=False, unique=True),
     Column("email", String(254), nullable=True),
     Column("status", String(20), nullable=False, server_default=CUSTOMER_ACTIVE),
     Column("balance", BigInteger, nullable=False, server_default="0"),
@@ -63,13 +67,21 @@ ledger_entries = Table(
     Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
 )
 
+OPERATOR_ACTIVE = "active"
+OPERATOR_DISABLED = "disabled"
+OPERATOR_REMOVED = "removed"
+
+# A removed operator stays, for what refers to it, with no key: its name is free again.
 operators = Table(
     "operators",
     metadata,
     Column("id", BigId, primary_key=True),
-    Column("name", String(100), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("name_key", String(NAME_KEY_LENGTH), nullable=True, unique=True),
+    Column("status", String(20), nullable=False, server_default=OPERATOR_ACTIVE),
     Column("password_hash", String(200), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    CheckConstraint("status IN ('active', 'disabled', 'removed')", name="status_known"),
 )
 
 # A signed-in browser: the cookie holds a random token, the table only its SHA-256 digest.
@@ -91,6 +103,15 @@ sign_in_failures = Table(
     metadata,
     Column("id", BigId, primary_key=True),
     Column("name", String(254), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("created_at", Timestamp, nullable=False, index=True),
+)
+
+# Sign-ups, counted per address to limit how many accounts one address makes.
+sign_ups = Table(
+    "sign_ups",
+    metadata,
+    Column("id", BigId, primary_key=True),
     Column("address", String(64), nullable=False, index=True),
     Column("created_at", Timestamp, nullable=False, index=True),
 )

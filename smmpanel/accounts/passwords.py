@@ -1,13 +1,14 @@
 """Password hashing with argon2; hashing runs off the event loop (it costs tens of ms of CPU)."""
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from smmpanel.errors import refusal
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
 _hasher = PasswordHasher()
 
@@ -21,13 +22,28 @@ PASSWORD_TOO_SHORT = refusal(
 PASSWORD_TOO_LONG = refusal(
     "password_too_long", "a password has at most %(count)s characters; choose a shorter one"
 )
+PASSWORD_TOO_COMMON = refusal(
+    "password_too_common",
+    "that password is too common: it is among the first that guessers try; choose another",
+)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """zxcvbn's 30,000 most common passwords, in lower case; loaded on first use."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def check_new_password(password: str) -> None:
+    """The rule for every password set, a customer's or an operator's."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise PASSWORD_TOO_SHORT(count=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PASSWORD_TOO_LONG(count=MAX_PASSWORD_LENGTH)
+    if password.lower() in _common_passwords():
+        raise PASSWORD_TOO_COMMON()
 
 
 async def hash_password(password: str) -> str:

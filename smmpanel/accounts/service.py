@@ -16,7 +16,8 @@ from smmpanel.accounts.models import (
     customers,
     ledger_entries,
 )
-from smmpanel.db.base import AnyRow, as_utc, utcnow
+from smmpanel.accounts.names import check_new_name, name_key
+from smmpanel.db.base import MAX_INT64, AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
 from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader
 from smmpanel.errors import N_, check_fits, refusal
@@ -92,7 +93,10 @@ async def create_customer(
     name = name.strip()
     if not name:
         raise CUSTOMER_NEEDS_NAME()
+    check_new_name(name)
     check_fits(customers.c.name, name, N_("the name"))
+    key = name_key(name)
+    check_fits(customers.c.name_key, key, N_("the name"))
     if email is not None:
         if "@" not in email:
             raise NOT_AN_EMAIL(email=email)
@@ -100,14 +104,26 @@ async def create_customer(
     if balance < 0:
         raise NEGATIVE_OPENING_BALANCE()
     check_amount(balance)
-    exists = await conn.scalar(select(customers.c.id).where(customers.c.name == name))
-    if exists is not None:
-        raise CUSTOMER_NAME_TAKEN(name=name, id=exists)
+    # The unique key decides, so two customers signing up at once as "Bob" and "bob" make one.
     customer_id = await conn.scalar(
-        insert(customers)
-        .values(name=name, email=email, balance=0, password_hash=password_hash, created_at=utcnow())
+        insert_or_ignore(conn, customers)
+        .values(
+            name=name,
+            name_key=key,
+            email=email,
+            balance=0,
+            password_hash=password_hash,
+            created_at=utcnow(),
+        )
         .returning(customers.c.id)
     )
+    if customer_id is None:
+        taken = (
+            await conn.execute(
+                select(customers.c.id, customers.c.name).where(customers.c.name_key == key)
+            )
+        ).one()
+        raise CUSTOMER_NAME_TAKEN(name=taken.name, id=taken.id)
     if balance:
         await credit(
             conn, customer_id, balance, kind="deposit", reason="opening balance", cause="opening"
@@ -120,7 +136,7 @@ async def find_customer(conn: AsyncConnection, ref: str) -> int:
     query = select(customers.c.id)
     query = (
         query.where(customers.c.id == int(ref))
-        if ref.isdigit()
+        if ref.isdigit() and int(ref) <= MAX_INT64
         else query.where(customers.c.name == ref)
     )
     customer_id = await conn.scalar(query)
@@ -135,7 +151,7 @@ async def customer_for_sign_in(conn: AsyncConnection, name: str) -> SigningInCus
         await conn.execute(
             select(
                 customers.c.id, customers.c.name, customers.c.status, customers.c.password_hash
-            ).where(customers.c.name == name.strip())
+            ).where(customers.c.name_key == name_key(name))
         )
     ).first()
     return None if row is None else SigningInCustomer(*row)

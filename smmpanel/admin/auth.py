@@ -3,13 +3,26 @@
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from smmpanel.accounts.operators import operator_by_name
+from smmpanel.accounts.models import OPERATOR_ACTIVE
+from smmpanel.accounts.operators import Operator, operator_by_name
+from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import signing_in
 from smmpanel.pagekit.pages import OPERATOR_COOKIE, AnyVisit
 from smmpanel.pagekit.sessions import OPERATOR_SESSION_HOURS, start_operator_session
 from smmpanel.pagekit.signing_in import Door
 
 router = APIRouter()
+
+OPERATOR_DISABLED = refusal(
+    "operator_disabled",
+    "This operator is disabled. Another operator can enable it with `smmpanel operator enable`.",
+)
+
+
+def _disabled(account: Operator) -> Refusal | None:
+    return OPERATOR_DISABLED() if account.status != OPERATOR_ACTIVE else None
+
+
 OPERATORS = Door(
     path="/admin/signin",
     template="admin/signin.html",
@@ -21,6 +34,7 @@ OPERATORS = Door(
     session_seconds=OPERATOR_SESSION_HOURS * 3600,
     # Operator names share the failure counter with customer names; the prefix keeps them apart.
     throttle_prefix="operator:",
+    why_refused=_disabled,
 )
 
 

@@ -8,7 +8,13 @@ from datetime import timedelta
 from sqlalchemy import Column, ColumnElement, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.models import CUSTOMER_ACTIVE, customers, operators, web_sessions
+from smmpanel.accounts.models import (
+    CUSTOMER_ACTIVE,
+    OPERATOR_ACTIVE,
+    customers,
+    operators,
+    web_sessions,
+)
 from smmpanel.db.base import utcnow
 
 CUSTOMER_SESSION_DAYS = 14
@@ -54,7 +60,10 @@ async def customer_of_session(conn: AsyncConnection, token: str) -> SignedIn | N
 
 
 async def operator_of_session(conn: AsyncConnection, token: str) -> SignedIn | None:
-    return await _owner(conn, token, operators, web_sessions.c.operator_id)
+    """The active operator a live session belongs to; a disabled one is signed out at once."""
+    return await _owner(
+        conn, token, operators, web_sessions.c.operator_id, operators.c.status == OPERATOR_ACTIVE
+    )
 
 
 async def _owner(

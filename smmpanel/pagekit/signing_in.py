@@ -1,4 +1,8 @@
-"""The sign-in both doors share, customers' and operators': throttled, then a session cookie."""
+"""The sign-in both doors share, customers' and operators': throttled, then a session cookie.
+
+Three short transactions around the password check, none during it: the attempt is recorded
+(as a failure until the password proves right), then judged against the throttle, and after
+the check a right password ends the name's failures and starts a session."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +18,14 @@ from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import Visit, safe_next
 from smmpanel.pagekit.sessions import end_session
-from smmpanel.pagekit.throttle import WINDOW, forget_failures, is_throttled, record_failure
+from smmpanel.pagekit.throttle import (
+    WINDOW,
+    drop_attempt,
+    forget_failures,
+    is_throttled,
+    record_attempt,
+    throttle_key,
+)
 
 THROTTLED = refusal(
     "sign_in_throttled", "Too many failed sign-ins. Wait %(minutes)s minutes and try again."
@@ -73,25 +84,32 @@ async def sign_in(current: Visit, door: Door[AccountT]) -> Response:
     name, password = str(form.get("name", "")), str(form.get("password", ""))
     next_path = safe_next(str(form.get("next", "")), door.home)
     address = client_address(current)
-    throttle_name = door.throttle_prefix + name
+    key = throttle_key(door.throttle_prefix, name)
 
     def refuse(refused: Refusal, status_code: int) -> Response:
         error = i18n.explain(refused)
         return current.render(door.template, status_code, name=name, next=next_path, error=error)
 
     async with current.db.write() as conn:
-        if await is_throttled(conn, throttle_name, address):
-            return refuse(THROTTLED(minutes=WINDOW // timedelta(minutes=1)), 429)
-        account = await door.find_account(conn, name)
-        # Verified without an account too, so a wrong name costs the time a wrong password does.
-        matched = await verify_password(account.password_hash if account else None, password)
-        if account is None or not matched:
-            await record_failure(conn, throttle_name, address)
-            return refuse(WRONG_NAME_OR_PASSWORD(), 401)
-        refused = door.why_refused(account)
+        attempt = await record_attempt(conn, key, address)
+    async with current.db.read() as conn:
+        throttled = await is_throttled(conn, key, address)
+        account = None if throttled else await door.find_account(conn, name)
+    if throttled:
+        async with current.db.write() as conn:
+            await drop_attempt(conn, attempt)
+        return refuse(THROTTLED(minutes=WINDOW // timedelta(minutes=1)), 429)
+    # Checked outside any transaction: on SQLite a write transaction holds up every writer.
+    # Verified without an account too, so a wrong name costs the time a wrong password does.
+    matched = await verify_password(account.password_hash if account else None, password)
+    if account is None or not matched:
+        return refuse(WRONG_NAME_OR_PASSWORD(), 401)
+    refused = door.why_refused(account)
+    async with current.db.write() as conn:
         if refused is not None:
+            await drop_attempt(conn, attempt)
             return refuse(refused, 403)
-        await forget_failures(conn, throttle_name)
+        await forget_failures(conn, key)
         token = await door.start_session(conn, account.id)
     door.keep_session(current, token)
     return current.redirect(next_path)

@@ -1,11 +1,18 @@
 """Customer sign-up, sign-in and sign-out, and the language switch."""
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from smmpanel.accounts.models import CUSTOMER_ACTIVE
-from smmpanel.accounts.passwords import check_new_password, hash_password
-from smmpanel.accounts.service import SigningInCustomer, create_customer, customer_for_sign_in
+from smmpanel.accounts.names import check_new_name
+from smmpanel.accounts.passwords import MIN_PASSWORD_LENGTH, check_new_password, hash_password
+from smmpanel.accounts.service import (
+    CUSTOMER_NAME_TAKEN,
+    SigningInCustomer,
+    create_customer,
+    customer_for_sign_in,
+)
 from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n, signing_in
 from smmpanel.pagekit.i18n import gettext as _
@@ -14,10 +21,12 @@ from smmpanel.pagekit.pages import (
     SESSION_COOKIE,
     YEAR_SECONDS,
     AnyVisit,
+    Visit,
     safe_next,
 )
 from smmpanel.pagekit.sessions import CUSTOMER_SESSION_DAYS, start_customer_session
 from smmpanel.pagekit.signing_in import Door
+from smmpanel.pagekit.throttle import drop_sign_up, record_sign_up, too_many_sign_ups
 
 router = APIRouter()
 HOME = "/dashboard"
@@ -27,6 +36,9 @@ ACCOUNT_SUSPENDED = refusal(
 )
 PASSWORDS_DIFFER = refusal("passwords_differ", "The two passwords differ.")
 NAME_TAKEN = refusal("sign_up_name_taken", "That name is taken; choose another.")
+TOO_MANY_SIGN_UPS = refusal(
+    "sign_up_throttled", "Too many sign-ups from your address. Wait an hour and try again."
+)
 
 
 def _suspended(account: SigningInCustomer) -> Refusal | None:
@@ -58,7 +70,20 @@ async def sign_in(current: AnyVisit) -> Response:
 
 @router.get("/signup")
 async def sign_up_page(current: AnyVisit) -> Response:
-    return current.render("web/signup.html", name="", email="", error=None)
+    return _sign_up_form(current, 200, name="", email="", error=None)
+
+
+def _sign_up_form(
+    current: Visit, status_code: int, name: str, email: str, error: str | None
+) -> Response:
+    return current.render(
+        "web/signup.html",
+        status_code,
+        name=name,
+        email=email,
+        error=error,
+        min_password_length=MIN_PASSWORD_LENGTH,
+    )
 
 
 @router.post("/signup")
@@ -70,23 +95,44 @@ async def sign_up(current: AnyVisit) -> Response:
     try:
         if password != str(form.get("password_again", "")):
             raise PASSWORDS_DIFFER()
+        check_new_name(name)
         check_new_password(password)
-        password_hash = await hash_password(password)
+        await _count_sign_up(current)
+        password_hash = await hash_password(password)  # outside any transaction: it is slow
         async with current.db.write() as conn:
-            # The panel's own refusal would tell a visitor the customer's id.
-            if await customer_for_sign_in(conn, name) is not None:
-                raise NAME_TAKEN()
-            customer_id = await create_customer(
-                conn, name, email=email, password_hash=password_hash
-            )
+            customer_id = await _new_customer(conn, name, email, password_hash)
             token = await start_customer_session(conn, customer_id)
     except Refusal as error:
-        error_text = i18n.explain(error)
-        return current.render(
-            "web/signup.html", 400, name=name, email=email or "", error=error_text
-        )
+        status_code = 429 if error.kind is TOO_MANY_SIGN_UPS else 400
+        return _sign_up_form(current, status_code, name, email or "", i18n.explain(error))
     CUSTOMERS.keep_session(current, token)
     return current.redirect(HOME, _("Welcome! Your account is ready."))
+
+
+async def _count_sign_up(current: Visit) -> None:
+    """Refuse a sign-up past the address's allowance per hour (see pagekit.throttle)."""
+    address = signing_in.client_address(current)
+    allowed = current.pages.settings.sign_ups_per_address_per_hour
+    async with current.db.write() as conn:
+        sign_up_id = await record_sign_up(conn, address)
+    async with current.db.read() as conn:
+        too_many = await too_many_sign_ups(conn, address, allowed)
+    if too_many:
+        async with current.db.write() as conn:
+            await drop_sign_up(conn, sign_up_id)
+        raise TOO_MANY_SIGN_UPS()
+
+
+async def _new_customer(
+    conn: AsyncConnection, name: str, email: str | None, password_hash: str
+) -> int:
+    try:
+        return await create_customer(conn, name, email=email, password_hash=password_hash)
+    except Refusal as refused:
+        if refused.kind is CUSTOMER_NAME_TAKEN:
+            # The panel's own refusal would tell a visitor the customer's id.
+            raise NAME_TAKEN() from None
+        raise
 
 
 @router.post("/signout")

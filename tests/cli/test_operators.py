@@ -9,10 +9,29 @@ PASSWORD = "operator password 1"
 async def _operator_signs_in(panel, name: str, password: str) -> int:
     """The status of a sign-in at /admin/signin with these credentials."""
     async with httpx.AsyncClient(base_url=panel.url) as browser:
-        page = (await browser.get("/admin/signin")).text
-        token = page.split('name="csrf_token" value="')[1].split('"')[0]
-        fields = {"name": name, "password": password, "csrf_token": token}
-        return (await browser.post("/admin/signin", data=fields)).status_code
+        return (await _sign_in(browser, name, password)).status_code
+
+
+async def _sign_in(browser: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
+    page = (await browser.get("/admin/signin")).text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    fields = {"name": name, "password": password, "csrf_token": token}
+    return await browser.post("/admin/signin", data=fields)
+
+
+async def _signed_in_operator(cli, panel) -> tuple[str, httpx.AsyncClient]:
+    """A new operator, and a browser signed in as it."""
+    name = unique_name("op")
+    cli.checked("operator", "add", name, "--password-stdin", stdin=PASSWORD + "\n")
+    browser = httpx.AsyncClient(base_url=panel.url)
+    assert (await _sign_in(browser, name, PASSWORD)).status_code == 303
+    assert await _is_signed_in(browser)
+    return name, browser
+
+
+async def _is_signed_in(browser: httpx.AsyncClient) -> bool:
+    """Whether the admin pages open for this browser, rather than sending it to sign in."""
+    return (await browser.get("/admin")).status_code == 200
 
 
 async def test_an_added_operator_signs_in_and_a_new_password_replaces_the_old(cli, panel):
@@ -31,7 +50,7 @@ async def test_an_added_operator_signs_in_and_a_new_password_replaces_the_old(cl
 def test_operator_add_refuses_short_passwords_taken_names_and_unknown_operators(cli):
     name = unique_name("op")
     short = cli.run("operator", "add", name, "--password-stdin", stdin="short\n")
-    assert short.code == 1 and "at least 8 characters" in short.err
+    assert short.code == 1 and "at least 10 characters" in short.err
     assert name not in cli.ok("operator", "list")
     cli.checked("operator", "add", name, "--password-stdin", stdin=PASSWORD + "\n")
     taken = cli.run("operator", "add", name, "--password-stdin", stdin=PASSWORD + "\n")
@@ -40,3 +59,64 @@ def test_operator_add_refuses_short_passwords_taken_names_and_unknown_operators(
         "operator", "password", unique_name("nobody"), "--password-stdin", stdin=PASSWORD
     )
     assert unknown.code == 1 and "smmpanel operator list" in unknown.err
+
+
+async def test_a_new_password_ends_the_operators_sessions(cli, panel):
+    name, browser = await _signed_in_operator(cli, panel)
+    cli.checked("operator", "password", name, "--password-stdin", stdin="a new password 2\n")
+    assert not await _is_signed_in(browser)
+    await browser.aclose()
+
+
+async def test_a_disabled_operator_is_signed_out_and_refused_until_enabled(cli, panel):
+    name, browser = await _signed_in_operator(cli, panel)
+    assert "is disabled" in cli.ok("operator", "disable", name)
+    assert not await _is_signed_in(browser)
+    refused = await _sign_in(browser, name, PASSWORD)
+    assert refused.status_code == 403 and "This operator is disabled" in refused.text
+    assert [name, "disabled"] == table_row_of(cli.ok("operator", "list"), name)[1:3]
+
+    cli.checked("operator", "enable", name)
+    assert (await _sign_in(browser, name, PASSWORD)).status_code == 303
+    assert await _is_signed_in(browser)
+    await browser.aclose()
+
+
+async def test_a_removed_operator_is_signed_out_unlisted_and_its_name_free_again(cli, panel):
+    name, browser = await _signed_in_operator(cli, panel)
+    cli.checked("operator", "remove", name.upper())
+    assert not await _is_signed_in(browser)
+    assert (await _sign_in(browser, name, PASSWORD)).status_code == 401
+    assert name not in cli.ok("operator", "list")
+    assert "smmpanel operator list" in cli.refused("operator", "enable", name)
+    cli.checked("operator", "add", name, "--password-stdin", stdin="another password 3\n")
+    assert (await _sign_in(browser, name, "another password 3")).status_code == 303
+    await browser.aclose()
+
+
+async def test_the_last_active_operator_is_neither_disabled_nor_removed(fresh_cli):
+    cli = await fresh_cli()
+    first, second = unique_name("op"), unique_name("op")
+    for name in (first, second):
+        cli.checked("operator", "add", name, "--password-stdin", stdin=PASSWORD + "\n")
+    cli.checked("operator", "disable", first)
+    for command in ("disable", "remove"):
+        refused = cli.refused("operator", command, second)
+        assert "only active operator" in refused and "smmpanel operator add" in refused
+    assert "active" in table_row_of(cli.ok("operator", "list"), second)
+    cli.checked("operator", "remove", first)  # a disabled one goes: the active one stays
+
+
+def test_operator_passwords_are_refused_when_common_and_names_when_odd(cli):
+    common = cli.run("operator", "add", unique_name("op"), "--password-stdin", stdin="1234567890")
+    assert common.code == 1 and "too common" in common.err
+    odd = cli.run("operator", "add", "op\u202e1", "--password-stdin", stdin=PASSWORD)
+    assert odd.code == 1 and "U+202E" in odd.err
+    name = unique_name("Op")
+    cli.checked("operator", "add", name, "--password-stdin", stdin=PASSWORD)
+    taken = cli.run("operator", "add", name.lower(), "--password-stdin", stdin=PASSWORD)
+    assert taken.code == 1 and "exists already" in taken.err
+
+
+def table_row_of(output: str, name: str) -> list[str]:
+    return next(row for row in table_rows(output) if name in row)

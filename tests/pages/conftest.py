@@ -3,11 +3,14 @@
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
+from harness import PanelProcess, drop_postgres_database, migrated
 from page_client import (
     PageClient,
     customer_with_password,
     operator_account,
 )
+
+from smmpanel.db import Database
 
 
 @pytest_asyncio.fixture
@@ -38,3 +41,17 @@ async def operator(panel, db) -> AsyncIterator[PageClient]:
     assert response.status_code == 303, response.text[:500]
     yield client
     await client.close()
+
+
+@pytest_asyncio.fixture
+async def throttled_panel(backend, tmp_path) -> AsyncIterator[tuple[PanelProcess, Database]]:
+    """A panel with a database of its own (the failures it counts would throttle other tests),
+    served by two web processes: failures must count across them."""
+    url = await migrated(backend, tmp_path)
+    process = PanelProcess(url, workers=2)
+    database = Database(url, pool_size=2)
+    yield process, database
+    process.stop()
+    await database.dispose()
+    if backend == "postgresql":
+        await drop_postgres_database(url)

@@ -1,5 +1,6 @@
 """A browser without JavaScript, for page tests: keeps cookies, reads CSRF tokens, posts forms."""
 
+import asyncio
 import re
 import uuid
 from html import unescape
@@ -29,8 +30,10 @@ def text_of(html: str) -> str:
 
 
 class PageClient:
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=30.0, follow_redirects=False)
+    def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.http = httpx.AsyncClient(
+            base_url=base_url, timeout=30.0, follow_redirects=False, transport=transport
+        )
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -54,6 +57,14 @@ class PageClient:
         for name, value in items:
             data.setdefault(name, []).append(str(value))
         return await self.http.post(action, data=data)
+
+    async def submit_at_once(
+        self, action: str, forms: list[dict[str, str]], *, page: str
+    ) -> list[httpx.Response]:
+        """Post these forms all at the same time, as many tabs of one browser would."""
+        token = csrf_token(await self.page(page))
+        posts = [self.http.post(action, data={**form, "csrf_token": token}) for form in forms]
+        return list(await asyncio.gather(*posts))
 
     async def follow(self, response: httpx.Response) -> str:
         """The page a redirect after a form leads to."""

@@ -29,7 +29,7 @@ async def test_sign_up_refuses_a_taken_name_short_password_and_mismatch(browser,
     refused = await browser.sign_up(taken)
     assert refused.status_code == 400 and "taken" in refused.text
     short = await browser.sign_up(unique("short"), "abc")
-    assert short.status_code == 400 and "at least 8" in short.text
+    assert short.status_code == 400 and "at least 10" in short.text
     fields = {"name": unique("x"), "password": PASSWORD, "password_again": PASSWORD + "!"}
     mismatch = await browser.submit("/signup", fields, page="/signup")
     assert mismatch.status_code == 400 and "differ" in mismatch.text

@@ -1,27 +1,8 @@
 """Sign-in is throttled after repeated failures: per name, and per address, across processes."""
 
-from collections.abc import AsyncIterator
-
-import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, migrated
 from page_client import PASSWORD, PageClient, customer_with_password, operator_account, unique
 
-from smmpanel.db import Database
 from smmpanel.pagekit.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_NAME
-
-
-@pytest_asyncio.fixture
-async def throttled_panel(backend, tmp_path) -> AsyncIterator[tuple[PanelProcess, Database]]:
-    """A panel with a database of its own (the failures it counts would throttle other tests),
-    served by two web processes: failures must count across them."""
-    url = await migrated(backend, tmp_path)
-    process = PanelProcess(url, workers=2)
-    database = Database(url, pool_size=2)
-    yield process, database
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
 
 
 async def test_guessing_one_name_is_throttled_even_with_the_right_password(throttled_panel):

@@ -1,10 +1,18 @@
-"""Checks the money: every balance against its ledger, every order's refunds against its charge."""
+"""Checks the money: every balance against its ledger, every order's charge against its ledger,
+every order's refunds against what its status and remains call for (orders.refunds), and no
+open request that could still move money for an order past it."""
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers, ledger_entries
-from smmpanel.orders.models import orders
+from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
+from smmpanel.orders.refunds import Charged
+from smmpanel.orders.statuses import ALL_FINISHED, CANCELED
+
+ORDERS_PER_READ = 5_000  # the refund check reads the orders in chunks of this many
 
 
 async def audit(conn: AsyncConnection) -> list[str]:
@@ -12,7 +20,8 @@ async def audit(conn: AsyncConnection) -> list[str]:
     return (
         await _balances_off_ledger(conn)
         + await _charges_off_orders(conn)
-        + await _refunds_beyond_charge(conn)
+        + await _refunds_off_rule(conn)
+        + await _requests_past_their_order(conn)
     )
 
 
@@ -54,20 +63,72 @@ async def _charges_off_orders(conn: AsyncConnection) -> list[str]:
     ]
 
 
-async def _refunds_beyond_charge(conn: AsyncConnection) -> list[str]:
+def _refund_rows() -> Select[Any]:
+    """Each order with what the refund rule reads (Charged's fields) and what it was refunded."""
     refunded = (
-        select(ledger_entries.c.order_id, func.sum(ledger_entries.c.amount).label("refunded"))
-        .where(ledger_entries.c.kind == "refund")
-        .group_by(ledger_entries.c.order_id)
-        .subquery()
+        select(func.coalesce(func.sum(ledger_entries.c.amount), 0))
+        .where(ledger_entries.c.order_id == orders.c.id, ledger_entries.c.kind == "refund")
+        .scalar_subquery()
     )
-    rows = await conn.execute(
-        select(orders.c.id, orders.c.charge, refunded.c.refunded)
-        .join(refunded, refunded.c.order_id == orders.c.id)
-        .where(refunded.c.refunded > orders.c.charge)
+    return (
+        select(
+            orders.c.id,
+            orders.c.status,
+            *(orders.c[name] for name in ("type", "charge", "quantity", "runs", "remains")),
+            subscriptions.c.posts,
+            subscriptions.c.posts_delivered,
+            subscriptions.c.max_quantity,
+            refunded.label("refunded"),
+        )
+        .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
+        .order_by(orders.c.id)
+        .limit(ORDERS_PER_READ)
     )
-    return [
-        f"order {row.id}: refunded {int(row.refunded)} millionths, "
-        f"more than its charge {row.charge}"
-        for row in rows
-    ]
+
+
+async def _refunds_off_rule(conn: AsyncConnection) -> list[str]:
+    """Orders refunded other than their status and remains say: nothing while unfinished or
+    Completed, the charge once Canceled, pro rata once Partial or a subscription paid up front
+    ended (orders.refunds.Charged.refund_due)."""
+    problems: list[str] = []
+    last_id = 0
+    while rows := (await conn.execute(_refund_rows().where(orders.c.id > last_id))).all():
+        for row in rows:
+            charged = Charged(*(getattr(row, name) for name in Charged._fields))
+            due = charged.refund_due(row.status)
+            if int(row.refunded) != due:
+                problems.append(
+                    f"order {row.id} ({_described(row, charged)}): refunded "
+                    f"{int(row.refunded)} millionths, its status calls for {due} "
+                    f"of its charge {row.charge}"
+                )
+        last_id = rows[-1].id
+    return problems
+
+
+def _described(row: Row[Any], charged: Charged) -> str:
+    """The status and what the refund rule counts as undelivered."""
+    if charged.is_subscription and charged.posts:
+        return f"{row.status}, {row.posts_delivered} of {row.posts} posts delivered"
+    return f"{row.status}, remains {row.remains} of {charged.units}"
+
+
+async def _requests_past_their_order(conn: AsyncConnection) -> list[str]:
+    """Open cancel requests of finished orders (accepting one would refund a finished order),
+    and open refills of canceled ones."""
+    found = []
+    for table, kind, finished in (
+        (cancel_requests, "cancel request", ALL_FINISHED),
+        (refills, "refill", {CANCELED}),
+    ):
+        rows = await conn.execute(
+            select(table.c.id, table.c.order_id, table.c.status, orders.c.status.label("order"))
+            .join(orders, orders.c.id == table.c.open_order_id)
+            .where(orders.c.status.in_(sorted(finished)))
+            .order_by(table.c.id)
+        )
+        found += [
+            f"order {row.order_id} ({row.order}): {kind} {row.id} is still {row.status}"
+            for row in rows
+        ]
+    return found

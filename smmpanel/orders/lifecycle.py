@@ -12,8 +12,8 @@ from smmpanel.accounts.service import credit
 from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import insert_or_ignore, locked, one_of
 from smmpanel.errors import N_, refusal
-from smmpanel.money import partial_refund_micros
-from smmpanel.orders.models import cancel_requests, orders, subscriptions
+from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
+from smmpanel.orders.refunds import Charged, order_units
 from smmpanel.orders.statuses import (
     ACTIVE,
     ALLOWED_AFTER_FINISH,
@@ -27,8 +27,10 @@ from smmpanel.orders.statuses import (
     PARTIAL,
     PENDING,
     PROCESSING,
+    REFILL_REJECTED,
     REFUND_PRO_RATA,
     REFUND_REST,
+    SUBSCRIPTION_ENDED,
     SUBSCRIPTION_STATUSES,
     SUBSCRIPTIONS,
     is_finished,
@@ -50,6 +52,14 @@ PARTIAL_NEEDS_REMAINS = refusal(
     "partial_needs_remains",
     "a Partial order needs --remains between 1 and %(units)s (the undelivered count)",
 )
+REMAINS_BY_POSTS = refusal(
+    "subscription_remains_by_posts",
+    "subscription %(id)s ends with the units of its posts not delivered as its remains "
+    "(%(undelivered)s): leave out --remains",
+)
+# A cancel request is accepted when its order finishes canceled in whole or in part.
+CANCEL_ACCEPTING = frozenset({PARTIAL, CANCELED})
+REFUNDED_IN_FULL = "the order was refunded in full: nothing delivered is left to refill"
 
 
 # The moves `apply_progress` makes in bulk: none of them refunds anything.
@@ -137,14 +147,17 @@ async def update_order(
         values["active_link"] = None
         values["finished_at"] = order.finished_at or utcnow()
     refunded = 0
+    charged = _charged(order, new_remains)
     cause = refund_cause(new_status, is_subscription) if new_status != order.status else None
     if cause is not None:
-        refunded = await _refund(conn, order, cause, new_remains)
+        refunded = await _refund(conn, order, cause, charged.refund_due(new_status))
     await conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
     if is_subscription and new_status == ACTIVE:
         await _clear_pause_reason(conn, order_id)
     if is_finished(new_status):
-        await _close_cancel_requests(conn, [order_id], accepted=new_status != COMPLETED)
+        await _close_cancel_requests(conn, [order_id], _cancel_rejection(new_status))
+        if new_status == CANCELED or 0 < order.charge <= charged.refund_due(new_status):
+            await _close_refills(conn, order_id)
         if order.parent_id is not None:
             await settle_dripfeed(conn, order.parent_id)
     return OrderChange(
@@ -183,7 +196,7 @@ async def apply_progress(conn: AsyncConnection, changes: list[Progress]) -> list
     await _write_progress(conn, writes[True], finishing=True)
     finished = [write.order for write in writes[True]]
     if finished:
-        await _close_cancel_requests(conn, finished, accepted=False)
+        await _close_cancel_requests(conn, finished, _cancel_rejection(COMPLETED))
     return left
 
 
@@ -211,7 +224,7 @@ async def settle_finished(conn: AsyncConnection, changes: list[Progress]) -> lis
         await _refund_all(conn, settled, now)
         writes = [_progress_write(order, change, now) for order, change in settled]
         await _write_progress(conn, writes, finishing=True)
-        await _close_cancel_requests(conn, [order.id for order, _ in settled], accepted=True)
+        await _close_cancel_requests(conn, [order.id for order, _ in settled], None)
     return left
 
 
@@ -232,6 +245,10 @@ def _plain_units(order: LockedOrder) -> int:
     return order_units(order.quantity, order.runs, None, is_subscription=False)
 
 
+def _plain_charged(order: LockedOrder, remains: int) -> Charged:
+    return Charged(order.type, order.charge, order.quantity, order.runs, remains, None, None, None)
+
+
 def _remains_after(order: LockedOrder, change: Progress) -> int:
     return order.remains if change.remains is None else change.remains
 
@@ -244,10 +261,10 @@ async def _refund_all(
     before = await _refunded_totals(conn, [order.id for order, _ in settled])
     entries: list[RefundEntry] = []
     for order, change in settled:
-        cause = REFUNDING[change.status]
-        remains = _remains_after(order, change)
-        units = _plain_units(order)
-        amount = _refund_amount(order.charge, cause, remains, units, before.get(order.id, 0))
+        status = change.status or order.status  # one of REFUNDING's: _settles_in_bulk says
+        due = _plain_charged(order, _remains_after(order, change)).refund_due(status)
+        cause = REFUNDING[status]
+        amount = due - before.get(order.id, 0)
         if amount > 0:
             entries.append(_refund_entry(order, cause, amount, now))
     if not entries:
@@ -396,26 +413,43 @@ def _undelivered(status: str, remains: int, quantity: int) -> int:
     return 0
 
 
+def _cancel_rejection(status: str) -> str | None:
+    """Why a cancel request is rejected when its order finishes in `status`; None: accepted."""
+    return None if status in CANCEL_ACCEPTING else f"the order was {status.lower()}"
+
+
 async def _close_cancel_requests(
-    conn: AsyncConnection, order_ids: list[int], accepted: bool
+    conn: AsyncConnection, order_ids: list[int], rejection: str | None
 ) -> None:
-    """Finished orders answer any cancel request still open for them."""
+    """Finished orders answer any cancel request still open for them: accepted, or rejected
+    for `rejection`. One carried upstream is no longer sent."""
     await conn.execute(
         update(cancel_requests)
         .where(one_of(conn, cancel_requests.c.open_order_id, order_ids))
         .values(
-            status=CANCEL_ACCEPTED if accepted else CANCEL_REJECTED,
+            status=CANCEL_ACCEPTED if rejection is None else CANCEL_REJECTED,
             open_order_id=None,
             resolved_at=utcnow(),
+            next_action_at=None,
+            last_error=rejection,
         )
     )
 
 
-def order_units(quantity: int, runs: int | None, posts: int | None, is_subscription: bool) -> int:
-    """The units an order was charged for."""
-    if is_subscription:
-        return quantity * posts if posts else 0
-    return quantity * (runs or 1)
+async def _close_refills(conn: AsyncConnection, order_id: int) -> None:
+    """An order refunded in full has nothing delivered left to refill: its open refill is
+    rejected, and no longer carried upstream."""
+    await conn.execute(
+        update(refills)
+        .where(refills.c.open_order_id == order_id)
+        .values(
+            status=REFILL_REJECTED,
+            open_order_id=None,
+            updated_at=utcnow(),
+            next_action_at=None,
+            last_error=REFUNDED_IN_FULL,
+        )
+    )
 
 
 async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
@@ -429,7 +463,12 @@ async def refunded_total(conn: AsyncConnection, order_id: int) -> int:
 
 async def _locked_order(conn: AsyncConnection, order_id: int) -> Row[Any]:
     query = (
-        select(orders, subscriptions.c.posts)
+        select(
+            orders,
+            subscriptions.c.posts,
+            subscriptions.c.posts_delivered,
+            subscriptions.c.max_quantity,
+        )
         .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
         .where(orders.c.id == order_id)
     )
@@ -456,21 +495,41 @@ def _new_remains(
     settled = is_finished(order.status) and new_status == order.status
     if settled and remains is not None and remains != order.remains:
         raise REMAINS_SETTLED(id=order.id, status=N_(order.status))
+    if is_subscription and new_status in SUBSCRIPTION_ENDED and not settled:
+        return _ended_remains(order, new_status, remains)
     if remains is None:
         remains = 0 if new_status == COMPLETED and not is_subscription else order.remains
-    units = _units(order)
+    units = _charged(order, remains).units
     if new_status == PARTIAL and not is_subscription and not 0 < remains <= units:
         raise PARTIAL_NEEDS_REMAINS(units=units)
     return remains
 
 
-def _units(order: Row[Any]) -> int:
-    return order_units(order.quantity, order.runs, order.posts, order.type == SUBSCRIPTIONS)
+def _ended_remains(order: Row[Any], new_status: str, remains: int | None) -> int:
+    """An ending subscription's remains: the units of its posts not delivered."""
+    undelivered = _charged(order, order.remains).undelivered(new_status)
+    if remains is not None and remains != undelivered:
+        raise REMAINS_BY_POSTS(id=order.id, undelivered=undelivered)
+    return undelivered
 
 
-async def _refund(conn: AsyncConnection, order: Row[Any], cause: str, remains: int) -> int:
-    refunded = await refunded_total(conn, order.id)
-    amount = _refund_amount(order.charge, cause, remains, _units(order), refunded)
+def _charged(order: Row[Any], remains: int) -> Charged:
+    """What the refund rule reads of a locked order, with these remains."""
+    return Charged(
+        order.type,
+        order.charge,
+        order.quantity,
+        order.runs,
+        remains,
+        order.posts,
+        order.posts_delivered,
+        order.max_quantity,
+    )
+
+
+async def _refund(conn: AsyncConnection, order: Row[Any], cause: str, due: int) -> int:
+    """Refund what the order's new status says is due in all, less what was refunded."""
+    amount = due - await refunded_total(conn, order.id)
     if amount <= 0:
         return 0
     done = await credit(
@@ -483,12 +542,6 @@ async def _refund(conn: AsyncConnection, order: Row[Any], cause: str, remains: i
         cause=cause,
     )
     return amount if done else 0
-
-
-def _refund_amount(charge: int, cause: str, remains: int, units: int, refunded: int) -> int:
-    """Pro rata of the remains or the whole charge, never past what is left unrefunded."""
-    amount = partial_refund_micros(charge, remains, units) if cause == REFUND_PRO_RATA else charge
-    return min(amount, charge - refunded)
 
 
 def _refund_reason(order_id: int, cause: str) -> str:

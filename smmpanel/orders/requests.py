@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
 from smmpanel.db.base import as_utc, utcnow
+from smmpanel.db.dialect import locked
 from smmpanel.errors import N_, refusal
 from smmpanel.orders import refusals
 from smmpanel.orders.lifecycle import OrderChange, update_order
@@ -39,6 +40,11 @@ NO_CANCEL_REQUEST = refusal(
 NO_OPEN_CANCEL_REQUEST = refusal(
     "no_open_cancel_request", "no open cancel request %(id)s: see `smmpanel cancel list`"
 )
+ORDER_NO_LONGER_CANCELLABLE = refusal(
+    "cancel_order_finished",
+    "order %(order)s is %(status)s: it can no longer be canceled, so cancel request %(id)s "
+    "can only be rejected",
+)
 
 
 class CustomerOrder(NamedTuple):
@@ -55,22 +61,23 @@ class CustomerOrder(NamedTuple):
 
 
 async def _customer_order(conn: AsyncConnection, customer_id: int, order_id: int) -> CustomerOrder:
-    row = (
-        await conn.execute(
-            select(
-                orders.c.id,
-                orders.c.status,
-                orders.c.finished_at,
-                orders.c.created_at,
-                orders.c.provider_id,
-                services.c.refill,
-                services.c.refill_days,
-                services.c.cancel,
-            )
-            .join(services, services.c.id == orders.c.service_id)
-            .where(orders.c.id == order_id, orders.c.customer_id == customer_id)
+    """The order, locked as the life cycle locks it: a request is made against its status now,
+    and the order cannot finish until the request is stored (finishing closes requests)."""
+    query = (
+        select(
+            orders.c.id,
+            orders.c.status,
+            orders.c.finished_at,
+            orders.c.created_at,
+            orders.c.provider_id,
+            services.c.refill,
+            services.c.refill_days,
+            services.c.cancel,
         )
-    ).first()
+        .join(services, services.c.id == orders.c.service_id)
+        .where(orders.c.id == order_id, orders.c.customer_id == customer_id)
+    )
+    row = (await conn.execute(locked(conn, query, of=orders))).first()
     if row is None:
         raise refusals.INCORRECT_ORDER()
     return CustomerOrder._make(row)
@@ -163,20 +170,25 @@ async def resolve_cancel(
     conn: AsyncConnection, cancel_id: int, *, accept: bool, remains: int | None = None
 ) -> OrderChange:
     """Accept (the order becomes Canceled, or Partial with `remains`) or reject a request;
-    what the order became (nothing refunded when rejected)."""
-    request = (
-        await conn.execute(
-            select(cancel_requests.c.order_id, cancel_requests.c.status).where(
-                cancel_requests.c.id == cancel_id
-            )
-        )
-    ).first()
-    if request is None:
+    what the order became (nothing refunded when rejected). Only an unfinished order can be
+    canceled: a request left open on a finished one can only be rejected."""
+    order_id = await conn.scalar(
+        select(cancel_requests.c.order_id).where(cancel_requests.c.id == cancel_id)
+    )
+    if order_id is None:
         raise NO_CANCEL_REQUEST(id=cancel_id)
-    if request.status != CANCEL_PENDING:
+    # The order first, as the life cycle locks it; then the request, as it stands now.
+    order_status = await conn.scalar(
+        locked(conn, select(orders.c.status).where(orders.c.id == order_id))
+    )
+    request_status = await conn.scalar(
+        select(cancel_requests.c.status).where(cancel_requests.c.id == cancel_id)
+    )
+    if request_status != CANCEL_PENDING:
         raise NO_OPEN_CANCEL_REQUEST(id=cancel_id)
-    order_id = request.order_id
     if accept:
+        if is_finished(order_status):
+            raise ORDER_NO_LONGER_CANCELLABLE(order=order_id, status=N_(order_status), id=cancel_id)
         status = PARTIAL if remains is not None else CANCELED
         return await update_order(conn, order_id, status=status, remains=remains)
     await conn.execute(

@@ -19,6 +19,8 @@ SUBSCRIPTION_STATUSES = (ACTIVE, PAUSED, COMPLETED, EXPIRED, CANCELED)
 # Every status an order or a subscription can show, each once, for lists and filters.
 ALL_STATUSES = tuple(dict.fromkeys(ORDER_STATUSES + SUBSCRIPTION_STATUSES))
 SUBSCRIPTION_FINISHED = frozenset({COMPLETED, EXPIRED, CANCELED})
+# A subscription ends (and refunds its posts not delivered) as Completed or Expired.
+SUBSCRIPTION_ENDED = frozenset({COMPLETED, EXPIRED})
 ALL_FINISHED = FINISHED | SUBSCRIPTION_FINISHED
 
 # A finished order may only move to a status that refunds more, never back.
@@ -30,6 +32,7 @@ ALLOWED_AFTER_FINISH = {
 }
 
 REFILL_PENDING = "Pending"
+REFILL_REJECTED = "Rejected"
 REFILL_STATUSES = ("Pending", "In progress", "Completed", "Rejected")
 REFILL_OPEN = frozenset({"Pending", "In progress"})
 
@@ -45,7 +48,7 @@ def refund_cause(status: str, is_subscription: bool) -> str | None:
     """Which refund a move to `status` makes: pro rata of remains, the whole rest, or none."""
     if status == CANCELED:
         return REFUND_REST
-    if status == PARTIAL or (is_subscription and status in (COMPLETED, EXPIRED)):
+    if status == PARTIAL or (is_subscription and status in SUBSCRIPTION_ENDED):
         return REFUND_PRO_RATA
     return None
 

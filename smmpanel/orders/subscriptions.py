@@ -202,8 +202,7 @@ async def record_post(conn: AsyncConnection, order_id: int, quantity: int) -> Re
     )
     status, refunded = sub.status, 0
     if delivered == sub.posts:
-        remains = await undelivered_units(conn, order_id)
-        ended = await update_order(conn, order_id, status=COMPLETED, remains=remains)
+        ended = await update_order(conn, order_id, status=COMPLETED)
         status, refunded = ended.status, ended.refunded
     return RecordedPost(
         placed.order_id, quantity, placed.charge, delivered, sub.posts, status, refunded
@@ -330,22 +329,5 @@ async def expire_subscriptions(db: Database) -> int:
         ).all()
     for order_id in due:
         async with db.write() as conn:
-            await update_order(
-                conn, order_id, status=EXPIRED, remains=await undelivered_units(conn, order_id)
-            )
+            await update_order(conn, order_id, status=EXPIRED)
     return len(due)
-
-
-async def undelivered_units(conn: AsyncConnection, order_id: int) -> int:
-    """What an ending subscription refunds, in units: the posts paid up front and not delivered,
-    each at `max`; nothing for one paid per post."""
-    row = (
-        await conn.execute(
-            select(
-                subscriptions.c.posts, subscriptions.c.posts_delivered, subscriptions.c.max_quantity
-            ).where(subscriptions.c.order_id == order_id)
-        )
-    ).one()
-    if not row.posts:
-        return 0
-    return max(0, row.posts - row.posts_delivered) * row.max_quantity

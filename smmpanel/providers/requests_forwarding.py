@@ -12,12 +12,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.config import get_settings
 from smmpanel.db import Database
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import locked, one_of
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.statuses import (
+    CANCEL_PENDING,
     CANCEL_REJECTED,
     CANCELED,
     FORWARD_DRIPFEED,
@@ -31,7 +33,12 @@ from smmpanel.providers.dripfeed import stop_runs
 from smmpanel.providers.models import providers
 from smmpanel.providers.statuses import refill_status
 
-REFILL_POLL = timedelta(minutes=5)  # how often a refill sent upstream is asked about
+
+def refill_poll() -> timedelta:
+    """How often a refill sent upstream is asked about (SMMPANEL_REFILL_POLL_SECONDS)."""
+    return timedelta(seconds=get_settings().refill_poll_seconds)
+
+
 # How long a claimed request is left to its worker; one whose call failed is tried again after.
 REQUEST_LEASE = timedelta(seconds=60)
 CONCURRENCY = 8
@@ -66,10 +73,14 @@ def _claimed(row: AnyRow) -> ClaimedRequest:
 
 
 async def _claim(
-    conn: AsyncConnection, table: Table, states: tuple[str, ...], batch: int
+    conn: AsyncConnection,
+    table: Table,
+    states: tuple[str, ...],
+    open_statuses: Iterable[str],
+    batch: int,
 ) -> list[ClaimedRequest]:
-    """Due requests of `table` in `states`, with their order and provider, leased to this
-    worker for REQUEST_LEASE."""
+    """Due requests of `table` in `states`, still open (one of `open_statuses`), with their
+    order and provider, leased to this worker for REQUEST_LEASE."""
     now = utcnow()
     due = (
         select(
@@ -85,7 +96,11 @@ async def _claim(
         )
         .join(orders, orders.c.id == table.c.order_id)
         .join(providers, providers.c.id == orders.c.provider_id)
-        .where(table.c.forward_state.in_(states), table.c.next_action_at <= now)
+        .where(
+            table.c.forward_state.in_(states),
+            table.c.status.in_(list(open_statuses)),
+            table.c.next_action_at <= now,
+        )
         .limit(batch)
     )
     if table is refills:
@@ -118,7 +133,7 @@ async def forward_refills(db: Database, client: UpstreamClient, batch: int = 100
     """Send new refill requests upstream and follow the ones sent; how many were handled."""
     states = (FORWARD_QUEUED, FORWARD_SENT)
     async with db.write() as conn:
-        claimed = await _claim(conn, refills, states, batch)
+        claimed = await _claim(conn, refills, states, REFILL_OPEN, batch)
     if not claimed:
         return 0
     results = await _gather(_refill_call(client, request) for request in claimed)
@@ -143,10 +158,15 @@ async def _record_refill(conn: AsyncConnection, request: ClaimedRequest, result:
         values["last_error"] = f"upstream: {result}"
     elif request.forward_state == FORWARD_QUEUED and "refill" in result:
         values.update(upstream_refill_id=str(result["refill"]), forward_state=FORWARD_SENT)
-        values.update(next_action_at=utcnow() + REFILL_POLL, last_error=None)
+        values.update(next_action_at=utcnow() + refill_poll(), last_error=None)
     else:
         values.update(_refill_progress(result.get("status")))
-    await conn.execute(update(refills).where(refills.c.id == request.id).values(**values))
+    # A refill the order's full refund closed meanwhile stays closed.
+    await conn.execute(
+        update(refills)
+        .where(refills.c.id == request.id, refills.c.status.in_(REFILL_OPEN))
+        .values(**values)
+    )
 
 
 def _refill_progress(upstream_status: object) -> dict[str, object]:
@@ -157,7 +177,7 @@ def _refill_progress(upstream_status: object) -> dict[str, object]:
     return {
         "status": status,
         "last_error": None,
-        "next_action_at": utcnow() + REFILL_POLL if still_open else None,
+        "next_action_at": utcnow() + refill_poll() if still_open else None,
         **({} if still_open else {"open_order_id": None}),
     }
 
@@ -165,7 +185,10 @@ def _refill_progress(upstream_status: object) -> dict[str, object]:
 async def forward_cancels(db: Database, client: UpstreamClient, batch: int = 100) -> int:
     """Cancel requests: stop what was never sent here, carry the rest upstream."""
     async with db.write() as conn:
-        claimed = await _claim(conn, cancel_requests, (FORWARD_QUEUED,), batch)
+        claimed = await _claim(conn, cancel_requests, (FORWARD_QUEUED,), (CANCEL_PENDING,), batch)
+    # A transaction of its own, locking each order before its requests as the life cycle does:
+    # the claim's locks on the requests are gone.
+    async with db.write() as conn:
         upstream = [request for request in claimed if not await _cancel_here(conn, request)]
     sendable = [request for request in upstream if request.order_state == FORWARD_SENT]
     results = await _gather(
@@ -200,7 +223,7 @@ async def _cancel_here(conn: AsyncConnection, request: ClaimedRequest) -> bool:
 
 
 async def _record_cancel(conn: AsyncConnection, request: ClaimedRequest, result: Reply) -> None:
-    refusal = _cancel_refusal(result)
+    refusal = cancel_refusal(result)
     values: dict[str, object]
     if refusal is None:
         values = {"forward_state": FORWARD_SENT, "next_action_at": None, "last_error": None}
@@ -215,12 +238,15 @@ async def _record_cancel(conn: AsyncConnection, request: ClaimedRequest, result:
         }
     else:
         values = {"last_error": refusal}  # unreachable or no answer: asked again later
+    # A request the order's end closed meanwhile keeps its answer.
     await conn.execute(
-        update(cancel_requests).where(cancel_requests.c.id == request.id).values(**values)
+        update(cancel_requests)
+        .where(cancel_requests.c.id == request.id, cancel_requests.c.status == CANCEL_PENDING)
+        .values(**values)
     )
 
 
-def _cancel_refusal(result: Reply) -> str | None:
+def cancel_refusal(result: Reply) -> str | None:
     """None if the upstream accepted the cancel, else why not."""
     if isinstance(result, Exception):
         return f"upstream: {result}"

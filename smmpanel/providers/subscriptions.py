@@ -24,7 +24,6 @@ from smmpanel.orders.subscriptions import (
     place_post_order,
     set_pause_reason,
     subscription,
-    undelivered_units,
 )
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ async def follow_subscription(
     was_short = sub.pause_reason is not None
     if was_short and not short:
         await set_pause_reason(conn, sub.order_id, None)
-    return await _own_reading(conn, sub, reading, short), placed or short != was_short
+    return _own_reading(reading, short), placed or short != was_short
 
 
 async def _not_mirrored(
@@ -130,14 +129,12 @@ def _quantity(sub: Subscription, child: UpstreamChild) -> int:
     return min(child.quantity or sub.max_quantity, sub.max_quantity)
 
 
-async def _own_reading(
-    conn: AsyncConnection, sub: Subscription, reading: "Reading", short: bool
-) -> "Reading":
+def _own_reading(reading: "Reading", short: bool) -> "Reading":
     """The upstream's reading as it applies to our subscription: held Paused while a post is
-    unpaid, and at its end refunding by our rule (posts paid up front and not delivered)."""
+    unpaid, and at its end refunding by our rule, not the upstream's remains (the life cycle
+    counts the posts paid up front and not delivered)."""
     if reading.status is not None and is_finished(reading.status):
-        remains = await undelivered_units(conn, sub.order_id) if sub.paid_up_front else None
-        return replace(reading, remains=remains)
+        return replace(reading, remains=None)
     if short:
         return replace(reading, status=PAUSED)
     return reading

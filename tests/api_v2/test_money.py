@@ -4,6 +4,9 @@ from decimal import Decimal
 
 import pytest
 from api_helpers import expected_charge, expected_refund, new_link
+from sqlalchemy import update
+
+from smmpanel.orders.models import subscriptions
 
 
 @pytest.mark.parametrize(
@@ -105,13 +108,16 @@ async def test_drip_feed_remains_count_against_every_run(api, shop, place, set_o
 
 
 async def test_subscription_refunds_undelivered_posts_when_it_ends(
-    api, shop, place, set_order, check_books
+    api, shop, place, set_order, execute, check_books
 ):
     _, key = await shop.customer("10")
     service = await shop.service(type="Subscriptions", rate="1", min_quantity=10)
     order_id = await place(key, service, username="u", min="50", max="100", delay="0", posts="4")
     assert await api.balance(key) == Decimal("9.6")  # max 100 × 4 posts
-    await set_order(order_id, status="Expired", remains=300)  # one post of four delivered
+    await execute(  # one post of four delivered: 300 units not
+        update(subscriptions).where(subscriptions.c.order_id == order_id).values(posts_delivered=1)
+    )
+    await set_order(order_id, status="Expired")
     assert await api.balance(key) == Decimal("9.9")
     canceled = await place(key, service, username="u", min="50", max="100", delay="0", posts="2")
     await set_order(canceled, status="Canceled")

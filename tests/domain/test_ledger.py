@@ -23,6 +23,7 @@ from smmpanel.accounts.service import (
     ledger_page,
 )
 from smmpanel.errors import Refusal
+from smmpanel.orders.models import orders
 
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
@@ -82,12 +83,17 @@ async def test_a_credit_with_a_cause_is_made_once_per_order(conn, books: Books):
     customer_id = await new_customer(conn, "1")
     service_id = await new_service(conn, rate="1")
     order_id = await place(conn, customer_id, service_id, quantity=100)  # charges 0.10
-    first = await credit(conn, customer_id, 70_000, kind="refund", order_id=order_id, cause="x:y")
-    again = await credit(conn, customer_id, 70_000, kind="refund", order_id=order_id, cause="x:y")
+    # Partial with 70 of 100 undelivered: the refund the audit expects is 0.07.
+    await conn.execute(
+        update(orders).where(orders.c.id == order_id).values(status="Partial", remains=70)
+    )
+    cause = "refund:partial"
+    first = await credit(conn, customer_id, 70_000, kind="refund", order_id=order_id, cause=cause)
+    again = await credit(conn, customer_id, 70_000, kind="refund", order_id=order_id, cause=cause)
     assert (first, again) == (True, False)
     assert await books.balance(customer_id) == micros("1") - 100_000 + 70_000
     refunds = [entry for entry in await ledger_of(conn, customer_id) if entry[0] == "refund"]
-    assert refunds == [("refund", 70_000, order_id, "x:y")]
+    assert refunds == [("refund", 70_000, order_id, cause)]
     await books.check()
 
 

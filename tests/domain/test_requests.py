@@ -6,12 +6,14 @@ import pytest
 from domain_helpers import Books, micros, new_customer, new_service, order_row, place, refused
 from sqlalchemy import select, update
 
+from smmpanel.accounts.audit import audit
 from smmpanel.db.base import utcnow
 from smmpanel.errors import Refusal
 from smmpanel.orders.lifecycle import update_order
-from smmpanel.orders.models import cancel_requests, orders
+from smmpanel.orders.models import cancel_requests, orders, refills
 from smmpanel.orders.requests import (
     NO_OPEN_CANCEL_REQUEST,
+    ORDER_NO_LONGER_CANCELLABLE,
     REFILL_CLOSED,
     refill_status,
     request_cancel,
@@ -158,4 +160,84 @@ async def test_rejecting_a_cancel_leaves_the_order_and_allows_asking_again(conn,
     assert (await order_row(conn, order_id)).status == "Pending"
     assert await books.balance(customer_id) == micros("9")
     await request_cancel(conn, customer_id, order_id)
+    await books.check()
+
+
+async def request_of(conn, table, order_id: int):  # type: ignore[no-untyped-def]
+    """The order's one refill or cancel request: (status, open for the order, reason)."""
+    row = (
+        await conn.execute(
+            select(table.c.status, table.c.open_order_id, table.c.last_error).where(
+                table.c.order_id == order_id
+            )
+        )
+    ).one()
+    return tuple(row)
+
+
+async def test_completing_an_order_rejects_its_cancel_request_saying_why(conn, books: Books):
+    customer_id, order_id = await an_order(conn, cancel=True)
+    await request_cancel(conn, customer_id, order_id)
+    await update_order(conn, order_id, status=COMPLETED)
+    assert await request_of(conn, cancel_requests, order_id) == (
+        "Rejected",
+        None,
+        "the order was completed",
+    )
+    await books.check()
+
+
+async def test_a_cancel_request_left_open_on_a_finished_order_cannot_be_accepted(
+    conn, books: Books
+):
+    customer_id, order_id = await an_order(conn, cancel=True)
+    await request_cancel(conn, customer_id, order_id)
+    cancel_id = await cancel_id_of(conn, order_id)
+    # The order completed without closing it, as a cancel request raced completion once could.
+    await conn.execute(update(orders).where(orders.c.id == order_id).values(status=COMPLETED))
+    paid = await books.balance(customer_id)
+    assert await audit(conn) == [
+        f"order {order_id} (Completed): cancel request {cancel_id} is still Pending"
+    ]
+
+    refusal = await refused(conn, resolve_cancel(conn, cancel_id, accept=True))
+
+    assert refusal.kind is ORDER_NO_LONGER_CANCELLABLE
+    assert refusal.message == (
+        f"order {order_id} is Completed: it can no longer be canceled, so cancel request "
+        f"{cancel_id} can only be rejected"
+    )
+    assert (await order_row(conn, order_id)).status == COMPLETED
+    assert await books.balance(customer_id) == paid
+    change = await resolve_cancel(conn, cancel_id, accept=False)
+    assert (change.status, change.refunded) == (COMPLETED, 0)
+    await books.check()
+
+
+@pytest.mark.parametrize(
+    ("status", "remains"), [(CANCELED, None), (PARTIAL, 1000)], ids=["canceled", "partial-all"]
+)
+async def test_an_order_refunded_in_full_closes_its_open_refill(conn, books, status, remains):
+    customer_id, order_id = await an_order(conn, refill=True, refill_days=30)
+    await update_order(conn, order_id, status=COMPLETED)
+    refill_id = await request_refill(conn, customer_id, order_id)
+
+    await update_order(conn, order_id, status=status, remains=remains)
+
+    assert await request_of(conn, refills, order_id) == (
+        "Rejected",
+        None,
+        "the order was refunded in full: nothing delivered is left to refill",
+    )
+    assert await refill_status(conn, customer_id, refill_id) == "Rejected"
+    assert await books.balance(customer_id) == micros("10")
+    await books.check()
+
+
+async def test_a_refill_stays_open_while_something_delivered_is_kept(conn, books: Books):
+    customer_id, order_id = await an_order(conn, refill=True, refill_days=30)
+    await update_order(conn, order_id, status=COMPLETED)
+    await request_refill(conn, customer_id, order_id)
+    await update_order(conn, order_id, status=PARTIAL, remains=400)
+    assert await request_of(conn, refills, order_id) == ("Pending", order_id, None)
     await books.check()

@@ -20,7 +20,8 @@ from smmpanel.accounts.service import adjust_funds
 from smmpanel.errors import Refusal
 from smmpanel.money import parse, to_micros
 from smmpanel.orders.lifecycle import OrderChange, update_order
-from smmpanel.orders.models import orders
+from smmpanel.orders.models import cancel_requests, orders
+from smmpanel.orders.requests import resolve_cancel
 
 from .conftest import Fleet
 
@@ -38,7 +39,7 @@ async def books(fleet: Fleet, customer_id: int) -> dict:
         )
         order_rows = (
             await conn.execute(
-                select(orders.c.id, orders.c.link, orders.c.charge).where(
+                select(orders.c.id, orders.c.link, orders.c.charge, orders.c.status).where(
                     orders.c.customer_id == customer_id
                 )
             )
@@ -160,9 +161,15 @@ async def test_fifty_adds_of_one_link_on_one_service_make_one_order(fleet: Fleet
     assert state["audit"] == []
 
 
-async def place_orders(fleet: Fleet, count: int, opening: str = "50") -> tuple[int, list[int]]:
+async def place_orders(
+    fleet: Fleet, count: int, opening: str = "50", **flags: object
+) -> tuple[int, str, list[int]]:
+    """A new customer's `count` orders of a new service with these flags: (customer id, their
+    key, the orders)."""
     customer_id, key = await fleet.shop.customer(opening)
-    service = await fleet.shop.service(rate="1.234567", min_quantity=10, max_quantity=10_000)
+    service = await fleet.shop.service(
+        rate="1.234567", min_quantity=10, max_quantity=10_000, **flags
+    )
     replies = await fire(
         fleet,
         [
@@ -172,7 +179,7 @@ async def place_orders(fleet: Fleet, count: int, opening: str = "50") -> tuple[i
     )
     placed = successes(replies)
     assert len(placed) == count, replies
-    return customer_id, placed
+    return customer_id, key, placed
 
 
 async def change_status(
@@ -187,7 +194,7 @@ async def change_status(
 
 
 async def test_concurrent_cancels_of_an_order_refund_it_once(fleet: Fleet) -> None:
-    customer_id, placed = await place_orders(fleet, 5)
+    customer_id, _, placed = await place_orders(fleet, 5)
     before = await books(fleet, customer_id)
 
     changes = await asyncio.gather(
@@ -206,7 +213,7 @@ async def test_concurrent_cancels_of_an_order_refund_it_once(fleet: Fleet) -> No
 
 
 async def test_concurrent_partial_and_cancel_refund_the_charge_at_most(fleet: Fleet) -> None:
-    customer_id, placed = await place_orders(fleet, 5)
+    customer_id, _, placed = await place_orders(fleet, 5)
 
     await asyncio.gather(
         *(
@@ -224,6 +231,54 @@ async def test_concurrent_partial_and_cancel_refund_the_charge_at_most(fleet: Fl
         assert sum(refunds) == state["orders"][order_id].charge
         assert 1 <= len(refunds) <= 2
     assert state["balance"] == to_micros(parse("50"))
+    assert state["audit"] == []
+
+
+RACES = 40
+
+
+async def api_cancel(fleet: Fleet, key: str, order_id: int) -> object:
+    response = await fleet.clients[0].post(
+        fleet.panel.api_url, data={"key": key, "action": "cancel", "orders": order_id}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def accept_cancel(fleet: Fleet, cancel_id: int) -> OrderChange | Refusal:
+    """The operator accepts a cancel request in its own transaction; the Refusal if refused."""
+    try:
+        async with fleet.db.write() as conn:
+            return await resolve_cancel(conn, cancel_id, accept=True)
+    except Refusal as refused:
+        return refused
+
+
+async def test_a_cancel_request_racing_completion_never_outlives_the_order(fleet: Fleet) -> None:
+    customer_id, key, placed = await place_orders(fleet, RACES, cancel=True)
+    charged = (await books(fleet, customer_id))["balance"]
+
+    for order_id in placed:  # an API cancel at the moment the operator completes the order
+        await asyncio.gather(
+            api_cancel(fleet, key, order_id), change_status(fleet, order_id, "Completed")
+        )
+
+    async with fleet.db.read() as conn:
+        requests = (
+            await conn.execute(
+                select(cancel_requests.c.id, cancel_requests.c.status, orders.c.status)
+                .join(orders, orders.c.id == cancel_requests.c.order_id)
+                .where(orders.c.id.in_(placed))
+            )
+        ).all()
+    stale = [row for row in requests if row[1] == "Pending"]
+    assert stale == [], f"{len(stale)} of {RACES} Completed orders keep a Pending cancel request"
+    # However late the operator answers, a completed order is neither canceled nor refunded.
+    accepted = [await accept_cancel(fleet, row.id) for row in requests]
+    assert [change for change in accepted if not isinstance(change, Refusal)] == []
+    state = await books(fleet, customer_id)
+    assert state["refunds"] == [] and state["balance"] == charged
+    assert {row.status for row in state["orders"].values()} == {"Completed"}
     assert state["audit"] == []
 
 
@@ -320,7 +375,7 @@ def cancel_from_processes(database_url: str, order_ids: list[int], processes: in
 
 
 async def test_cancels_from_several_processes_refund_once(fleet: Fleet) -> None:
-    customer_id, placed = await place_orders(fleet, 6)
+    customer_id, _, placed = await place_orders(fleet, 6)
 
     results = await asyncio.to_thread(cancel_from_processes, fleet.database_url, placed, 4)
 

@@ -12,7 +12,7 @@ worker, B without; both books are audited when the module ends.
 import re
 from decimal import Decimal
 
-from forwarding_fixtures import eventually
+from forwarding_fixtures import eventually, pro_rata
 from sqlalchemy import select
 from test_chain import (  # noqa: F401 - the fixture
     A_OPENING,
@@ -165,3 +165,29 @@ async def test_a_paid_up_front_subscription_completes_on_both_sides_at_its_last_
     assert await chain.balance(chain.a, key) == to_micros(A_OPENING) - a_charge
     assert await chain.balance(chain.b, chain.b_key) == b_before - at_b(2 * MAX)
     assert Decimal(replies[str(a_id)]["charge"]) == Decimal(a_charge) / 1_000_000
+
+
+async def test_a_paid_up_front_subscription_ended_early_at_b_refunds_its_undelivered_post(
+    chain: Chain,
+):
+    key = await chain.buyer()
+    b_before = await chain.balance(chain.b, chain.b_key)
+    a_id = await subscribe_at_a(chain, key, posts=2)
+    [b_id] = await chain.sent_to_b([a_id])
+    a_charge = await chain.charge(chain.a, key, a_id)
+    b_charge = await chain.charge(chain.b, chain.b_key, b_id)
+    await mirrored_at_a(chain, a_id, [await post_at_b(chain, b_id, 250)])
+
+    # B's operator ends it after one post of two: each side refunds the post not delivered.
+    await chain.b.run("order", "update", b_id, "--status", "Completed")
+    replies = await chain.follows(key, [a_id], ["Completed"])
+
+    assert (replies[str(a_id)]["posts"], replies[str(a_id)]["remains"]) == ("1", str(MAX))
+    assert await chain.b.refunded(b_id) == pro_rata(b_charge, MAX, 2 * MAX) > 0
+    assert await chain.a.refunded(a_id) == pro_rata(a_charge, MAX, 2 * MAX) > 0
+    assert await chain.balance(chain.a, key) == (
+        to_micros(A_OPENING) - a_charge + pro_rata(a_charge, MAX, 2 * MAX)
+    )
+    assert await chain.balance(chain.b, chain.b_key) == (
+        b_before - b_charge + pro_rata(b_charge, MAX, 2 * MAX)
+    )

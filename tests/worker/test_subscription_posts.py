@@ -15,7 +15,7 @@ from smmpanel.accounts.service import adjust_funds
 from smmpanel.errors import Refusal
 from smmpanel.money import charge_micros, parse, partial_refund_micros, to_micros
 from smmpanel.orders import subscriptions as post_rules
-from smmpanel.orders.lifecycle import NO_ORDER, update_order
+from smmpanel.orders.lifecycle import NO_ORDER, REMAINS_BY_POSTS, update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.placement import place_order
 from smmpanel.orders.subscriptions import expire_subscriptions, record_post
@@ -177,6 +177,38 @@ async def test_paid_up_front_ending_early_refunds_the_posts_not_recorded(db, sho
     assert (status, delivered) == ("Expired", 1)
     assert balance == to_micros(parse("10")) - paid + refund
     await assert_books_right(db)
+
+
+@pytest.mark.parametrize(
+    ("status", "delivered"), [("Completed", 0), ("Completed", 1), ("Expired", 0), ("Expired", 1)]
+)
+async def test_ending_by_hand_refunds_the_posts_not_delivered(db, shop, status, delivered):
+    sub = await subscribe(db, shop, "10", posts=2)
+    for quantity in (MAX, MIN)[:delivered]:
+        await record(db, sub.order_id, quantity)
+    paid = per(2 * MAX)
+    owed = partial_refund_micros(paid, (2 - delivered) * MAX, 2 * MAX)
+
+    async with db.write() as conn:  # `smmpanel order update ID --status ...`
+        ended = await update_order(conn, sub.order_id, status=status)
+
+    assert (ended.status, ended.refunded, ended.remains) == (status, owed, (2 - delivered) * MAX)
+    assert await balance_of(db, sub.customer_id) == to_micros(parse("10")) - paid + owed
+    await assert_books_right(db)
+
+
+async def test_remains_other_than_the_posts_not_delivered_are_refused(db, shop):
+    sub = await subscribe(db, shop, "10", posts=2)
+    before = await state(db, sub)
+    with pytest.raises(Refusal) as refused:
+        async with db.write() as conn:
+            await update_order(conn, sub.order_id, status="Completed", remains=0)
+    assert refused.value.kind is REMAINS_BY_POSTS
+    assert str(refused.value) == (
+        f"subscription {sub.order_id} ends with the units of its posts not delivered as its "
+        f"remains ({2 * MAX}): leave out --remains"
+    )
+    assert await state(db, sub) == before
 
 
 @pytest.mark.parametrize(

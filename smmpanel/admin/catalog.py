@@ -27,6 +27,7 @@ from smmpanel.pagekit.forms import (
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.i18n import ngettext
 from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.providers.service import every_provider_settings, provider_settings
 
 router = APIRouter()
 CATALOGUE = "/admin/catalog"
@@ -36,6 +37,9 @@ MOVES = {"up": -1, "down": 1}
 
 CHOOSE_CATEGORY = refusal("form_choose_category", "Choose one of the categories.")
 CHOOSE_TYPE = refusal("form_choose_type", "Choose one of the service types.")
+CHOOSE_FALLBACK = refusal(
+    "form_choose_fallback_provider", "Choose one of the providers, or no fallback."
+)
 CHOOSE_CHANGE_KIND = refusal("form_choose_change_kind", "Choose a percent or a fixed amount.")
 CHANGE_IS_ZERO = refusal("form_change_is_zero", "The change is zero: nothing would change.")
 CHOOSE_SERVICES = refusal(
@@ -162,6 +166,7 @@ async def _service_page(
     async with current.db.read() as conn:
         service = await catalog.service_row(conn, service_id)
         listing = await catalog.catalogue(conn)
+        upstreams = await every_provider_settings(conn)
     if service is None:
         return not_found(current)
     return current.render(
@@ -169,6 +174,7 @@ async def _service_page(
         status_code,
         service=service,
         categories=listing,
+        providers=sorted(upstreams.values(), key=lambda provider: provider.name),
         error=error,
         typed=typed,
     )
@@ -195,11 +201,22 @@ async def edit_service(service_id: int, current: OperatorVisit) -> Response:
                 return not_found(current)
             await _check_category(conn, category_id)
             await catalog.edit_service(conn, service_id, **values)
+            await catalog.set_fallback(conn, service_id, *await _fallback(conn, form))
     except Refusal as error:
         return await _service_page(
             current, service_id, 400, i18n.explain(error), typed_values(form)
         )
     return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
+
+
+async def _fallback(conn: AsyncConnection, form: FormData) -> tuple[int | None, str | None]:
+    """The fallback provider chosen, or None for none, and the service id typed for it."""
+    chosen = text(form, "fallback_provider")
+    if not chosen:
+        return None, None
+    if not is_id(chosen) or await provider_settings(conn, int(chosen)) is None:
+        raise CHOOSE_FALLBACK()
+    return int(chosen), text(form, "fallback_service_id")
 
 
 @router.post(CATALOGUE + "/services/{service_id:id}/enabled")

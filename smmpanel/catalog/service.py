@@ -6,13 +6,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_PROVIDER, categories, customer_prices, services
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db.base import AnyRow
-from smmpanel.db.dialect import one_of
-from smmpanel.errors import refusal
+from smmpanel.db.dialect import insert_or_ignore, one_of
+from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.money import LARGEST_MICROS, check_amount
 from smmpanel.panel.models import panel_settings
 from smmpanel.providers.models import providers
@@ -55,6 +56,14 @@ CATEGORY_NAME_TAKEN = refusal(
 RATE_WOULD_FALL = refusal(
     "repricing_rate_not_positive", "a rate would fall to zero or below; nothing changed"
 )
+FALLBACK_NEEDS_RESOLD_SERVICE = refusal(
+    "fallback_needs_resold_service",
+    "service %(id)s is fulfilled by hand: only a service resold from a provider has a fallback",
+)
+FALLBACK_NEEDS_UPSTREAM_ID = refusal(
+    "fallback_needs_upstream_id",
+    "a fallback provider needs the id of the service to order there (1 to 50 characters)",
+)
 RATE_CHANGED_SINCE_PREVIEW = refusal(
     "repricing_rate_changed", "a rate changed since the preview; nothing changed"
 )
@@ -88,13 +97,17 @@ async def catalog_version(conn: AsyncConnection) -> int:
 
 
 async def category_id_for(conn: AsyncConnection, name: str, position: int = 0) -> int:
-    """The category of this name, created if new."""
-    existing = await conn.scalar(select(categories.c.id).where(categories.c.name == name))
+    """The category of this name, created (at `position`) if new.
+
+    The unique name decides between two transactions creating it at once: the second insert
+    waits for the first and is ignored, so both get the one category and neither fails.
+    """
+    query = select(categories.c.id).where(categories.c.name == name)
+    existing = await conn.scalar(query)
     if existing is not None:
         return existing
-    return await conn.scalar(
-        insert(categories).values(name=name, position=position).returning(categories.c.id)
-    )
+    await conn.execute(insert_or_ignore(conn, categories).values(name=name, position=position))
+    return (await conn.execute(query)).scalar_one()
 
 
 def check_service(fields: Mapping[str, Any]) -> None:
@@ -318,9 +331,13 @@ async def catalogue(conn: AsyncConnection) -> list[Category]:
 
 
 async def service_row(conn: AsyncConnection, service_id: int) -> AnyRow | None:
-    query = select(*_service_columns()).outerjoin(
-        providers, providers.c.id == services.c.provider_id
-    )
+    """A service as its edit page shows it: the listing's columns, its fulfilment and fallback."""
+    query = select(
+        *_service_columns(),
+        services.c.fulfilment,
+        services.c.fallback_provider_id,
+        services.c.fallback_provider_service_id,
+    ).outerjoin(providers, providers.c.id == services.c.provider_id)
     return (await conn.execute(query.where(services.c.id == service_id))).first()
 
 
@@ -334,26 +351,34 @@ async def category_exists(conn: AsyncConnection, category_id: int) -> bool:
 
 
 async def add_category(conn: AsyncConnection, name: str) -> int:
-    """A new category, placed last."""
-    await _refuse_taken_name(conn, name)
+    """A new category, placed last; refused if the name is taken.
+
+    The unique name decides, not a look-up: an operator adding the same name at the same time
+    makes this insert wait for their transaction, then do nothing, and the name is refused.
+    """
     last = await conn.scalar(select(func.max(categories.c.position)))
     category_id = await conn.scalar(
-        insert(categories).values(name=name, position=(last or 0) + 1).returning(categories.c.id)
+        insert_or_ignore(conn, categories)
+        .values(name=name, position=(last or 0) + 1)
+        .returning(categories.c.id)
     )
+    if category_id is None:
+        raise CATEGORY_NAME_TAKEN()
     await bump_catalog_version(conn)
     return category_id
 
 
 async def rename_category(conn: AsyncConnection, category_id: int, name: str) -> None:
-    await _refuse_taken_name(conn, name, category_id)
-    await conn.execute(update(categories).where(categories.c.id == category_id).values(name=name))
+    """Refused if another category has the name, or takes it meanwhile: the unique name
+    decides, in a savepoint so that the refusal leaves the transaction usable."""
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                update(categories).where(categories.c.id == category_id).values(name=name)
+            )
+    except IntegrityError:
+        raise CATEGORY_NAME_TAKEN() from None
     await bump_catalog_version(conn)
-
-
-async def _refuse_taken_name(conn: AsyncConnection, name: str, category_id: int = 0) -> None:
-    query = select(categories.c.id).where(categories.c.name == name, categories.c.id != category_id)
-    if await conn.scalar(query) is not None:
-        raise CATEGORY_NAME_TAKEN()
 
 
 async def move_category(conn: AsyncConnection, category_id: int, step: int) -> None:
@@ -381,6 +406,31 @@ async def edit_service(conn: AsyncConnection, service_id: int, **values: object)
     check_service({**values, "type": service_type})
     await conn.execute(update(services).where(services.c.id == service_id).values(**values))
     await bump_catalog_version(conn)
+
+
+async def set_fallback(
+    conn: AsyncConnection, service_id: int, provider_id: int | None, upstream_id: str | None
+) -> None:
+    """The provider (and its service) an order goes to when the service's own provider rejects
+    it; None for no fallback."""
+    fulfilment = await conn.scalar(select(services.c.fulfilment).where(services.c.id == service_id))
+    if fulfilment is None:
+        raise NO_SERVICE(id=service_id)
+    if provider_id is not None and fulfilment != FULFIL_PROVIDER:
+        raise FALLBACK_NEEDS_RESOLD_SERVICE(id=service_id)
+    upstream_id = upstream_id.strip() if upstream_id is not None else None
+    if provider_id is not None and not upstream_id:
+        raise FALLBACK_NEEDS_UPSTREAM_ID()
+    if upstream_id is not None:
+        check_fits(services.c.fallback_provider_service_id, upstream_id, N_("the service id"))
+    await conn.execute(
+        update(services)
+        .where(services.c.id == service_id)
+        .values(
+            fallback_provider_id=provider_id,
+            fallback_provider_service_id=upstream_id if provider_id is not None else None,
+        )
+    )
 
 
 # ---- bulk price change

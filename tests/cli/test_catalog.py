@@ -2,13 +2,17 @@
 
 import json
 from decimal import Decimal
+from pathlib import Path
 
+from cli_runner import Cli
 from sqlalchemy import insert, select
 
 from smmpanel.catalog.models import categories, services
 from smmpanel.catalog.service import catalog_version, category_id_for, create_service
 from smmpanel.db import Database
 from smmpanel.money import parse, to_micros
+from smmpanel.providers.models import providers
+from smmpanel.providers.service import add_provider
 
 TRICKY_DESCRIPTION = 'Line one\n"quoted", tab\tand emoji 🚀 <b>not html</b>'
 
@@ -173,3 +177,174 @@ async def test_enabling_an_unknown_service_says_where_the_ids_are(cli, db):
 async def _version(db: Database) -> int:
     async with db.read() as conn:
         return await catalog_version(conn)
+
+
+async def add_providers(url: str, names: list[str]) -> dict[str, int]:
+    db = Database(url, pool_size=1)
+    async with db.write() as conn:
+        ids = {
+            name: await add_provider(conn, name, "http://127.0.0.1:9/api/v2", "k") for name in names
+        }
+    await db.dispose()
+    return ids
+
+
+async def add_resold_services(url: str, provider_ids: dict[str, int]) -> None:
+    """A resold service with a fallback, and one taken over by hand that keeps its upstream id."""
+    db = Database(url, pool_size=1)
+    async with db.write() as conn:
+        category = await category_id_for(conn, "Resold", position=4)
+        upstream = {"fulfilment": "provider", "provider_id": provider_ids["up-a"]}
+        await create_service(
+            conn,
+            category,
+            **service_fields("Resold likes", "2.5"),
+            **upstream,
+            provider_service_id="77",
+            upstream_rate=1_250_000,
+            upstream_dripfeed=True,
+            fallback_provider_id=provider_ids["up-b"],
+            fallback_provider_service_id="88",
+        )
+        await create_service(
+            conn,
+            category,
+            **service_fields("Taken over", "3"),
+            **{**upstream, "fulfilment": "manual"},
+            provider_service_id="78",
+            upstream_rate=2_000_000,
+        )
+    await db.dispose()
+
+
+async def every_service_field(url: str) -> dict[int, dict]:
+    """Each service's every column, its category and providers by name (ids differ by panel)."""
+    provider, fallback = providers.alias("provider"), providers.alias("fallback")
+    db = Database(url, pool_size=1)
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(
+                services,
+                categories.c.name.label("category"),
+                categories.c.position.label("category_position"),
+                provider.c.name.label("provider"),
+                fallback.c.name.label("fallback"),
+            )
+            .join(categories, categories.c.id == services.c.category_id)
+            .outerjoin(provider, provider.c.id == services.c.provider_id)
+            .outerjoin(fallback, fallback.c.id == services.c.fallback_provider_id)
+        )
+        found = {row.id: dict(row._mapping) for row in rows}
+    await db.dispose()
+    for fields in found.values():
+        for column in ("category_id", "provider_id", "fallback_provider_id"):
+            fields[column] = fields[column] is not None
+    return found
+
+
+async def test_resold_services_keep_every_field_and_their_providers_by_name(fresh_cli, tmp_path):
+    source, target = await fresh_cli(), await fresh_cli()
+    await fill_catalogue(source.database_url)
+    await add_resold_services(
+        source.database_url, await add_providers(source.database_url, ["up-a", "up-b"])
+    )
+    await add_providers(target.database_url, ["another", "up-b", "up-a"])  # other ids
+    exported = tmp_path / "catalogue.json"
+    source.ok("catalog", "export", exported)
+
+    assert "5 new, 0 updated" in target.ok("catalog", "import", exported)
+    before = await every_service_field(source.database_url)
+    assert await every_service_field(target.database_url) == before
+    resold = next(fields for fields in before.values() if fields["name"] == "Resold likes")
+    assert (resold["provider"], resold["fallback"], resold["fulfilment"]) == (
+        "up-a",
+        "up-b",
+        "provider",
+    )
+
+
+async def with_resold_services(cli: Cli) -> tuple[dict[int, dict], dict[str, int]]:
+    """Add the resold services of add_resold_services: every service's fields, ids by name."""
+    await add_resold_services(
+        cli.database_url, await add_providers(cli.database_url, ["up-a", "up-b"])
+    )
+    fields = await every_service_field(cli.database_url)
+    return fields, {service["name"]: service_id for service_id, service in fields.items()}
+
+
+def resold_file(path: Path, entries: list[dict]) -> Path:
+    """A catalogue file of these service entries, in the category of add_resold_services."""
+    document = {"categories": [{"name": "Resold", "services": entries}]}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+async def test_a_file_naming_one_field_of_a_service_changes_that_field_only(fresh_cli, tmp_path):
+    cli = await fresh_cli()
+    await fill_catalogue(cli.database_url)
+    before, ids = await with_resold_services(cli)
+    resold = ids["Resold likes"]
+    partial = resold_file(tmp_path / "one-field.json", [{"id": resold, "rate": "4.25"}])
+
+    assert "0 new, 1 updated" in cli.ok("catalog", "import", partial)
+    after = await every_service_field(cli.database_url)
+    assert after[resold]["rate"] == 4_250_000
+    after[resold]["rate"] = before[resold]["rate"]
+    assert after == before
+
+
+async def test_a_file_refers_to_providers_by_name_and_refuses_an_unknown_one(fresh_cli, tmp_path):
+    cli = await fresh_cli()
+    await fill_catalogue(cli.database_url)
+    document = json.loads(cli.ok("catalog", "export"))
+    document["categories"][1]["services"][0].update(
+        fulfilment="provider", provider="nowhere", provider_service_id="5"
+    )
+    document["categories"][1]["services"].append({"id": 9000, "name": "Half"})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(document), encoding="utf-8")
+    before = await every_service_field(cli.database_url)
+
+    refusal = cli.refused("catalog", "import", bad)
+    assert "no provider named 'nowhere'" in refusal
+    assert "service 9000 is new and needs type, rate, min, max" in refusal
+    assert await every_service_field(cli.database_url) == before
+
+
+async def test_a_file_swapping_two_services_upstream_ids_swaps_them(fresh_cli, tmp_path):
+    cli = await fresh_cli()
+    before, ids = await with_resold_services(cli)
+    resold, taken_over = ids["Resold likes"], ids["Taken over"]
+    swap = resold_file(
+        tmp_path / "swap.json",
+        [
+            {"id": resold, "provider_service_id": "78"},
+            {"id": taken_over, "provider_service_id": "77"},
+        ],
+    )
+
+    assert "0 new, 2 updated" in cli.ok("catalog", "import", swap)
+    after = await every_service_field(cli.database_url)
+    assert (after[resold]["provider_service_id"], after[taken_over]["provider_service_id"]) == (
+        "78",
+        "77",
+    )
+    for service_id in (resold, taken_over):
+        after[service_id]["provider_service_id"] = before[service_id]["provider_service_id"]
+    assert after == before
+
+
+async def test_a_new_service_listed_first_may_take_an_upstream_id_another_gives_up(
+    fresh_cli, tmp_path
+):
+    cli = await fresh_cli()
+    _, ids = await with_resold_services(cli)
+    new = {"id": 9100, "name": "Takes 77", "type": "Default", "rate": "2", "min": 1, "max": 9}
+    new.update(provider="up-a", provider_service_id="77")
+    moved = {"id": ids["Resold likes"], "provider_service_id": "79"}
+    moves = resold_file(tmp_path / "moves.json", [new, moved])
+
+    assert "1 new, 1 updated" in cli.ok("catalog", "import", moves)
+    after = await every_service_field(cli.database_url)
+    assert (after[9100]["provider_service_id"], after[9100]["fulfilment"]) == ("77", "provider")
+    assert after[ids["Resold likes"]]["provider_service_id"] == "79"

@@ -31,30 +31,32 @@ def problems(text: str) -> str:
     return str(refused.value)
 
 
-def test_a_minimal_service_takes_the_defaults_and_rate_in_millionths():
+def test_a_service_is_read_as_the_columns_it_gives_with_the_rate_in_millionths():
     [category] = read_catalog(read([GOOD_SERVICE]))
-    assert category.services == [
-        {
-            "id": 1,
-            "name": "Followers",
-            "type": "Default",
-            "rate": 1_500_000,
-            "min_quantity": 10,
-            "max_quantity": 99,
-            "description": "",
-            "dripfeed": False,
-            "refill": False,
-            "cancel": False,
-            "refill_days": 30,
-            "enabled": True,
-            "position": 0,
-        }
-    ]
+    assert category.services[0].columns == {
+        "id": 1,
+        "name": "Followers",
+        "type": "Default",
+        "rate": 1_500_000,
+        "min_quantity": 10,
+        "max_quantity": 99,
+    }
+
+
+def test_a_service_named_in_part_is_read_with_only_those_fields():
+    [category] = read_catalog(read([{"id": 7, "rate": "2", "provider_service_id": 12}]))
+    assert category.services[0].columns == {
+        "id": 7,
+        "rate": 2_000_000,
+        "provider_service_id": "12",
+    }
+    [unplaced] = read_catalog(json.dumps({"categories": [{"name": "A"}]}))
+    assert unplaced.position is None  # left as it is, or 0 for a new category
 
 
 def test_a_json_number_rate_is_read_exactly():
     [category] = read_catalog(read([{**GOOD_SERVICE, "rate": 0.1}]))
-    assert category.services[0]["rate"] == 100_000
+    assert category.services[0].columns["rate"] == 100_000
 
 
 @pytest.mark.parametrize(
@@ -72,6 +74,12 @@ def test_a_json_number_rate_is_read_exactly():
         ({"type": "default"}, "unknown service type 'default'"),
         ({"name": " "}, "a service needs a name"),
         ({"mn": 1}, "unknown field mn"),
+        ({"fulfilment": "robot"}, "fulfilment must be 'manual' or 'provider'"),
+        ({"provider": 5}, "provider must be a provider's name, or null"),
+        ({"fallback_provider": ""}, "fallback_provider must be a provider's name, or null"),
+        ({"provider_service_id": "x" * 51}, "provider_service_id must be text of 1 to 50"),
+        ({"upstream_rate": "-1"}, "upstream_rate cannot be negative"),
+        ({"upstream_dripfeed": "no"}, "upstream_dripfeed must be true or false"),
     ],
 )
 def test_a_wrong_field_is_named_with_the_entry(change, message):
@@ -83,8 +91,8 @@ def test_a_wrong_field_is_named_with_the_entry(change, message):
 
 
 def test_missing_fields_duplicate_ids_and_names_are_named():
-    missing = {key: value for key, value in GOOD_SERVICE.items() if key not in ("rate", "max")}
-    assert "missing rate, max" in problems(read([missing]))
+    missing = {key: value for key, value in GOOD_SERVICE.items() if key != "id"}
+    assert "missing id" in problems(read([missing]))
     assert "id 1 appears twice" in problems(read([GOOD_SERVICE, GOOD_SERVICE]))
     twice = json.dumps({"categories": [{"name": "A"}, {"name": "A"}]})
     assert "category 2 ('A'): the name appears twice" in problems(twice)
@@ -118,4 +126,4 @@ def test_a_rate_beyond_the_largest_amount_is_refused():
     found = problems(read([{**GOOD_SERVICE, "rate": "1000000000.000001"}]))
     assert "1000000000.000001 is too large an amount: at most 1000000000.00" in found
     [category] = read_catalog(read([{**GOOD_SERVICE, "rate": "1000000000"}]))
-    assert category.services[0]["rate"] == 1_000_000_000 * 1_000_000
+    assert category.services[0].columns["rate"] == 1_000_000_000 * 1_000_000

@@ -1,14 +1,17 @@
 """The operator's catalogue pages: what they change is what the API's `services` reply offers."""
 
+import asyncio
 import re
 from html import unescape
 
 from page_client import PageClient, text_of, unique
 from sqlalchemy import func, select
 
-from smmpanel.catalog.models import categories, services
+from smmpanel.catalog import service as catalog_service
+from smmpanel.catalog.models import FULFIL_PROVIDER, categories, services
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.money import parse, to_micros
+from smmpanel.providers.service import add_provider
 
 CATALOGUE = "/admin/catalog"
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -313,3 +316,128 @@ async def test_the_catalogue_speaks_traditional_chinese(operator):
         f"{CATALOGUE}/categories", {"category_name": " "}, page=CATALOGUE
     )
     assert refused.status_code == 400 and "必填" in text_of(refused.text)
+
+
+# ---- a resold service's fallback provider
+
+
+async def new_provider(db) -> int:
+    async with db.write() as conn:
+        return await add_provider(conn, unique("upstream"), "http://127.0.0.1:9/api/v2", "key")
+
+
+async def fallback_of(db, service_id: int) -> tuple[int | None, str | None]:
+    row = await service_by_id(db, service_id)
+    return row.fallback_provider_id, row.fallback_provider_service_id
+
+
+async def test_a_resold_service_gets_and_loses_its_fallback_provider_on_its_page(
+    operator, db, shop
+):
+    own, fallback = await new_provider(db), await new_provider(db)
+    service_id = await shop.service(
+        fulfilment=FULFIL_PROVIDER, provider_id=own, provider_service_id="7"
+    )
+    page = f"{CATALOGUE}/services/{service_id}"
+    row = await service_by_id(db, service_id)
+    fields = service_form(row.category_id, row.name, position="0", enabled="1")
+    assert f'<option value="{fallback}">' in await operator.page(page)
+
+    chosen = {"fallback_provider": fallback, "fallback_service_id": " 88 "}
+    saved = await operator.submit(page, {**fields, **chosen}, page=page)
+    assert "saved" in text_of(await operator.follow(saved))
+    assert await fallback_of(db, service_id) == (fallback, "88")
+    shown = await operator.page(page)
+    assert f'<option value="{fallback}" selected>' in shown and 'value="88"' in shown
+
+    before = await service_by_id(db, service_id)
+    for changes, says in (
+        ({"fallback_service_id": " "}, "needs the id of the service to order there"),
+        ({"fallback_service_id": "9" * 51}, "at most 50 fit"),
+        ({"fallback_provider": "99999999"}, "Choose one of the providers"),
+        ({"fallback_provider": "x"}, "Choose one of the providers"),
+    ):
+        refused_fields = {**fields, **chosen, "name": "Not saved", **changes}
+        response = await operator.submit(page, refused_fields, page=page)
+        assert response.status_code == 400, changes
+        assert says in text_of(response.text), (changes, text_of(response.text)[:300])
+        assert await service_by_id(db, service_id) == before
+
+    cleared = await operator.submit(page, {**fields, "fallback_provider": ""}, page=page)
+    assert cleared.status_code == 303, cleared.text[:500]
+    assert await fallback_of(db, service_id) == (None, None)
+
+
+async def test_a_service_fulfilled_by_hand_is_refused_a_fallback_in_the_visitors_language(
+    operator, db, shop
+):
+    fallback = await new_provider(db)
+    service_id = await shop.service()
+    page = f"{CATALOGUE}/services/{service_id}"
+    assert 'name="fallback_provider"' not in await operator.page(page)
+    row = await service_by_id(db, service_id)
+    forged = {
+        **service_form(row.category_id, row.name, position="0", enabled="1"),
+        "fallback_provider": fallback,
+        "fallback_service_id": "88",
+    }
+    refused = await operator.submit(page, forged, page=page)
+    assert refused.status_code == 400 and "fulfilled by hand" in text_of(refused.text)
+    await operator.get("/language/zh_TW", next=page)
+    translated = await operator.submit(page, forged, page=page)
+    await operator.get("/language/en")
+    assert translated.status_code == 400
+    assert f"服務 {service_id} 為人工處理" in text_of(translated.text)
+    assert await fallback_of(db, service_id) == (None, None)
+    assert await service_by_id(db, service_id) == row
+
+
+# ---- two operators adding one category at once
+
+
+async def categories_named(db, name: str) -> int:
+    async with db.read() as conn:
+        query = select(func.count()).select_from(categories).where(categories.c.name == name)
+        return await conn.scalar(query)
+
+
+async def posted_while_taken(db, operator: PageClient, name: str, action: str, fields: dict):
+    """Post the form while another transaction adds a category `name`, committing a second
+    later: the page's write waits for it, then meets the name taken."""
+    async with db.write() as conn:
+        await catalog_service.add_category(conn, name)
+        racing = asyncio.create_task(operator.submit(action, fields, page=CATALOGUE))
+        await asyncio.sleep(1)
+    return await racing
+
+
+async def test_a_category_name_taken_meanwhile_by_another_operator_is_refused_not_a_fault(
+    operator, db
+):
+    added_name, renamed_name = unique("Race"), unique("Race")
+    added = await posted_while_taken(
+        db, operator, added_name, f"{CATALOGUE}/categories", {"category_name": added_name}
+    )
+    own_name = unique("Own")
+    await add_category(operator, own_name)
+    own = await category_id(db, own_name)
+    renamed = await posted_while_taken(
+        db,
+        operator,
+        renamed_name,
+        f"{CATALOGUE}/categories/{own}",
+        {"action": "rename", "name": renamed_name},
+    )
+    for response in (added, renamed):
+        assert response.status_code == 400, response.text[:500]
+        assert "exists already" in text_of(response.text)
+    assert [await categories_named(db, name) for name in (added_name, renamed_name)] == [1, 1]
+    assert await category_id(db, own_name) == own
+
+    taken = await operator.submit(
+        f"{CATALOGUE}/categories/{own}", {"action": "rename", "name": added_name}, page=CATALOGUE
+    )
+    assert taken.status_code == 400 and "exists already" in text_of(taken.text)
+    same = {"action": "rename", "name": own_name}
+    kept = await operator.submit(f"{CATALOGUE}/categories/{own}", same, page=CATALOGUE)
+    assert kept.status_code == 303

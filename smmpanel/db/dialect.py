@@ -1,6 +1,7 @@
 """The few statements whose SQL differs between SQLite and PostgreSQL."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     ColumnElement,
@@ -15,20 +16,25 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:  # imported where used: a command on SQLite need not load PostgreSQL's dialect
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
 
 
 def is_postgresql(conn: AsyncConnection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def insert_or_ignore(conn: AsyncConnection, table: Table) -> PostgresInsert | SqliteInsert:
+def insert_or_ignore(conn: AsyncConnection, table: Table) -> "PostgresInsert | SqliteInsert":
     """INSERT ... ON CONFLICT DO NOTHING: a unique constraint decides, no look-up first."""
-    dialect = postgresql if is_postgresql(conn) else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    if is_postgresql(conn):
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def one_of(conn: AsyncConnection, column: ColumnElement, values: Iterable) -> ColumnElement[bool]:
@@ -36,7 +42,9 @@ def one_of(conn: AsyncConnection, column: ColumnElement, values: Iterable) -> Co
     text is the same whatever the count, so it is prepared once, not once per batch size with
     a parameter per value."""
     if is_postgresql(conn):
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
 
 

@@ -10,10 +10,12 @@ Statements are written with `?` placeholders.
 import asyncio
 import re
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import asyncpg
 from sqlalchemy import make_url
+
+if TYPE_CHECKING:  # imported where a pool opens: a process on SQLite never needs asyncpg
+    import asyncpg
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -79,7 +81,9 @@ class HotReader:
         pool = self._pool or await self._open_pool()
         return [tuple(row) for row in await pool.fetch(numbered, *params)]
 
-    async def _open_pool(self) -> asyncpg.Pool:
+    async def _open_pool(self) -> "asyncpg.Pool":
+        import asyncpg
+
         async with self._pool_opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(

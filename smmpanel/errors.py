@@ -10,8 +10,10 @@ msgid in the .po files) and fill in the same params, translating those marked wi
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column
+if TYPE_CHECKING:  # SQLAlchemy's import would cost the command line's help a fifth of a second
+    from sqlalchemy import Column
 
 
 class Term(str):
@@ -75,7 +77,7 @@ TEXT_TOO_LONG = refusal(
 )
 
 
-def check_fits(column: Column, value: str, label: Term) -> None:
+def check_fits(column: "Column", value: str, label: Term) -> None:
     """Refuse text longer than its column holds, before the database does it less kindly."""
     limit = getattr(column.type, "length", None)
     if limit is not None and len(value) > limit:

@@ -1,23 +1,19 @@
 """customer, key and funds: who may call the API, and with how much money."""
 
-import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
+from __future__ import annotations
 
-from smmpanel.accounts.service import (
-    adjust_funds,
-    create_api_key,
-    create_customer,
-    customer_name,
-    find_customer,
-    list_api_keys,
-    list_customers,
-    revoke_api_key,
-    set_customer_status,
-)
+from typing import TYPE_CHECKING
+
+import typer
+
 from smmpanel.cli.common import in_transaction, parse_amount, read_only
 from smmpanel.cli.tables import moment, print_table
-from smmpanel.db.base import AnyRow
 from smmpanel.money import render_balance
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from smmpanel.db.base import AnyRow
 
 customer_app = typer.Typer(help="Create, list, suspend and reactivate customers.")
 key_app = typer.Typer(help="Create, list and revoke customers' API keys.")
@@ -33,6 +29,8 @@ def create_customer_command(
     email: str = typer.Option(None, help="Contact address."),
 ) -> None:
     """Create a customer and a first API key; prints the key once."""
+    from smmpanel.accounts.service import create_api_key, create_customer
+
     opening = parse_amount(balance, "--balance")
 
     async def use_case(conn: AsyncConnection) -> tuple[int, str]:
@@ -50,6 +48,8 @@ def create_customer_command(
 @customer_app.command("list")
 def list_customers_command() -> None:
     """Every customer with status and balance."""
+    from smmpanel.accounts.service import list_customers
+
     rows = read_only(list_customers)
     print_table(
         ("id", "name", "status", "balance"),
@@ -73,6 +73,8 @@ def activate_customer(customer: str = typer.Argument(..., help="Id or name.")) -
 
 
 def _set_status(customer: str, active: bool) -> tuple[int, str]:
+    from smmpanel.accounts.service import customer_name, find_customer, set_customer_status
+
     async def use_case(conn: AsyncConnection) -> tuple[int, str]:
         customer_id = await find_customer(conn, customer)
         await set_customer_status(conn, customer_id, active)
@@ -84,6 +86,7 @@ def _set_status(customer: str, active: bool) -> tuple[int, str]:
 @key_app.command("create")
 def create_key(customer: str = typer.Argument(..., help="Id or name.")) -> None:
     """Give a customer a new API key (older keys keep working until revoked)."""
+    from smmpanel.accounts.service import create_api_key, find_customer
 
     async def use_case(conn: AsyncConnection) -> str:
         return await create_api_key(conn, await find_customer(conn, customer))
@@ -96,6 +99,7 @@ def create_key(customer: str = typer.Argument(..., help="Id or name.")) -> None:
 @key_app.command("revoke")
 def revoke_key(key_id: int = typer.Argument(..., help="The id from `smmpanel key list`.")) -> None:
     """Stop one API key from working, for good."""
+    from smmpanel.accounts.service import revoke_api_key
 
     async def use_case(conn: AsyncConnection) -> None:
         await revoke_api_key(conn, key_id)
@@ -107,6 +111,7 @@ def revoke_key(key_id: int = typer.Argument(..., help="The id from `smmpanel key
 @key_app.command("list")
 def list_keys(customer: str = typer.Argument(..., help="Id or name.")) -> None:
     """A customer's keys: id, prefix and use; the keys themselves are never stored."""
+    from smmpanel.accounts.service import find_customer, list_api_keys
 
     async def query(conn: AsyncConnection) -> list[AnyRow]:
         return await list_api_keys(conn, await find_customer(conn, customer))
@@ -139,6 +144,8 @@ def add_funds(
     reason: str = typer.Option(..., "--reason", help="Kept in the customer's ledger."),
 ) -> None:
     """Add (or, with a negative amount, subtract) funds; never below zero."""
+    from smmpanel.accounts.service import adjust_funds, customer_name, find_customer
+
     micros = parse_amount(amount, "AMOUNT")
 
     async def use_case(conn: AsyncConnection) -> tuple[str, int]:

@@ -1,17 +1,24 @@
 """audit: check the books."""
 
-import typer
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from __future__ import annotations
 
-from smmpanel.accounts.audit import audit
-from smmpanel.accounts.models import customers
+from typing import TYPE_CHECKING
+
+import typer
+
 from smmpanel.cli.common import fail, read_only
-from smmpanel.orders.models import orders
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def audit_command() -> None:
     """Check every balance against its ledger and every order's charge and refunds."""
+    from sqlalchemy import func, select
+
+    from smmpanel.accounts.audit import audit
+    from smmpanel.accounts.models import customers
+    from smmpanel.orders.models import orders
 
     async def query(conn: AsyncConnection) -> tuple[list[str], int, int]:
         problems = await audit(conn)

@@ -1,34 +1,32 @@
 """catalog and price: the services on offer, as a JSON file, and per-customer rates."""
 
-import sys
+from __future__ import annotations
+
+import itertools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.service import customer_name, find_customer
-from smmpanel.catalog.service import (
-    custom_rate,
-    find_service,
-    set_customer_price,
-    set_service_enabled,
+from smmpanel.cli.common import (
+    fail,
+    id_argument,
+    in_transaction,
+    parse_amount,
+    read_only,
+    show_progress,
 )
-from smmpanel.catalog.transfer import (
-    CategoryEntry,
-    ImportSummary,
-    dump,
-    export_catalog,
-    import_catalog,
-    read_catalog,
-)
-from smmpanel.cli.common import fail, in_transaction, parse_amount, read_only
 from smmpanel.errors import Refusal
 from smmpanel.money import render_rate
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from smmpanel.catalog.transfer import CategoryEntry, ImportSummary
+
 catalog_app = typer.Typer(
-    help="Export and import the catalogue as JSON; enable or disable a service."
+    help="Export and import the catalogue as JSON; enable, disable or set up a service."
 )
 price_app = typer.Typer(help="Set or clear a customer's own rate for a service.")
 
@@ -41,6 +39,8 @@ def export_command(
     ] = None,
 ) -> None:
     """Write every category and service (enabled or not) as JSON."""
+    from smmpanel.catalog.transfer import dump, export_catalog
+
     document = read_only(export_catalog)
     text = dump(document)
     if file is None:
@@ -63,8 +63,8 @@ def import_command(
     """Add or update services by id from a JSON file; all of it, or nothing if one is wrong."""
     entries = _read_file(file)
     total = sum(len(entry.services) for entry in entries)
-    with typer.progressbar(length=total, label="importing services", file=sys.stderr) as bar:
-        summary = _import(entries, lambda: bar.update(1))
+    done = itertools.count(1)
+    summary = _import(entries, lambda: show_progress("importing services", next(done), total))
     typer.echo(
         f"imported {total} services in {summary.categories} categories: "
         f"{summary.created} new, {summary.updated} updated"
@@ -72,6 +72,8 @@ def import_command(
 
 
 def _read_file(file: Path) -> list[CategoryEntry]:
+    from smmpanel.catalog.transfer import read_catalog
+
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -85,6 +87,8 @@ def _read_file(file: Path) -> list[CategoryEntry]:
 
 
 def _import(entries: list[CategoryEntry], on_service: Callable[[], None]) -> ImportSummary:
+    from smmpanel.catalog.transfer import import_catalog
+
     async def use_case(conn: AsyncConnection) -> ImportSummary:
         return await import_catalog(conn, entries, on_service)
 
@@ -92,7 +96,7 @@ def _import(entries: list[CategoryEntry], on_service: Callable[[], None]) -> Imp
 
 
 def _service_argument() -> int:
-    return typer.Argument(..., help="The service's id (`smmpanel catalog export` lists them).")
+    return id_argument("The service's id (`smmpanel catalog export` lists them).")
 
 
 @catalog_app.command("service-enable")
@@ -111,7 +115,41 @@ def service_disable_command(service_id: int = _service_argument()) -> None:
     typer.echo(f"service {service_id} ({name}) {state}")
 
 
+@catalog_app.command("service-fallback")
+def service_fallback_command(
+    service_id: int = _service_argument(),
+    provider: str = typer.Option(None, help="The fallback provider's id or name."),
+    upstream_id: str = typer.Option(
+        None, "--service-id", help="The id of the service to order at the fallback provider."
+    ),
+    clear: bool = typer.Option(False, "--clear", help="No fallback: a rejection refunds."),
+) -> None:
+    """Set where a resold service's orders go when its provider rejects them, or --clear it."""
+    from smmpanel.catalog.service import find_service, set_fallback
+    from smmpanel.providers.service import find_provider
+
+    if clear == (provider is not None) or (upstream_id is not None and provider is None):
+        fail("give --provider and --service-id, or --clear")
+
+    async def use_case(conn: AsyncConnection) -> str:
+        service = await find_service(conn, service_id)
+        provider_id = await find_provider(conn, provider) if provider is not None else None
+        await set_fallback(conn, service_id, provider_id, upstream_id)
+        return service.name
+
+    name = in_transaction(use_case)
+    if clear:
+        typer.echo(f"service {service_id} ({name}) has no fallback: a rejected order is refunded")
+    else:
+        typer.echo(
+            f"service {service_id} ({name}) falls back to provider {provider}, service"
+            f" {upstream_id.strip()}, when its own provider rejects an order"
+        )
+
+
 def _set_service_enabled(service_id: int, enabled: bool) -> tuple[str, bool]:
+    from smmpanel.catalog.service import find_service, set_service_enabled
+
     async def use_case(conn: AsyncConnection) -> tuple[str, bool]:
         service = await find_service(conn, service_id)
         return service.name, await set_service_enabled(conn, service_id, enabled)
@@ -122,10 +160,13 @@ def _set_service_enabled(service_id: int, enabled: bool) -> tuple[str, bool]:
 @price_app.command("set")
 def set_price(
     customer: str = typer.Argument(..., help="Id or name."),
-    service_id: int = typer.Argument(..., help="The service's id."),
+    service_id: int = id_argument("The service's id."),
     rate: str = typer.Argument(..., help="Price per 1000, e.g. 0.85."),
 ) -> None:
     """Charge one customer their own rate for a service."""
+    from smmpanel.accounts.service import customer_name, find_customer
+    from smmpanel.catalog.service import find_service, set_customer_price
+
     micros = parse_amount(rate, "RATE")
 
     async def use_case(conn: AsyncConnection) -> tuple[str, str, int]:
@@ -144,9 +185,11 @@ def set_price(
 @price_app.command("clear")
 def clear_price(
     customer: str = typer.Argument(..., help="Id or name."),
-    service_id: int = typer.Argument(..., help="The service's id."),
+    service_id: int = id_argument("The service's id."),
 ) -> None:
     """Return a customer to the list price of a service."""
+    from smmpanel.accounts.service import customer_name, find_customer
+    from smmpanel.catalog.service import custom_rate, find_service, set_customer_price
 
     async def use_case(conn: AsyncConnection) -> tuple[str, int, bool]:
         customer_id = await find_customer(conn, customer)

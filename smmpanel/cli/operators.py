@@ -1,23 +1,31 @@
 """operator: the people who may sign in to the admin pages."""
 
+from __future__ import annotations
+
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.operators import create_operator, list_operators, set_operator_password
-from smmpanel.accounts.passwords import hash_password
 from smmpanel.cli.common import fail, in_transaction, read_only
 from smmpanel.cli.tables import moment, print_table
 from smmpanel.errors import Refusal
 
-operator_app = typer.Typer(help="Add operators and set their passwords for the admin pages.")
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+operator_app = typer.Typer(
+    help="Add, disable, enable and remove operators and set their passwords for the admin pages."
+)
 
 PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
 
 
 def _password_hash(from_stdin: bool) -> str:
+    from smmpanel.accounts.passwords import hash_password
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -34,6 +42,8 @@ def add_operator(
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_STDIN_HELP),
 ) -> None:
     """Add an operator; asks for the password twice."""
+    from smmpanel.accounts.operators import create_operator
+
     password_hash = _password_hash(password_stdin)
 
     async def use_case(conn: AsyncConnection) -> int:
@@ -49,21 +59,57 @@ def change_password(
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_STDIN_HELP),
 ) -> None:
     """Set a new password for an operator."""
+    from smmpanel.accounts.operators import set_operator_password
+
     password_hash = _password_hash(password_stdin)
 
     async def use_case(conn: AsyncConnection) -> None:
         await set_operator_password(conn, name, password_hash)
 
     in_transaction(use_case)
-    typer.echo(f"the password of operator {name} is changed")
+    typer.echo(f"the password of operator {name} is changed; its sessions are ended")
+
+
+@operator_app.command("disable")
+def disable_operator_command(name: str = typer.Argument(..., help="The operator's name.")) -> None:
+    """Stop an operator from signing in; its open sessions end at once."""
+    from smmpanel.accounts.operators import disable_operator
+
+    stored = _change(disable_operator, name)
+    typer.echo(f"operator {stored} is disabled: enable it again with `smmpanel operator enable`")
+
+
+@operator_app.command("enable")
+def enable_operator_command(name: str = typer.Argument(..., help="The operator's name.")) -> None:
+    """Let a disabled operator sign in again."""
+    from smmpanel.accounts.operators import enable_operator
+
+    typer.echo(f"operator {_change(enable_operator, name)} is enabled")
+
+
+@operator_app.command("remove")
+def remove_operator_command(name: str = typer.Argument(..., help="The operator's name.")) -> None:
+    """Remove an operator for good; its sessions end and its name is free again."""
+    from smmpanel.accounts.operators import remove_operator
+
+    typer.echo(f"operator {_change(remove_operator, name)} is removed")
+
+
+def _change(change: Callable[[AsyncConnection, str], Awaitable[str]], name: str) -> str:
+    async def use_case(conn: AsyncConnection) -> str:
+        return await change(conn, name)
+
+    return in_transaction(use_case)
 
 
 @operator_app.command("list")
 def list_operators_command() -> None:
-    """Every operator."""
+    """Every operator, active or disabled."""
+    from smmpanel.accounts.operators import list_operators
+
     rows = read_only(list_operators)
     print_table(
-        ("id", "name", "added"),
-        [(row.id, row.name, moment(row.created_at)) for row in rows],
+        ("id", "name", "status", "added"),
+        [(row.id, row.name, row.status, moment(row.created_at)) for row in rows],
         empty="no operators yet: add one with `smmpanel operator add NAME`",
     )

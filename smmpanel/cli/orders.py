@@ -1,36 +1,43 @@
 """order, refill and cancel: the operator's side of the order life cycle."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import Row, Select, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.models import customers
-from smmpanel.accounts.service import find_customer
-from smmpanel.cli.common import fail, in_transaction, read_only
-from smmpanel.cli.tables import moment, print_table
+from smmpanel.cli.common import (
+    bounded_option,
+    fail,
+    id_argument,
+    in_transaction,
+    one_of_ids,
+    read_only,
+)
+from smmpanel.cli.providers import with_upstream
+from smmpanel.cli.tables import moment, print_table, printable
+from smmpanel.integers import MAX_INT64
 from smmpanel.money import render_balance, render_charge
-from smmpanel.orders.lifecycle import OrderChange, update_order
-from smmpanel.orders.models import orders
-from smmpanel.orders.queries import cancel_request_rows, refill_request_rows
-from smmpanel.orders.requests import resolve_cancel, update_refill
 from smmpanel.orders.statuses import (
+    CANCELED,
     COMPLETED,
     ORDER_STATUSES,
     REFILL_STATUSES,
     SUBSCRIPTION_STATUSES,
 )
-from smmpanel.orders.subscriptions import RecordedPost, record_post
-from smmpanel.providers.doubts import (
-    orders_in_doubt,
-    resolve_as_not_sent,
-    resolve_as_sent,
-    resolve_by_canceling,
-)
 
-order_app = typer.Typer(help="List orders and move them through their life cycle.")
+if TYPE_CHECKING:
+    from sqlalchemy import Row, Select, Table
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from smmpanel.db import Database
+    from smmpanel.orders.lifecycle import OrderChange
+    from smmpanel.orders.subscriptions import RecordedPost
+    from smmpanel.providers.client import UpstreamClient
+    from smmpanel.providers.upstream_orders import Forwarded
+
+order_app = typer.Typer(help="List and show orders, and move them through their life.")
 refill_app = typer.Typer(help="List refill requests and answer them.")
 cancel_app = typer.Typer(help="List cancel requests and accept or reject them.")
 
@@ -46,8 +53,18 @@ def canonical_status(typed: str, known: Sequence[str], option: str = "--status")
     fail(f"{option}: unknown status {typed!r}; use one of: {', '.join(known)}")
 
 
+def _order_option(request: str) -> int:
+    return bounded_option(
+        None,
+        f"The order's id, instead of its open {request}'s.",
+        low=1,
+        high=MAX_INT64,
+        name="--order",
+    )
+
+
 def _limit_option() -> int:
-    return typer.Option(DEFAULT_LIMIT, min=1, help="Show at most this many, newest first.")
+    return bounded_option(DEFAULT_LIMIT, "Show at most this many, newest first.", low=1)
 
 
 # ---- orders
@@ -60,6 +77,8 @@ def list_orders(
     limit: int = _limit_option(),
 ) -> None:
     """Orders, newest first."""
+    from smmpanel.accounts.service import find_customer
+
     wanted = canonical_status(status, ALL_ORDER_STATUSES) if status else None
 
     async def query(conn: AsyncConnection) -> list:
@@ -89,6 +108,11 @@ def list_orders(
 async def _orders(
     conn: AsyncConnection, status: str | None, customer_id: int | None, limit: int
 ) -> list:
+    from sqlalchemy import select
+
+    from smmpanel.accounts.models import customers
+    from smmpanel.orders.models import orders
+
     query = (
         select(
             orders.c.id,
@@ -111,36 +135,178 @@ async def _orders(
     return list((await conn.execute(query)).all())
 
 
+@order_app.command("show")
+def show_order(order_id: int = id_argument("The order's id.")) -> None:
+    """One order in full: status, money, forwarding, its ledger entries, refills and cancels."""
+    shown = read_only(lambda conn: _order_in_full(conn, order_id))
+    if shown is None:
+        fail(f"no order {order_id}: see `smmpanel order list`")
+    order, entries, refill_rows, cancel_rows = shown
+    for label, value in _order_fields(order):
+        typer.echo(f"{label:<14}{printable(value)}")
+    typer.echo("\nledger entries:")
+    print_table(
+        ("when", "kind", "cause", "amount"),
+        [(moment(e.created_at), e.kind, e.cause, render_balance(e.amount)) for e in entries],
+        empty="none",
+    )
+    typer.echo("\nrefill requests:")
+    print_table(
+        ("id", "status", "requested", "updated", "upstream id", "last error"),
+        [
+            (
+                r.id,
+                r.status,
+                moment(r.created_at),
+                moment(r.updated_at),
+                r.upstream_refill_id,
+                r.last_error,
+            )
+            for r in refill_rows
+        ],
+        empty="none",
+    )
+    typer.echo("\ncancel requests:")
+    print_table(
+        ("id", "status", "requested", "resolved", "last error"),
+        [
+            (c.id, c.status, moment(c.created_at), moment(c.resolved_at), c.last_error)
+            for c in cancel_rows
+        ],
+        empty="none",
+    )
+
+
+async def _order_in_full(
+    conn: AsyncConnection, order_id: int
+) -> tuple[Row[Any], list[Row[Any]], list[Row[Any]], list[Row[Any]]] | None:
+    from sqlalchemy import select
+
+    from smmpanel.accounts.models import customers, ledger_entries
+    from smmpanel.catalog.models import services
+    from smmpanel.orders.models import cancel_requests, orders, refills
+    from smmpanel.providers.models import providers
+
+    order = (
+        await conn.execute(
+            select(
+                orders,
+                customers.c.name.label("customer"),
+                services.c.name.label("service"),
+                providers.c.name.label("provider"),
+            )
+            .join(customers, customers.c.id == orders.c.customer_id)
+            .join(services, services.c.id == orders.c.service_id)
+            .outerjoin(providers, providers.c.id == orders.c.provider_id)
+            .where(orders.c.id == order_id)
+        )
+    ).first()
+    if order is None:
+        return None
+    of_order = {
+        table: select(table).where(table.c.order_id == order_id).order_by(table.c.id)
+        for table in (ledger_entries, refills, cancel_requests)
+    }
+    return (
+        order,
+        await _all(conn, of_order[ledger_entries]),
+        await _all(conn, of_order[refills]),
+        await _all(conn, of_order[cancel_requests]),
+    )
+
+
+def _order_fields(order: Row[Any]) -> list[tuple[str, object]]:
+    forwarding = (
+        "fulfilled by hand"
+        if order.forward_state is None
+        else f"{order.forward_state} at provider {order.provider} (id {order.provider_id})"
+    )
+    return [
+        ("order", order.id),
+        ("status", order.status),
+        ("customer", f"{order.customer} (id {order.customer_id})"),
+        ("service", f"{order.service_id} ({order.service})"),
+        ("type", order.type),
+        ("link", order.link),
+        ("quantity", order.quantity),
+        ("charge", render_balance(order.charge)),
+        ("start count", order.start_count),
+        ("remains", order.remains),
+        ("forwarding", forwarding),
+        ("upstream id", order.upstream_order_id),
+        ("upstream says", order.upstream_status),
+        ("fallback tried", "yes" if order.tried_fallback else "no"),
+        ("last error", order.last_error),
+        ("parent order", order.parent_id),
+        ("created", moment(order.created_at)),
+        ("updated", moment(order.updated_at)),
+        ("finished", moment(order.finished_at)),
+    ]
+
+
 @order_app.command("update")
 def update_order_command(
-    order_id: int = typer.Argument(..., help="The order's id."),
+    order_id: int = id_argument("The order's id."),
     status: str = typer.Option(None, help=f"New status: {', '.join(ALL_ORDER_STATUSES)}."),
-    start_count: int = typer.Option(None, min=0, help="The count before delivery started."),
-    remains: int = typer.Option(None, help="Undelivered units (Partial refunds them)."),
+    start_count: int = bounded_option(None, "The count before delivery started.", high=MAX_INT64),
+    remains: int = bounded_option(
+        None, "Undelivered units (Partial refunds them).", high=MAX_INT64
+    ),
 ) -> None:
     """Change an order's status, start count or remains; refunds what a new status calls for."""
+    from smmpanel.orders.lifecycle import update_order
+    from smmpanel.providers.upstream_orders import forwarded_order
+
     if status is None and start_count is None and remains is None:
         fail("nothing to change: give --status, --start-count or --remains")
     new_status = canonical_status(status, ALL_ORDER_STATUSES) if status else None
 
-    async def use_case(conn: AsyncConnection) -> OrderChange:
-        return await update_order(
-            conn, order_id, status=new_status, start_count=start_count, remains=remains
-        )
+    async def work(db: Database, client: UpstreamClient) -> tuple[OrderChange, str | None]:
+        async with db.write() as conn:
+            change = await update_order(
+                conn, order_id, status=new_status, start_count=start_count, remains=remains
+            )
+            forwarded = await forwarded_order(conn, order_id)
+        if forwarded is None:
+            return change, None
+        return change, await _upstream_fate(client, forwarded, order_id, new_status)
 
-    change = in_transaction(use_case)
+    change, upstream = with_upstream(work)
     typer.echo(f"order {order_id} is {change.status}; {_refund_text(change.refunded)}")
+    if upstream is not None:
+        typer.echo(upstream)
+
+
+async def _upstream_fate(
+    client: UpstreamClient, forwarded: Forwarded, order_id: int, new_status: str | None
+) -> str:
+    """What the change does upstream: nothing, or for Canceled, the upstream's answer to a
+    cancel of the order placed there."""
+    from smmpanel.providers.upstream_orders import ask_to_cancel
+
+    where = forwarded.describe(order_id)
+    if new_status != CANCELED or not forwarded.placed_upstream:
+        return f"{where}: the upstream order is not changed"
+    refused = await ask_to_cancel(client, forwarded)
+    if refused is None:
+        return f"{where}: asked it to cancel there, and it accepted"
+    return (
+        f"{where}: asked it to cancel there, and it did not ({refused});"
+        " it may still deliver: check on its side"
+    )
 
 
 @order_app.command("post")
 def record_post_command(
-    order_id: int = typer.Argument(..., help="The subscription's id."),
-    quantity: int = typer.Option(
-        ..., help="The new post's order quantity, within the subscription's min and max."
+    order_id: int = id_argument("The subscription's id."),
+    quantity: int = bounded_option(
+        ..., "The new post's order quantity, within the subscription's min and max.", low=1
     ),
 ) -> None:
     """Record a new post of a subscription fulfilled by hand: its order is placed (and charged
     when the subscription is paid per post); the last of its posts completes it."""
+    from smmpanel.orders.subscriptions import record_post
+
     recorded = in_transaction(lambda conn: record_post(conn, order_id, quantity))
     if recorded.order_id is None:
         fail(
@@ -171,6 +337,8 @@ def _post_text(order_id: int, recorded: RecordedPost) -> str:
 @order_app.command("doubts")
 def list_doubts(limit: int = _limit_option()) -> None:
     """Orders sent upstream with no answer: check each on the provider's side, then resolve."""
+    from smmpanel.providers.doubts import orders_in_doubt
+
     rows = read_only(lambda conn: orders_in_doubt(conn, limit))
     print_table(
         ("id", "customer", "provider", "quantity", "link", "since", "why"),
@@ -184,12 +352,14 @@ def list_doubts(limit: int = _limit_option()) -> None:
 
 @order_app.command("resolve")
 def resolve_doubt_command(
-    order_id: int = typer.Argument(..., help="The id from `smmpanel order doubts`."),
+    order_id: int = id_argument("The id from `smmpanel order doubts`."),
     sent: str = typer.Option(None, "--sent", help="The upstream has it: its order id there."),
     not_sent: bool = typer.Option(False, "--not-sent", help="The upstream never got it: resend."),
     cancel: bool = typer.Option(False, "--cancel", help="Cancel it and refund in full."),
 ) -> None:
     """Settle an order in doubt: exactly one of --sent ID, --not-sent or --cancel."""
+    from smmpanel.providers.doubts import resolve_as_not_sent, resolve_as_sent, resolve_by_canceling
+
     if (sent is not None) + not_sent + cancel != 1:
         fail("give exactly one of --sent UPSTREAM_ID, --not-sent or --cancel")
     if sent is not None:
@@ -220,6 +390,8 @@ def list_refills(
     limit: int = _limit_option(),
 ) -> None:
     """Refill requests: open ones first, then newest first."""
+    from smmpanel.orders.queries import refill_request_rows
+
     wanted = canonical_status(status, REFILL_STATUSES) if status else None
     rows = read_only(lambda conn: _all(conn, refill_request_rows(wanted).limit(limit)))
     print_table(
@@ -234,17 +406,38 @@ def list_refills(
 
 @refill_app.command("update")
 def update_refill_command(
-    refill_id: int = typer.Argument(..., help="The id from `smmpanel refill list`."),
+    refill_id: int = id_argument("The id from `smmpanel refill list`.", required=False),
     status: str = typer.Option(..., help=f"One of: {', '.join(REFILL_STATUSES)}."),
+    order_id: int = _order_option("refill"),
 ) -> None:
     """Record how a refill went; the customer sees it in `refill_status`."""
+    from smmpanel.orders.models import refills
+    from smmpanel.orders.requests import update_refill
+
     new_status = canonical_status(status, REFILL_STATUSES)
+    given = one_of_ids({"REFILL_ID": refill_id, "--order ORDER_ID": order_id})
 
-    async def use_case(conn: AsyncConnection) -> None:
-        await update_refill(conn, refill_id, new_status)
+    async def use_case(conn: AsyncConnection) -> int:
+        request_id = await _request_id(conn, refills, given, "refill request")
+        await update_refill(conn, request_id, new_status)
+        return request_id
 
-    in_transaction(use_case)
-    typer.echo(f"refill {refill_id} is {new_status}")
+    typer.echo(f"refill {in_transaction(use_case)} is {new_status}")
+
+
+async def _request_id(
+    conn: AsyncConnection, table: Table, given: tuple[str, int], what: str
+) -> int:
+    """The request's id, given or as the open request of the order given."""
+    from sqlalchemy import select
+
+    name, value = given
+    if not name.startswith("--order"):
+        return value
+    found = await conn.scalar(select(table.c.id).where(table.c.open_order_id == value))
+    if found is None:
+        fail(f"order {value} has no open {what}: `smmpanel order show {value}` lists its requests")
+    return found
 
 
 # ---- cancel requests
@@ -257,6 +450,8 @@ def list_cancels(
 ) -> None:
     """Cancel requests waiting for an answer (with --all, answered ones too after them),
     newest first."""
+    from smmpanel.orders.queries import cancel_request_rows
+
     query = cancel_request_rows(pending_only=not all_).limit(limit)
     rows = read_only(lambda conn: _all(conn, query))
     print_table(
@@ -271,21 +466,31 @@ def list_cancels(
 
 @cancel_app.command("resolve")
 def resolve_cancel_command(
-    cancel_id: int = typer.Argument(..., help="The id from `smmpanel cancel list`."),
+    cancel_id: int = id_argument("The id from `smmpanel cancel list`.", required=False),
+    order_id: int = _order_option("cancel request"),
     accept: bool = typer.Option(
         ..., "--accept/--reject", help="Accept (the order is canceled) or reject (it goes on)."
     ),
-    remains: int = typer.Option(
-        None, help="With --accept: units not delivered; the order becomes Partial, not Canceled."
+    remains: int = bounded_option(
+        None,
+        "With --accept: units not delivered; the order becomes Partial, not Canceled.",
+        high=MAX_INT64,
     ),
 ) -> None:
     """Answer a cancel request; accepting refunds the undelivered part."""
+    from smmpanel.orders.models import cancel_requests
+    from smmpanel.orders.requests import resolve_cancel
+
     if remains is not None and not accept:
         fail("--remains goes with --accept only: a rejected request leaves the order as it is")
 
-    change = in_transaction(
-        lambda conn: resolve_cancel(conn, cancel_id, accept=accept, remains=remains)
-    )
+    given = one_of_ids({"CANCEL_ID": cancel_id, "--order ORDER_ID": order_id})
+
+    async def use_case(conn: AsyncConnection) -> tuple[int, OrderChange]:
+        request_id = await _request_id(conn, cancel_requests, given, "cancel request")
+        return request_id, await resolve_cancel(conn, request_id, accept=accept, remains=remains)
+
+    cancel_id, change = in_transaction(use_case)
     if accept:
         typer.echo(
             f"cancel request {cancel_id} accepted: order {change.order_id} is {change.status}; "

@@ -1,42 +1,37 @@
 """provider: the upstream panels we resell, their catalogues, balances and counters."""
 
+from __future__ import annotations
+
 import shlex
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.catalog.models import services
-from smmpanel.cli.common import fail, in_transaction, read_only, with_database
+from smmpanel.cli.common import (
+    bounded_option,
+    fail,
+    in_transaction,
+    parse_amount,
+    read_only,
+    show_progress,
+    with_database,
+)
 from smmpanel.cli.tables import moment, print_table
-from smmpanel.db import Database
-from smmpanel.db.base import AnyRow
 from smmpanel.errors import Refusal
-from smmpanel.money import parse, render_balance
-from smmpanel.providers.catalog_sync import (
-    Balance,
-    ImportSummary,
-    SyncSummary,
-    check_balance,
-    import_services,
-    load_provider,
-    sync_provider,
-)
-from smmpanel.providers.client import UpstreamClient
-from smmpanel.providers.listing import Skipped
-from smmpanel.providers.models import providers, service_changes
-from smmpanel.providers.service import (
-    add_provider,
-    edit_provider,
-    find_provider,
-    provider_stats,
-)
-from smmpanel.worker.context import upstream_http_client
+from smmpanel.integers import MAX_INT32
+from smmpanel.money import from_micros, render_balance
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from smmpanel.db import Database
+    from smmpanel.db.base import AnyRow
+    from smmpanel.providers.catalog_sync import Balance, ImportSummary, SyncSummary
+    from smmpanel.providers.client import UpstreamClient
+    from smmpanel.providers.listing import Skipped
 
 T = TypeVar("T")
 
@@ -54,6 +49,8 @@ def _provider_argument() -> str:
 
 def with_upstream(work: Callable[[Database, UpstreamClient], Awaitable[T]]) -> T:
     """Run work that calls upstream panels, with one HTTP client for the whole command."""
+    from smmpanel.providers.client import UpstreamClient
+    from smmpanel.worker.context import upstream_http_client
 
     async def run(db: Database) -> T:
         async with upstream_http_client() as http:
@@ -63,6 +60,8 @@ def with_upstream(work: Callable[[Database, UpstreamClient], Awaitable[T]]) -> T
 
 
 async def _find(db: Database, ref: str) -> int:
+    from smmpanel.providers.service import find_provider
+
     async with db.read() as conn:
         return await find_provider(conn, ref)
 
@@ -80,9 +79,12 @@ def add_command(
         hide_input=True,
         help="The key its panel gave you (asked for if left out).",
     ),
-    timeout: int = typer.Option(30, help="Seconds to wait for each of its answers (1-300)."),
+    timeout: int = bounded_option(
+        30, "Seconds to wait for each of its answers (1-300).", low=-MAX_INT32
+    ),
 ) -> None:
     """Add an upstream provider; its key is kept and never printed."""
+    from smmpanel.providers.service import add_provider
 
     async def use_case(conn: AsyncConnection) -> int:
         return await add_provider(conn, name, url, key, timeout)
@@ -100,12 +102,14 @@ def edit_command(
     provider: str = _provider_argument(),
     url: str = typer.Option(None, help="A new API v2 address."),
     key: str = typer.Option(None, help="A new API key (never shown again)."),
-    timeout: int = typer.Option(None, help="Seconds to wait for each answer (1-300)."),
-    sync_hours: int = typer.Option(
-        None, help="Hours between automatic catalogue syncs (1-720; 6 at first)."
+    timeout: int = bounded_option(None, "Seconds to wait for each answer (1-300).", low=-MAX_INT32),
+    sync_hours: int = bounded_option(
+        None, "Hours between automatic catalogue syncs (1-720; 6 at first).", low=-MAX_INT32
     ),
 ) -> None:
     """Change a provider's URL, key, timeout or how often its catalogue is synced."""
+    from smmpanel.providers.service import edit_provider, find_provider
+
     given = {"URL": url, "key": key, "timeout": timeout, "sync hours": sync_hours}
     changed = [label for label, value in given.items() if value is not None]
     if not changed:
@@ -147,6 +151,8 @@ def enable_command(provider: str = _provider_argument()) -> None:
 
 
 def _set_enabled(provider: str, enabled: bool) -> int:
+    from smmpanel.providers.service import edit_provider, find_provider
+
     async def use_case(conn: AsyncConnection) -> int:
         provider_id = await find_provider(conn, provider)
         await edit_provider(conn, provider_id, enabled=enabled)
@@ -157,7 +163,9 @@ def _set_enabled(provider: str, enabled: bool) -> int:
 
 @provider_app.command("list")
 def list_command() -> None:
-    """Every provider with its order counters, last error, last success and balance."""
+    """Every provider with its order counters, pause, last error, last success and balance."""
+    from smmpanel.providers.service import provider_stats
+
     rows = read_only(provider_stats)
     print_table(
         (
@@ -168,6 +176,7 @@ def list_command() -> None:
             "rejected",
             "in doubt",
             "polled",
+            "paused until",
             "last error",
             "last success",
             "balance",
@@ -183,6 +192,7 @@ def list_command() -> None:
                 row.rejected,
                 row.in_doubt,
                 row.polled,
+                _pause_text(row.paused_until),
                 _short_error(row.last_error, row.last_error_at),
                 moment(row.last_success_at),
                 _balance_text(row.balance, row.balance_currency),
@@ -193,6 +203,16 @@ def list_command() -> None:
         ],
         empty="no providers yet: add one with `smmpanel provider add NAME URL --key KEY`",
     )
+
+
+def _pause_text(paused_until: datetime | None) -> str | None:
+    """Until when sending waits (the upstream said it is short of our funds); None if it does
+    not."""
+    from smmpanel.db.base import as_utc, utcnow
+
+    if paused_until is None or as_utc(paused_until) <= utcnow():
+        return None
+    return moment(paused_until)
 
 
 def _short_error(error: str | None, when: datetime | None) -> str | None:
@@ -216,6 +236,7 @@ def _balance_text(balance: int | None, currency: str | None) -> str | None:
 @provider_app.command("balance")
 def balance_command(provider: str = _provider_argument()) -> None:
     """Ask a provider for our balance there (and keep it for `provider list`)."""
+    from smmpanel.providers.catalog_sync import check_balance
 
     async def work(db: Database, client: UpstreamClient) -> Balance:
         return await check_balance(db, client, await _find(db, provider))
@@ -233,7 +254,9 @@ def import_command(
     provider: str = _provider_argument(),
     markup_percent: str = typer.Option(None, help="Percent added to the upstream rate, e.g. 30."),
     markup_fixed: str = typer.Option(None, help="Amount added per 1000 after the percent."),
-    decimals: int = typer.Option(None, help="Round our rate UP to this many decimals (0-6)."),
+    decimals: int = bounded_option(
+        None, "Round our rate UP to this many decimals (0-6).", low=-MAX_INT32
+    ),
     floor: str = typer.Option(None, help="The lowest rate we sell at, per 1000."),
     services_: str = typer.Option(
         None, "--services", help="Only these upstream service ids, e.g. 1,2,3."
@@ -244,6 +267,8 @@ def import_command(
     Options left out keep the provider's saved rule (at first: no markup, 6 decimals, no floor).
     Services imported before are updated, never duplicated.
     """
+    from smmpanel.providers.catalog_sync import import_services, load_provider
+
     changes = _rule_changes(markup_percent, markup_fixed, decimals, floor)
     only_ids = _service_ids(services_) if services_ is not None else None
 
@@ -266,10 +291,7 @@ def _rule_changes(
         ("floor", "--floor", floor),
     ):
         if text is not None:
-            try:
-                changes[name] = parse(text)
-            except Refusal as exc:
-                fail(f"{option}: {exc}")
+            changes[name] = from_micros(parse_amount(text, option))
     if decimals is not None:
         changes["decimals"] = decimals
     return changes
@@ -283,9 +305,7 @@ def _service_ids(text: str) -> list[str]:
 
 
 def _show_progress(done: int, total: int) -> None:
-    end = "\n" if done == total else ""
-    sys.stderr.write(f"\rimporting services: {done}/{total}{end}")
-    sys.stderr.flush()
+    show_progress("importing services", done, total)
 
 
 def _print_import(summary: ImportSummary) -> None:
@@ -310,6 +330,8 @@ def sync_command(
     all_: bool = typer.Option(False, "--all", help="Every enabled provider."),
 ) -> None:
     """Update rates and limits from the upstream; disable services gone there."""
+    from smmpanel.providers.catalog_sync import SyncSummary
+
     if (provider is None) == (not all_):
         fail("give a provider (id or name) or --all, not both")
 
@@ -335,6 +357,8 @@ def sync_command(
 async def _sync_or_reason(
     db: Database, client: UpstreamClient, provider_id: int
 ) -> SyncSummary | str:
+    from smmpanel.providers.catalog_sync import sync_provider
+
     try:
         return await sync_provider(db, client, provider_id)
     except Refusal as exc:
@@ -342,6 +366,10 @@ async def _sync_or_reason(
 
 
 async def _enabled_providers(db: Database) -> list[int]:
+    from sqlalchemy import select
+
+    from smmpanel.providers.models import providers
+
     async with db.read() as conn:
         query = select(providers.c.id).where(providers.c.enabled.is_(True))
         return list(await conn.scalars(query.order_by(providers.c.id)))
@@ -374,9 +402,10 @@ def _print_sync(result: SyncSummary) -> None:
 @provider_app.command("changes")
 def changes_command(
     provider: str = typer.Argument(None, help="Id or name; every provider if left out."),
-    limit: int = typer.Option(DEFAULT_LIMIT, min=1, help="Show at most this many, newest first."),
+    limit: int = bounded_option(DEFAULT_LIMIT, "Show at most this many, newest first.", low=1),
 ) -> None:
     """What imports and syncs changed in our services, newest first."""
+    from smmpanel.providers.service import find_provider
 
     async def query(conn: AsyncConnection) -> list[AnyRow]:
         provider_id = await find_provider(conn, provider) if provider else None
@@ -396,6 +425,11 @@ def changes_command(
 async def _recorded_changes(
     conn: AsyncConnection, provider_id: int | None, limit: int
 ) -> list[AnyRow]:
+    from sqlalchemy import select
+
+    from smmpanel.catalog.models import services
+    from smmpanel.providers.models import providers, service_changes
+
     query = (
         select(
             service_changes.c.created_at,

@@ -8,9 +8,11 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.cli.common import database, in_transaction, migrate_database
-from smmpanel.config import get_settings
+from smmpanel.cli.common import database, fail, in_transaction, migrate_database
+from smmpanel.config import Settings, get_settings
 from smmpanel.demo import DemoAccess, create_demo_data, database_is_empty
+from smmpanel.errors import DomainError
+from smmpanel.http_server import uvicorn_options
 from smmpanel.logs import configure_logging
 from smmpanel.worker.loop import run_worker
 
@@ -41,7 +43,7 @@ def serve(
     ),
 ) -> None:
     """Run the API and pages (and, unless --no-worker, the background worker)."""
-    settings = get_settings()
+    settings = checked_settings()
     host, port = host or settings.host, port or settings.port
     migrate_database()
     if demo:
@@ -50,7 +52,7 @@ def serve(
     # With one process, uvicorn builds the app here: it must not see the settings read above.
     get_settings.cache_clear()
     if workers > 1 and not no_worker:
-        typer.echo("several web processes: start the worker apart with `smmpanel worker`", err=True)
+        typer.echo("several web processes: start the worker apart with `smmpanel worker`")
     typer.echo(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(
         "smmpanel.app:create_app",
@@ -58,11 +60,16 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        loop="uvloop",
-        http="httptools",
+        **uvicorn_options(settings),
     )
+
+
+def checked_settings() -> Settings:
+    """The settings, or their refusal on one line (exit 1) instead of a traceback."""
+    try:
+        return get_settings()
+    except DomainError as refused:
+        fail(str(refused))
 
 
 def _prepare_demo(host: str, port: int) -> None:
@@ -82,7 +89,7 @@ def _prepare_demo(host: str, port: int) -> None:
 
 def worker() -> None:
     """Run only the background worker (for a split deployment)."""
-    settings = get_settings()
+    settings = checked_settings()
     configure_logging(settings.log_level)
     migrate_database()
     asyncio.run(_run_worker_until_signal())

@@ -1,18 +1,18 @@
 """settings: the panel's name, currency and what customers read about paying."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.cli.common import fail, in_transaction, read_only
-from smmpanel.panel.service import (
-    EDITABLE,
-    LABELS,
-    PanelSettings,
-    change_settings,
-    get_settings,
-)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from smmpanel.panel.service import PanelSettings
 
 settings_app = typer.Typer(help="Show or change panel-wide settings.")
 
@@ -20,6 +20,8 @@ settings_app = typer.Typer(help="Show or change panel-wide settings.")
 @settings_app.command("show")
 def show() -> None:
     """Print every setting."""
+    from smmpanel.panel.service import get_settings
+
     _print(read_only(get_settings))
 
 
@@ -31,6 +33,8 @@ def set_(
     default_language: str = typer.Option(None, help="Language code of the pages, e.g. en."),
 ) -> None:
     """Change the settings given; the others stay as they are."""
+    from smmpanel.panel.service import EDITABLE, change_settings, get_settings
+
     values = {
         "name": name,
         "currency": currency.upper() if currency else currency,
@@ -53,5 +57,7 @@ def _options(keys: Iterable[str]) -> list[str]:
 
 
 def _print(settings: PanelSettings) -> None:
+    from smmpanel.panel.service import EDITABLE, LABELS
+
     for key in EDITABLE:
         typer.echo(f"{LABELS[key]}: {getattr(settings, key)}")

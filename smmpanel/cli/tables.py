@@ -5,8 +5,6 @@ from datetime import datetime
 
 import typer
 
-from smmpanel.db.base import as_utc
-
 NOTHING = "-"
 MAX_CELL = 60
 
@@ -21,7 +19,8 @@ def printable(value: object) -> str:
 
 
 def moment(value: datetime | None) -> str:
-    return NOTHING if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M")
+    """A time as stored, in UTC (SQLite hands it back without its zone)."""
+    return NOTHING if value is None else value.strftime("%Y-%m-%d %H:%M")
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]], empty: str) -> None:

@@ -5,6 +5,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Row
 
+from smmpanel.integers import MAX_INT32 as MAX_INT32  # imported from here by the domains
+from smmpanel.integers import MAX_INT64 as MAX_INT64
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -17,9 +20,6 @@ metadata = MetaData(
 
 # SQLite only auto-increments an INTEGER primary key; it is 64-bit there anyway.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
-# The largest values an INTEGER and a BIGINT column hold, on both databases.
-MAX_INT32 = 2**31 - 1
-MAX_INT64 = 2**63 - 1
 Timestamp = DateTime(timezone=True)
 
 # A row of a query, whatever its columns: `Row[Any]` would mean a row of one column.

@@ -7,7 +7,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
-from smmpanel.db.base import AnyRow, utcnow
+from smmpanel.db.base import MAX_INT64, AnyRow, utcnow
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.providers.models import providers
 
@@ -137,9 +137,10 @@ async def edit_provider(
 
 async def find_provider(conn: AsyncConnection, ref: str) -> int:
     """A provider by id or name."""
-    column = providers.c.id if ref.isdigit() else providers.c.name
+    by_id = ref.isdigit() and int(ref) <= MAX_INT64
+    column = providers.c.id if by_id else providers.c.name
     provider_id = await conn.scalar(
-        select(providers.c.id).where(column == (int(ref) if ref.isdigit() else ref))
+        select(providers.c.id).where(column == (int(ref) if by_id else ref))
     )
     if provider_id is None:
         raise NO_PROVIDER(ref=ref)

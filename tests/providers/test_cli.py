@@ -26,7 +26,9 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
 
     listed = ok("provider", "list")
     assert listed.splitlines()[0].split("  ")[0] == "id"
-    assert rows_of(listed) == [["1", NAME, "yes", "0", "0", "0", "0", "-", "-", "-", "-", "6 h"]]
+    assert rows_of(listed) == [
+        ["1", NAME, "yes", "0", "0", "0", "0", "-", "-", "-", "-", "-", "6 h"]
+    ]
 
     catalog_upstream.offer([offered(1, rate="1.00"), offered(2, rate="2.00"), offered(3)])
     first = cli.checked(
@@ -60,7 +62,7 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
 
     catalog_upstream.control(balance="12.5")
     assert ok("provider", "balance", NAME).strip() == "balance at shop-a: 12.50 USD"
-    assert rows_of(ok("provider", "list"))[0][9] == "12.50 USD"
+    assert rows_of(ok("provider", "list"))[0][10] == "12.50 USD"
 
     assert "synced shop-a" in ok("provider", "sync", "--all")
     assert all(UPSTREAM_KEY not in text for text in printed)

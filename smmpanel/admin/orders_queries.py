@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.catalog.models import services
 from smmpanel.orders.lifecycle import refunded_total
-from smmpanel.orders.models import cancel_requests, order_polls, orders, refills, subscriptions
-from smmpanel.orders.queries import cancel_request_rows, refill_request_rows
+from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
+from smmpanel.orders.queries import cancel_request_rows, order_with_names, refill_request_rows
 from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
 from smmpanel.pagekit.order_rows import order_rows
 from smmpanel.pagekit.pagination import Page, select_page
@@ -117,22 +117,7 @@ async def provider_choices(conn: AsyncConnection) -> list:
 
 
 async def order_in_full(conn: AsyncConnection, order_id: int) -> OrderInFull | None:
-    order = (
-        await conn.execute(
-            select(
-                orders,
-                customers.c.name.label("customer"),
-                services.c.name.label("service"),
-                providers.c.name.label("provider"),
-                order_polls.c.due_at.label("next_poll_at"),
-            )
-            .join(customers, customers.c.id == orders.c.customer_id)
-            .join(services, services.c.id == orders.c.service_id)
-            .outerjoin(providers, providers.c.id == orders.c.provider_id)
-            .outerjoin(order_polls, order_polls.c.order_id == orders.c.id)
-            .where(orders.c.id == order_id)
-        )
-    ).first()
+    order = await order_with_names(conn, order_id)
     if order is None:
         return None
     return OrderInFull(

@@ -182,25 +182,11 @@ async def _order_in_full(
 ) -> tuple[Row[Any], list[Row[Any]], list[Row[Any]], list[Row[Any]]] | None:
     from sqlalchemy import select
 
-    from smmpanel.accounts.models import customers, ledger_entries
-    from smmpanel.catalog.models import services
-    from smmpanel.orders.models import cancel_requests, orders, refills
-    from smmpanel.providers.models import providers
+    from smmpanel.accounts.models import ledger_entries
+    from smmpanel.orders.models import cancel_requests, refills
+    from smmpanel.orders.queries import order_with_names
 
-    order = (
-        await conn.execute(
-            select(
-                orders,
-                customers.c.name.label("customer"),
-                services.c.name.label("service"),
-                providers.c.name.label("provider"),
-            )
-            .join(customers, customers.c.id == orders.c.customer_id)
-            .join(services, services.c.id == orders.c.service_id)
-            .outerjoin(providers, providers.c.id == orders.c.provider_id)
-            .where(orders.c.id == order_id)
-        )
-    ).first()
+    order = await order_with_names(conn, order_id)
     if order is None:
         return None
     of_order = {

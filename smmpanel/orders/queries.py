@@ -5,11 +5,15 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, case, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
+from smmpanel.catalog.models import services
+from smmpanel.db.base import AnyRow
 from smmpanel.db.hotpath import CHILDREN_SQL, STATUS_SQL, HotReader
-from smmpanel.orders.models import cancel_requests, orders, refills
+from smmpanel.orders.models import cancel_requests, order_polls, orders, refills
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN
+from smmpanel.providers.models import providers
 
 STATUS_FIELDS = (
     "id",
@@ -95,3 +99,23 @@ def _request_rows(
 
 def _open_first(status: ColumnElement[str], open_statuses: Collection[str]) -> ColumnElement[int]:
     return case((status.in_(open_statuses), 0), else_=1)
+
+
+async def order_with_names(conn: AsyncConnection, order_id: int) -> AnyRow | None:
+    """One order for the operator: every column, with its customer's, service's and
+    provider's names and when it is next polled."""
+    query = (
+        select(
+            orders,
+            customers.c.name.label("customer"),
+            services.c.name.label("service"),
+            providers.c.name.label("provider"),
+            order_polls.c.due_at.label("next_poll_at"),
+        )
+        .join(customers, customers.c.id == orders.c.customer_id)
+        .join(services, services.c.id == orders.c.service_id)
+        .outerjoin(providers, providers.c.id == orders.c.provider_id)
+        .outerjoin(order_polls, order_polls.c.order_id == orders.c.id)
+        .where(orders.c.id == order_id)
+    )
+    return (await conn.execute(query)).first()

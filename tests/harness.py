@@ -139,6 +139,8 @@ class PanelProcess:
             "SMMPANEL_DATABASE_URL": database_url,
             "SMMPANEL_API_RATE_LIMIT": "0",
             "SMMPANEL_API_ADDRESS_RATE_LIMIT": "0",
+            # Every browser of the tests signs up from 127.0.0.1.
+            "SMMPANEL_SIGN_UPS_PER_ADDRESS_PER_HOUR": "1000000",
             "SMMPANEL_LOG_LEVEL": "WARNING",
             # A test sends a few requests at a time; PostgreSQL (max_connections 100) is shared
             # by the test workers and the money fleets, which keep the production pool size.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
@@ -60,10 +61,26 @@ def database() -> Database:
     from smmpanel.config import get_settings
     from smmpanel.db import Database
 
+    url = get_settings().database_url
     try:
-        return Database(get_settings().database_url, pool_size=2)
+        missing = _missing_sqlite_folder(url)
+        db = Database(url, pool_size=2)
     except (ArgumentError, ValueError) as exc:  # a URL the driver cannot read, e.g. its port
         fail(f"cannot use the database ({exc}); check SMMPANEL_DATABASE_URL")
+    if missing:
+        fail(f"cannot use the database (no folder {missing}); check SMMPANEL_DATABASE_URL")
+    return db
+
+
+def _missing_sqlite_folder(url: str) -> str | None:
+    """The folder a SQLite file would be in, if it does not exist: SQLite cannot create it."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    folder = Path(parsed.database).parent
+    return None if folder.is_dir() else str(folder)
 
 
 def migrate_database() -> None:

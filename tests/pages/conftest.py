@@ -10,6 +10,7 @@ from page_client import (
     operator_account,
 )
 
+from smmpanel.config import Settings
 from smmpanel.db import Database
 
 
@@ -48,7 +49,10 @@ async def throttled_panel(backend, tmp_path) -> AsyncIterator[tuple[PanelProcess
     """A panel with a database of its own (the failures it counts would throttle other tests),
     served by two web processes: failures must count across them."""
     url = await migrated(backend, tmp_path)
-    process = PanelProcess(url, workers=2)
+    production = Settings.model_fields["sign_ups_per_address_per_hour"].default
+    process = PanelProcess(
+        url, workers=2, env={"SMMPANEL_SIGN_UPS_PER_ADDRESS_PER_HOUR": str(production)}
+    )
     database = Database(url, pool_size=2)
     yield process, database
     process.stop()

@@ -145,7 +145,8 @@ async def test_random_invalid_keys_from_one_address_are_limited(limited_panel, s
     allowed_at_most = 20 + int(time.monotonic() - started) + 1
     assert limited(responses) >= len(responses) - allowed_at_most
     assert responses[0].json() == INVALID_KEY
-    assert responses[-1].json() == TOO_MANY_REQUESTS
+    # Requests without a key draw on the same address's bucket (a token a second refills).
+    assert TOO_MANY_REQUESTS in [response.json() for response in responses[-10:]]
     # A valid key is limited by its own customer's bucket, not by the address's failures.
     [valid] = await replies_to(panel.api_url, [{"data": {"key": key, "action": "balance"}}])
     assert valid.json()["balance"] == "3.00"

@@ -158,8 +158,10 @@ async def test_a_run_claims_no_batch_once_it_is_old_and_leaves_the_rest_due(
     forwarding_route, upstream_fake, upstream_client, monkeypatch
 ):
     await sent_orders(forwarding_route, upstream_client, 4 * BATCH)
-    upstream_fake.control(delay=0.6)  # a slow upstream: each read outlasts the claiming time
-    monkeypatch.setattr(polling, "CLAIMING_SECONDS", 0.2)
+    # A slow upstream: each read outlasts the claiming time, which is long enough for the first
+    # batches in flight to be claimed on a busy machine.
+    upstream_fake.control(delay=3.0)
+    monkeypatch.setattr(polling, "CLAIMING_SECONDS", 1.0)
 
     first = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, WORKER_POLLING)
     upstream_fake.control(delay=0)

@@ -33,15 +33,7 @@ def _address(address: str) -> str:
 
 async def record_attempt(conn: AsyncConnection, key: str, address: str) -> int:
     """Count a sign-in as failed before its password is checked; the attempt's id."""
-    now = utcnow()
-    await conn.execute(
-        delete(sign_in_failures).where(sign_in_failures.c.created_at <= now - WINDOW)
-    )
-    return await conn.scalar(
-        insert(sign_in_failures)
-        .values(name=key, address=_address(address), created_at=now)
-        .returning(sign_in_failures.c.id)
-    )
+    return await _record(conn, sign_in_failures, WINDOW, name=key, address=_address(address))
 
 
 async def is_throttled(conn: AsyncConnection, key: str, address: str) -> bool:
@@ -55,7 +47,7 @@ async def is_throttled(conn: AsyncConnection, key: str, address: str) -> bool:
 
 async def drop_attempt(conn: AsyncConnection, attempt_id: int) -> None:
     """An attempt whose password was not checked, or was right, is no failure."""
-    await conn.execute(delete(sign_in_failures).where(sign_in_failures.c.id == attempt_id))
+    await _drop(conn, sign_in_failures, attempt_id)
 
 
 async def forget_failures(conn: AsyncConnection, key: str) -> None:
@@ -66,11 +58,7 @@ async def forget_failures(conn: AsyncConnection, key: str) -> None:
 
 async def record_sign_up(conn: AsyncConnection, address: str) -> int:
     """Count a sign-up from this address before it is judged; its id."""
-    now = utcnow()
-    await conn.execute(delete(sign_ups).where(sign_ups.c.created_at <= now - SIGN_UP_WINDOW))
-    return await conn.scalar(
-        insert(sign_ups).values(address=_address(address), created_at=now).returning(sign_ups.c.id)
-    )
+    return await _record(conn, sign_ups, SIGN_UP_WINDOW, address=_address(address))
 
 
 async def too_many_sign_ups(conn: AsyncConnection, address: str, allowed: int) -> bool:
@@ -81,7 +69,19 @@ async def too_many_sign_ups(conn: AsyncConnection, address: str, allowed: int) -
 
 async def drop_sign_up(conn: AsyncConnection, sign_up_id: int) -> None:
     """A sign-up refused for being too many does not count, so waiting out the hour works."""
-    await conn.execute(delete(sign_ups).where(sign_ups.c.id == sign_up_id))
+    await _drop(conn, sign_ups, sign_up_id)
+
+
+async def _record(conn: AsyncConnection, attempts: Table, window: timedelta, **values: str) -> int:
+    """Forget the attempts older than the window, then record this one; its id."""
+    now = utcnow()
+    await conn.execute(delete(attempts).where(attempts.c.created_at <= now - window))
+    inserted = insert(attempts).values(created_at=now, **values).returning(attempts.c.id)
+    return await conn.scalar(inserted)
+
+
+async def _drop(conn: AsyncConnection, attempts: Table, attempt_id: int) -> None:
+    await conn.execute(delete(attempts).where(attempts.c.id == attempt_id))
 
 
 async def _recent(

@@ -111,11 +111,11 @@ async def poll_due_orders(
     in_flight: set[asyncio.Task[int]] = set()
     polled = 0
     try:
-        for _ in range(batches):
+        for claimed in range(batches):
             if len(in_flight) >= BATCHES_IN_FLIGHT:
                 done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                 polled += sum(task.result() for task in done)
-            if in_flight and time.monotonic() > claiming_until:
+            if claimed and time.monotonic() > claiming_until:
                 break
             async with db.write() as conn:
                 tracked = await claim_polls(conn, limit, times, due_by)

@@ -12,6 +12,7 @@ tests/fakes/upstream.py.
 # ruff: noqa: F811
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from forwarding_fixtures import (  # noqa: F401 - fixtures
@@ -42,8 +43,9 @@ async def sent_orders(route, client, count: int) -> list:  # type: ignore[no-unt
     return rows
 
 
-def count_reads_in_flight(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
-    """How many batches were being read at once, at the start of each read."""
+def count_reads_in_flight(monkeypatch, lasting: float = 0.0) -> list[int]:  # type: ignore[no-untyped-def]
+    """How many batches were being read at once, at the start of each read; each read lasts
+    at least `lasting` seconds, inside this process (no upstream timeout can cut it short)."""
     seen: list[int] = []
     reading = 0
     original = polling.read_statuses
@@ -53,6 +55,7 @@ def count_reads_in_flight(monkeypatch) -> list[int]:  # type: ignore[no-untyped-
         reading += 1
         seen.append(reading)
         try:
+            await asyncio.sleep(lasting)
             return await original(client, tracked)
         finally:
             reading -= 1
@@ -61,22 +64,51 @@ def count_reads_in_flight(monkeypatch) -> list[int]:  # type: ignore[no-untyped-
     return seen
 
 
+def count_status_calls(client, monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """How many ids each status call of `client` asked for."""
+    asked: list[int] = []
+    original = client.statuses
+
+    async def counted(endpoint, ids):  # type: ignore[no-untyped-def]
+        asked.append(len(ids))
+        return await original(endpoint, ids)
+
+    monkeypatch.setattr(client, "statuses", counted)
+    return asked
+
+
+def slow_upstream_clock(monkeypatch, seconds_per_read: float) -> None:  # type: ignore[no-untyped-def]
+    """The polling run's clock moves on `seconds_per_read` each time a read ends, as with a
+    slow upstream, while the reads themselves are quick (the event loop keeps the real clock)."""
+    now = 0.0
+    original = polling.read_statuses
+
+    async def slow(client, tracked):  # type: ignore[no-untyped-def]
+        nonlocal now
+        try:
+            return await original(client, tracked)
+        finally:
+            now += seconds_per_read
+
+    monkeypatch.setattr(polling, "read_statuses", slow)
+    monkeypatch.setattr(polling, "time", SimpleNamespace(monotonic=lambda: now))
+
+
 async def test_a_run_polls_each_due_order_once_two_batches_at_a_time(
     forwarding_route, upstream_fake, upstream_client, monkeypatch
 ):
     rows = await sent_orders(forwarding_route, upstream_client, 4 * BATCH)
     for n, row in enumerate(rows):
         upstream_fake.set_order(row.upstream_order_id, status="In progress", start_count=n)
-    upstream_fake.control(delay=0.2)  # each read lasts long enough for the next claim
     monkeypatch.setattr(polling, "CLAIMING_SECONDS", 60)  # however slow this machine is
-    reads = count_reads_in_flight(monkeypatch)
-    calls_before = upstream_fake.calls("status")
+    reads = count_reads_in_flight(monkeypatch, lasting=0.2)  # long enough for the next claim
+    asked = count_status_calls(upstream_client, monkeypatch)
 
     # FAST_POLLING makes every polled order due again at once: the run still reads it once.
     polled = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, FAST_POLLING)
 
     assert polled == len(rows)
-    assert upstream_fake.calls("status") - calls_before == 4, "one call per batch of 5 ids"
+    assert asked == [BATCH] * 4, "one call per batch of 5 ids"
     assert len(reads) == 4 and max(reads) == BATCHES_IN_FLIGHT
     for n, row in enumerate(rows):
         after = await forwarding_route.order(row.id)
@@ -155,16 +187,13 @@ async def test_an_order_the_operator_finished_is_dropped_from_the_schedule_unrea
 
 
 async def test_a_run_claims_no_batch_once_it_is_old_and_leaves_the_rest_due(
-    forwarding_route, upstream_fake, upstream_client, monkeypatch
+    forwarding_route, upstream_client, monkeypatch
 ):
     await sent_orders(forwarding_route, upstream_client, 4 * BATCH)
-    # A slow upstream: each read outlasts the claiming time, which is long enough for the first
-    # batches in flight to be claimed on a busy machine.
-    upstream_fake.control(delay=3.0)
-    monkeypatch.setattr(polling, "CLAIMING_SECONDS", 1.0)
+    # Each read outlasts the claiming time: the batches in flight are claimed, no more.
+    slow_upstream_clock(monkeypatch, seconds_per_read=2 * polling.CLAIMING_SECONDS)
 
     first = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, WORKER_POLLING)
-    upstream_fake.control(delay=0)
     rest = await poll_due_orders(forwarding_route.db, upstream_client, BATCH, WORKER_POLLING)
 
     assert (first, rest) == (BATCHES_IN_FLIGHT * BATCH, 2 * BATCH)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     metrics_token: str = ""
     # Accounts one client address may make on /signup per hour, counted in the database.
     sign_ups_per_address_per_hour: int = 10
+    # Hours a payment started at a gateway may wait for it to be paid before it expires.
+    payment_hours: int = 72
+    # The panel's public address (https://panel.example) for the addresses gateways are given;
+    # empty: the address of the request that starts the payment.
+    public_url: str = ""
     # Session cookies carry the Secure flag: on by default only for requests made over https.
     cookie_secure: bool | None = None
 
@@ -91,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return proxy_list(self.trusted_proxies)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
 
     @property
     def is_sqlite(self) -> bool:

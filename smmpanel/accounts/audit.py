@@ -1,16 +1,18 @@
 """Checks the money: every balance against its ledger, every order's charge against its ledger,
-every order's refunds against what its status and remains call for (orders.refunds), and no
-open request that could still move money for an order past it."""
+every order's refunds against what its status and remains call for (orders.refunds), no
+open request that could still move money for an order past it, and every payment's credit
+against its ledger (what a paid payment credited and its bonus; nothing for any other)."""
 
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 from smmpanel.orders.refunds import Charged
 from smmpanel.orders.statuses import ALL_FINISHED, CANCELED
+from smmpanel.payments.models import PAID, payments
 
 ORDERS_PER_READ = 5_000  # the refund check reads the orders in chunks of this many
 
@@ -22,6 +24,7 @@ async def audit(conn: AsyncConnection) -> list[str]:
         + await _charges_off_orders(conn)
         + await _refunds_off_rule(conn)
         + await _requests_past_their_order(conn)
+        + await _payments_off_ledger(conn)
     )
 
 
@@ -132,3 +135,25 @@ async def _requests_past_their_order(conn: AsyncConnection) -> list[str]:
             for row in rows
         ]
     return found
+
+
+async def _payments_off_ledger(conn: AsyncConnection) -> list[str]:
+    credited = (
+        select(ledger_entries.c.payment_id, func.sum(ledger_entries.c.amount).label("credited"))
+        .where(ledger_entries.c.payment_id.is_not(None))
+        .group_by(ledger_entries.c.payment_id)
+        .subquery()
+    )
+    booked = func.coalesce(credited.c.credited, 0)
+    due = case((payments.c.status == PAID, payments.c.credited + payments.c.bonus), else_=0)
+    rows = await conn.execute(
+        select(payments.c.id, payments.c.status, due.label("due"), booked.label("booked"))
+        .outerjoin(credited, credited.c.payment_id == payments.c.id)
+        .where(due != booked)
+        .order_by(payments.c.id)
+    )
+    return [
+        f"payment {row.id} ({row.status}): the ledger credited {int(row.booked)} millionths, "
+        f"its status calls for {int(row.due)}"
+        for row in rows
+    ]

@@ -57,12 +57,15 @@ ledger_entries = Table(
     Column("amount", BigInteger, nullable=False),
     Column("kind", String(20), nullable=False),
     # What caused the entry: an order's "charge", "refund:partial" or "refund:cancel" (one of
-    # each per order), or "opening" for an opening balance; NULL for an operator's change.
+    # each per order), a payment's "payment" and "payment:bonus" (one of each per payment), or
+    # "opening" for an opening balance; NULL for an operator's change.
     Column("cause", String(40), nullable=True),
     Column("order_id", BigId, ForeignKey("orders.id"), nullable=True),
+    Column("payment_id", BigId, ForeignKey("payments.id"), nullable=True),
     Column("reason", Text, nullable=False, server_default=""),
     Column("created_at", Timestamp, nullable=False, index=True),
     UniqueConstraint("order_id", "cause"),
+    UniqueConstraint("payment_id", "cause"),
     CheckConstraint("kind IN ('deposit', 'charge', 'refund', 'adjustment')", name="kind_known"),
     Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
 )

@@ -237,26 +237,27 @@ async def credit(
     kind: str,
     reason: str = "",
     order_id: int | None = None,
+    payment_id: int | None = None,
     cause: str | None = None,
 ) -> bool:
-    """Add `amount`; with an order and a cause, at most once per (order, cause). False if
-    already done."""
+    """Add `amount`; with an order or a payment and a cause, at most once per (order, cause)
+    or (payment, cause). False if already done."""
+    entry = {
+        "customer_id": customer_id,
+        "amount": amount,
+        "kind": kind,
+        "reason": reason,
+        "order_id": order_id,
+        "payment_id": payment_id,
+        "cause": cause,
+        "created_at": utcnow(),
+    }
     if cause is not None:
-        inserted = await conn.execute(
-            insert_or_ignore(conn, ledger_entries).values(
-                customer_id=customer_id,
-                amount=amount,
-                kind=kind,
-                reason=reason,
-                order_id=order_id,
-                cause=cause,
-                created_at=utcnow(),
-            )
-        )
+        inserted = await conn.execute(insert_or_ignore(conn, ledger_entries).values(**entry))
         if inserted.rowcount != 1:
             return False
     else:
-        await _record(conn, customer_id, amount, kind, reason, order_id, cause)
+        await conn.execute(insert(ledger_entries).values(**entry))
     await conn.execute(
         update(customers)
         .where(customers.c.id == customer_id)

@@ -5,6 +5,7 @@ from smmpanel.catalog import models as catalog_models
 from smmpanel.db.base import metadata
 from smmpanel.orders import models as orders_models
 from smmpanel.panel import models as panel_models
+from smmpanel.payments import models as payments_models
 from smmpanel.providers import models as providers_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "metadata",
     "orders_models",
     "panel_models",
+    "payments_models",
     "providers_models",
 ]

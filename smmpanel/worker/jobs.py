@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from smmpanel.orders.subscriptions import expire_subscriptions
+from smmpanel.payments.service import expire_due
 from smmpanel.providers.catalog_sync import refresh_due_balances, sync_due_providers
 from smmpanel.providers.dripfeed import place_due_runs
 from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders, sweep_stale_sending
@@ -61,6 +62,11 @@ async def end_expired_subscriptions(context: WorkerContext) -> int:
     return await expire_subscriptions(context.db)
 
 
+async def expire_payments(context: WorkerContext) -> int:
+    async with context.db.write() as conn:
+        return await expire_due(conn)
+
+
 JOBS = (
     Job("forward_orders", 1.0, forward_orders),
     Job("poll_orders", 1.0, poll_orders),
@@ -69,6 +75,7 @@ JOBS = (
     Job("carry_cancels", 2.0, carry_cancels),
     Job("sweep_sending", 30.0, sweep_sending),
     Job("expire_subscriptions", 60.0, end_expired_subscriptions),
+    Job("expire_payments", 60.0, expire_payments),
     Job("sync_catalogues", 60.0, sync_catalogues),
     Job("refresh_balances", 60.0, refresh_balances),
 )

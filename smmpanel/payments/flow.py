@@ -1,0 +1,149 @@
+"""A payment's way through the gateway: started by the customer, settled by verified notices.
+
+The gateway is called outside any transaction: a payment is opened (committed) before its
+gateway hears of it, and a notice is verified before the transaction that acts on it.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+
+from smmpanel.db import Database
+from smmpanel.errors import refusal
+from smmpanel.money import MICROS, parse_amount
+from smmpanel.payments.gateways import (
+    Checkout,
+    GatewayUnavailable,
+    Links,
+    NotVerified,
+    Received,
+    Reply,
+    Starting,
+)
+from smmpanel.payments.gateways.registry import gateway
+from smmpanel.payments.methods import method_by_id
+from smmpanel.payments.service import (
+    METHOD_DISABLED,
+    apply_notice,
+    fail,
+    open_payment,
+    payment_at_gateway,
+    payment_by_id,
+    record_notice,
+    set_gateway_id,
+)
+
+log = logging.getLogger("smmpanel.payments")
+
+WHOLE_AMOUNT = refusal(
+    "payment_amount_not_whole", "%(method)s takes whole amounts of %(currency)s, like 500"
+)
+GATEWAY_UNAVAILABLE = refusal(
+    "payment_gateway_unavailable",
+    "the payment could not be started: %(problem)s. Try again in a minute or pick another method",
+)
+
+
+@dataclass(frozen=True)
+class Started:
+    payment_id: int
+    checkout: Checkout | None  # None for a manual payment: nothing to do but wait
+
+
+async def start_payment(
+    db: Database,
+    http: httpx.AsyncClient,
+    *,
+    customer_id: int,
+    method_id: int,
+    amount_text: str,
+    lifetime: timedelta,
+    links_for: "LinksFor",
+    reference: str | None = None,
+    description: str = "",
+) -> Started:
+    """Open a payment and hand it to its gateway; a manual one waits for an operator."""
+    amount = parse_amount(amount_text)
+    async with db.write() as conn:
+        method = await method_by_id(conn, method_id)
+        if not method.enabled:
+            raise METHOD_DISABLED()
+        if method.gateway == "manual":
+            payment_id = await open_payment(
+                conn, customer_id, method, amount, lifetime, reference=reference or ""
+            )
+            return Started(payment_id, None)
+        module = gateway(method.gateway)
+        if module.WHOLE_UNITS and amount % MICROS:
+            raise WHOLE_AMOUNT(method=method.name, currency=method.terms.currency)
+        payment_id = await open_payment(conn, customer_id, method, amount, lifetime)
+        payment = await payment_by_id(conn, payment_id)
+    starting = Starting(
+        payment_id,
+        amount,
+        method.terms.currency,
+        description or f"Balance top-up {payment_id}",
+        payment.created_at,
+    )
+    try:
+        checkout = await module.start(starting, method.settings, links_for(payment_id), http)
+    except GatewayUnavailable as problem:
+        log.warning(
+            "gateway unavailable", extra={"payment_id": payment_id, "problem": str(problem)}
+        )
+        async with db.write() as conn:
+            await fail(conn, payment_id, f"the gateway did not start it: {problem}")
+        raise GATEWAY_UNAVAILABLE(problem=str(problem)) from None
+    async with db.write() as conn:
+        await set_gateway_id(conn, payment_id, checkout.gateway_id)
+    return Started(payment_id, checkout)
+
+
+class LinksFor:
+    """The panel's addresses for one payment, from the panel's public address."""
+
+    def __init__(self, base_url: str, gateway_name: str) -> None:
+        self.base = base_url.rstrip("/")
+        self.gateway = gateway_name
+
+    def __call__(self, payment_id: int) -> Links:
+        return Links(
+            notify=f"{self.base}/payments/{self.gateway}/notify",
+            info=f"{self.base}/payments/{self.gateway}/info",
+            back=f"{self.base}/funds/payments/{payment_id}",
+        )
+
+
+async def receive_notice(
+    db: Database, gateway_name: str, received: Received, *, live: bool
+) -> Reply:
+    """Verify a gateway's notice against the keys of the payment it names and act on it;
+    the reply the gateway expects. A notice naming no payment, or not signed with its method's
+    keys, changes nothing."""
+    module = gateway(gateway_name)
+    claimed = module.claimed_id(received)
+    async with db.read() as conn:
+        found = None if claimed is None else await payment_at_gateway(conn, gateway_name, claimed)
+    if found is None:
+        log.warning("notice for no payment", extra={"gateway": gateway_name, "id": claimed})
+        return module.REFUSED
+    payment, method = found
+    body = received.body.decode("utf-8", "replace")
+    try:
+        notice = module.verify(received, method.settings)
+    except NotVerified as why:
+        log.warning("notice not verified", extra={"payment_id": payment.id, "problem": str(why)})
+        async with db.write() as conn:
+            await record_notice(
+                conn, payment.id, verified=False, outcome=f"refused: {why}", body=body
+            )
+        return module.REFUSED
+    async with db.write() as conn:
+        current = await payment_by_id(conn, payment.id)
+        merchant = method.settings.get("merchant_id") or method.settings.get("merchant")
+        outcome = await apply_notice(conn, current, notice, merchant=merchant, live=live)
+        await record_notice(conn, payment.id, verified=True, outcome=outcome, body=body)
+    log.info("notice", extra={"payment_id": payment.id, "outcome": outcome})
+    return module.ACCEPTED

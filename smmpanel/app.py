@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
@@ -26,6 +27,8 @@ from smmpanel.web.routes import routers as customer_routers
 from smmpanel.worker.loop import run_worker
 
 STATIC_DIR = Path(__file__).parent / "static"
+# How long a gateway may take to start a payment (create a session or an invoice).
+PAYMENT_TIMEOUT_SECONDS = 20.0
 
 
 def tune_garbage_collector() -> None:
@@ -51,11 +54,13 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tune_garbage_collector()
         stop = asyncio.Event()
+        app.state.payment_http = httpx.AsyncClient(timeout=PAYMENT_TIMEOUT_SECONDS)
         worker = asyncio.create_task(run_worker(db, settings, stop)) if run_worker_here else None
         yield
         stop.set()
         if worker is not None:
             await worker
+        await app.state.payment_http.aclose()
         await db.dispose()
 
     app = PanelApp(title="smmpanel", lifespan=lifespan, docs_url=None, redoc_url=None)

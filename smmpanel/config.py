@@ -1,6 +1,7 @@
 """Settings from the environment (prefix SMMPANEL_) or a .env file."""
 
 import ipaddress
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import ValidationError, field_validator, model_validator
@@ -96,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return proxy_list(self.trusted_proxies)
+
+    @property
+    def payment_lifetime(self) -> timedelta:
+        return timedelta(hours=self.payment_hours)
 
     @property
     def is_production(self) -> bool:

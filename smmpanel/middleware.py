@@ -9,7 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("smmpanel.app")
 
 # The pages load their scripts and styles from /static only (no inline script or style):
-# everything else is refused, and no other site may frame them.
+# everything else is refused, and no other site may frame them. A reply that sets one of these
+# headers itself (the page that sends a form on to a payment gateway) keeps its own.
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -35,7 +36,9 @@ class Outermost:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
+                own = message.get("headers", ())
+                named = {name.lower() for name, _value in own}
+                message["headers"] = [*own, *(h for h in headers if h[0] not in named)]
             await send(message)
 
         try:

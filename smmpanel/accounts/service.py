@@ -351,6 +351,7 @@ async def ledger_page(
             ledger_entries.c.kind,
             ledger_entries.c.amount,
             ledger_entries.c.order_id,
+            ledger_entries.c.payment_id,
             ledger_entries.c.cause,
             ledger_entries.c.reason,
         )

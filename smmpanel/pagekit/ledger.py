@@ -25,10 +25,25 @@ ORDER_CAUSES = {
     "refund:cancel": N_("Order %(id)s, refund of the cancel"),
 }
 
+# A payment's entries, by cause (unique per payment and cause).
+PAYMENT_CAUSES = {
+    "payment": N_("Payment %(id)s"),
+    "payment:bonus": N_("Bonus of payment %(id)s"),
+}
+# A payment's statuses (payments.models.PAYMENT_STATUSES) as the pages name them.
+PAYMENT_STATUS_LABELS = {
+    "pending": N_("Waiting for payment"),
+    "paid": N_("Paid"),
+    "failed": N_("Failed"),
+    "expired": N_("Expired"),
+    "review": N_("Being checked by the operator"),
+}
+
 
 class LedgerEntry(Protocol):
     kind: str
     order_id: int | None
+    payment_id: int | None
     cause: str | None
     reason: str
 
@@ -46,6 +61,12 @@ def describe_entry(entry: LedgerEntry) -> str:
     """What an entry is for, in the page's language; an operator's own words as typed."""
     if entry.order_id is not None and entry.cause in ORDER_CAUSES:
         return _(ORDER_CAUSES[entry.cause]) % {"id": entry.order_id}
+    if entry.payment_id is not None and entry.cause in PAYMENT_CAUSES:
+        return _(PAYMENT_CAUSES[entry.cause]) % {"id": entry.payment_id}
     if entry.cause == "opening":
         return _("Opening balance")
     return entry.reason
+
+
+def payment_status(status: str) -> str:
+    return _(PAYMENT_STATUS_LABELS.get(status, status))

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from smmpanel.db.base import as_utc
 from smmpanel.money import render_balance, render_charge, render_rate
 from smmpanel.pagekit import i18n
-from smmpanel.pagekit.ledger import describe_entry, kind_label
+from smmpanel.pagekit.ledger import describe_entry, kind_label, payment_status
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -58,6 +58,9 @@ def build_environment() -> Environment:
         number=_number,
     )
     environment.globals.update(
-        languages=i18n.LANGUAGES, ledger_kind=kind_label, ledger_reason=describe_entry
+        languages=i18n.LANGUAGES,
+        ledger_kind=kind_label,
+        ledger_reason=describe_entry,
+        payment_status=payment_status,
     )
     return environment

@@ -109,8 +109,9 @@ class LinksFor:
         self.gateway = gateway_name
 
     def __call__(self, payment_id: int) -> Links:
+        notify = "webhook" if self.gateway in ("stripe", "cryptomus") else "notify"
         return Links(
-            notify=f"{self.base}/payments/{self.gateway}/notify",
+            notify=f"{self.base}/payments/{self.gateway}/{notify}",
             info=f"{self.base}/payments/{self.gateway}/info",
             back=f"{self.base}/funds/payments/{payment_id}",
         )

@@ -282,17 +282,14 @@ async def _apply_paid(
     if notice.simulated and live:
         return "ignored: a simulated payment, and this panel is in production"
     mismatch = _mismatch(payment, notice, merchant)
-    open_statuses = (PENDING, EXPIRED)
+    if not mismatch and payment.status in (EXPIRED, FAILED):
+        mismatch = f"paid after it was {payment.status}"
     if mismatch:
-        moved = await _move(conn, payment.id, REVIEW, open_statuses, mismatch)
+        moved = await _move(conn, payment.id, REVIEW, (PENDING, EXPIRED, FAILED), mismatch)
         return f"review: {mismatch}" if moved else f"ignored: the payment is {payment.status}"
     quote = None
     if notice.amount is not None and notice.amount > payment.amount:
         quote = payment.terms.quote(notice.amount)
-    if payment.status == EXPIRED:
-        note = "paid after it expired"
-        moved = await _move(conn, payment.id, REVIEW, (EXPIRED,), note)
-        return f"review: {note}" if moved else f"ignored: the payment is {payment.status}"
     if await settle_paid(conn, payment.id, (PENDING,), quote, note=notice.summary):
         return "credited"
     return f"ignored: the payment is {payment.status}"

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.pagekit.pages import AnyVisit
-from smmpanel.web import api_page, auth, dashboard, funds, orders
+from smmpanel.web import api_page, auth, dashboard, funds, orders, payment_notices
 
 home_router = APIRouter()
 
@@ -18,4 +18,4 @@ async def home(current: AnyVisit) -> Response:
 
 def routers() -> list[APIRouter]:
     customer = [home_router, auth.router, dashboard.router, orders.router, funds.router]
-    return customer + [api_page.router]
+    return customer + [api_page.router, payment_notices.router]

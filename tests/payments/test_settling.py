@@ -195,8 +195,10 @@ async def test_a_manual_reference_is_used_once_and_a_rejected_payment_stays_unpa
 
     async with payments_db.write() as conn:
         await reject(conn, payment_id, "no such transfer")
-    assert await notify(till, payment_id, paid("500")) == "ignored: the payment is failed"
     payment = await till.payment(payment_id)
     assert (payment.status, payment.note) == (FAILED, "rejected: no such transfer")
+    # Money that arrives after all is the operator's to look at, not lost.
+    assert await notify(till, payment_id, paid("500")) == "review: paid after it was failed"
+    assert await notify(till, payment_id, paid("500")) == "ignored: the payment is review"
     assert await till.balance() == 0
     assert await till.audit() == []

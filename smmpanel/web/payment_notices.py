@@ -1,0 +1,47 @@
+"""Where gateways tell the panel about payments: server to server, no session, no CSRF; each
+notice is verified by its gateway module against the keys of the payment's method."""
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from smmpanel.payments.flow import receive_notice
+from smmpanel.payments.gateways import Received
+
+router = APIRouter()
+# Far above any real notice; a larger body is refused unread.
+NOTICE_BYTES = 65_536
+# Where each gateway is told to send its notices (payments.flow.LinksFor builds them too).
+NOTICE_PATHS = {
+    "/payments/ecpay/notify": "ecpay",
+    "/payments/ecpay/info": "ecpay",
+    "/payments/stripe/webhook": "stripe",
+    "/payments/cryptomus/webhook": "cryptomus",
+}
+
+
+async def _notice(request: Request) -> Response:
+    gateway_name = NOTICE_PATHS[request.url.path]
+    body = await _bounded_body(request)
+    if body is None:
+        return Response("too large", status_code=413, media_type="text/plain")
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    pages = request.app.state.pages
+    reply = await receive_notice(
+        pages.db, gateway_name, Received(body, headers), live=pages.settings.is_production
+    )
+    return Response(reply.body, status_code=reply.status, media_type=reply.media_type)
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > NOTICE_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+for path in NOTICE_PATHS:
+    router.add_api_route(path, _notice, methods=["POST"], include_in_schema=False)

@@ -41,6 +41,17 @@ PROCESS_FIXTURES = frozenset(
         "lone_upstream_fake",
         "shared_upstream",
         "chain",
+        "till",
+        "ecpay_panel",
+        "live_ecpay_panel",
+        "stripe_panel",
+        "localstripe",
+        "stripe_webhooks",
+        "shared_cryptomus",
+        "cryptomus_fake",
+        "cashier",
+        "top_up_shop",
+        "top_up_visitor",
     }
 )
 

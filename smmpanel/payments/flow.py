@@ -7,12 +7,14 @@ gateway hears of it, and a notice is verified before the transaction that acts o
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from types import ModuleType
+from typing import cast
 
 import httpx
 
 from smmpanel.db import Database
 from smmpanel.errors import refusal
-from smmpanel.money import MICROS, parse_amount
+from smmpanel.money import parse_amount, render_rate
 from smmpanel.payments.gateways import (
     Checkout,
     GatewayUnavailable,
@@ -23,7 +25,7 @@ from smmpanel.payments.gateways import (
     Starting,
 )
 from smmpanel.payments.gateways.registry import gateway
-from smmpanel.payments.methods import method_by_id
+from smmpanel.payments.methods import Method, list_methods, method_by_id
 from smmpanel.payments.service import (
     METHOD_DISABLED,
     apply_notice,
@@ -37,8 +39,8 @@ from smmpanel.payments.service import (
 
 log = logging.getLogger("smmpanel.payments")
 
-WHOLE_AMOUNT = refusal(
-    "payment_amount_not_whole", "%(method)s takes whole amounts of %(currency)s, like 500"
+AMOUNT_STEP = refusal(
+    "payment_amount_step", "%(method)s takes amounts in steps of %(step)s %(currency)s"
 )
 GATEWAY_UNAVAILABLE = refusal(
     "payment_gateway_unavailable",
@@ -76,8 +78,10 @@ async def start_payment(
             )
             return Started(payment_id, None)
         module = gateway(method.gateway)
-        if module.WHOLE_UNITS and amount % MICROS:
-            raise WHOLE_AMOUNT(method=method.name, currency=method.terms.currency)
+        currency = method.terms.currency
+        step = module.amount_step(currency)
+        if amount % step:
+            raise AMOUNT_STEP(method=method.name, step=render_rate(step), currency=currency)
         payment_id = await open_payment(conn, customer_id, method, amount, lifetime)
         payment = await payment_by_id(conn, payment_id)
     starting = Starting(
@@ -127,9 +131,9 @@ async def receive_notice(
     claimed = module.claimed_id(received)
     async with db.read() as conn:
         found = None if claimed is None else await payment_at_gateway(conn, gateway_name, claimed)
+        methods = await list_methods(conn)
     if found is None:
-        log.warning("notice for no payment", extra={"gateway": gateway_name, "id": claimed})
-        return module.REFUSED
+        return _about_no_payment(module, gateway_name, received, claimed, methods)
     payment, method = found
     body = received.body.decode("utf-8", "replace")
     try:
@@ -148,3 +152,25 @@ async def receive_notice(
         await record_notice(conn, payment.id, verified=True, outcome=outcome, body=body)
     log.info("notice", extra={"payment_id": payment.id, "outcome": outcome})
     return module.ACCEPTED
+
+
+def _about_no_payment(
+    module: ModuleType,
+    gateway_name: str,
+    received: Received,
+    claimed: str | None,
+    methods: list[Method],
+) -> Reply:
+    """A notice that names no payment of this panel: taken (and ignored) if one of the
+    gateway's methods' keys signed it, so the gateway stops sending it; refused otherwise."""
+    for method in methods:
+        if method.gateway != gateway_name:
+            continue
+        try:
+            module.verify(received, method.settings)
+        except NotVerified:
+            continue
+        log.info("notice for no payment", extra={"gateway": gateway_name, "id": claimed})
+        return cast(Reply, module.ACCEPTED)
+    log.warning("notice refused", extra={"gateway": gateway_name, "id": claimed})
+    return cast(Reply, module.REFUSED)

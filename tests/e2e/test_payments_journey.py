@@ -53,7 +53,7 @@ def cashier() -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def shop(backend, tmp_path_factory, cashier) -> AsyncIterator[tuple]:
+async def top_up_shop(backend, tmp_path_factory, cashier) -> AsyncIterator[tuple]:
     url = await migrated(backend, tmp_path_factory.mktemp("browser-payments"))
     database = Database(url, pool_size=2)
     terms = {
@@ -94,8 +94,8 @@ async def shop(backend, tmp_path_factory, cashier) -> AsyncIterator[tuple]:
 
 
 @pytest_asyncio.fixture
-async def visitor(chromium: Browser, shop) -> AsyncIterator[Page]:
-    process, _database = shop
+async def top_up_visitor(chromium: Browser, top_up_shop) -> AsyncIterator[Page]:
+    process, _database = top_up_shop
     context = await chromium.new_context(
         base_url=process.url, viewport={"width": 1280, "height": 900}
     )
@@ -123,49 +123,49 @@ async def balance(database: Database, customer_id: int) -> int:
 
 @pytest.mark.parametrize(("language", "paid_word"), [("en", "Paid"), ("zh_TW", "已付款")])
 async def test_a_customer_tops_up_by_ecpay_and_sees_the_balance(
-    visitor, shop, screenshot, language, paid_word
+    top_up_visitor, top_up_shop, screenshot, language, paid_word
 ):
-    _process, database = shop
-    customer_id = await signed_in(visitor, database, language)
+    _process, database = top_up_shop
+    customer_id = await signed_in(top_up_visitor, database, language)
 
-    await visitor.goto("/funds")
-    await visitor.locator("#pay-method").select_option(index=0)
-    await visitor.locator("#pay-amount").fill("500")
-    await expect(visitor.locator("#pay-preview")).to_contain_text("500.00")
-    await screenshot(visitor, f"payments-{language}-1-funds")
-    await visitor.locator("#pay-form button[type=submit]").click()
+    await top_up_visitor.goto("/funds")
+    await top_up_visitor.locator("#pay-method").select_option(index=0)
+    await top_up_visitor.locator("#pay-amount").fill("500")
+    await expect(top_up_visitor.locator("#pay-preview")).to_contain_text("500.00")
+    await screenshot(top_up_visitor, f"payments-{language}-1-funds")
+    await top_up_visitor.locator("#pay-form button[type=submit]").click()
 
-    await expect(visitor.get_by_role("heading", name="ECPay test cashier")).to_be_visible()
-    await screenshot(visitor, f"payments-{language}-2-ecpay")
+    await expect(top_up_visitor.get_by_role("heading", name="ECPay test cashier")).to_be_visible()
+    await screenshot(top_up_visitor, f"payments-{language}-2-ecpay")
     assert await balance(database, customer_id) == 0, "nothing before the gateway says so"
-    await visitor.get_by_role("button", name="Pay").click()
+    await top_up_visitor.get_by_role("button", name="Pay").click()
 
-    await expect(visitor).to_have_url(re.compile(r"/funds/payments/\d+$"))
-    await expect(visitor.locator("#payment-status")).to_have_text(paid_word)
-    await screenshot(visitor, f"payments-{language}-3-paid")
-    await visitor.goto("/funds")
-    await expect(visitor.locator(".card .figure").first).to_contain_text("500.00")
+    await expect(top_up_visitor).to_have_url(re.compile(r"/funds/payments/\d+$"))
+    await expect(top_up_visitor.locator("#payment-status")).to_have_text(paid_word)
+    await screenshot(top_up_visitor, f"payments-{language}-3-paid")
+    await top_up_visitor.goto("/funds")
+    await expect(top_up_visitor.locator(".card .figure").first).to_contain_text("500.00")
     assert await balance(database, customer_id) == micros("500")
 
 
-async def test_a_bank_transfer_waits_for_the_operator(visitor, shop, screenshot):
-    _process, database = shop
-    customer_id = await signed_in(visitor, database, "en")
+async def test_a_bank_transfer_waits_for_the_operator(top_up_visitor, top_up_shop, screenshot):
+    _process, database = top_up_shop
+    customer_id = await signed_in(top_up_visitor, database, "en")
     reference = f"TX{uuid.uuid4().hex[:6]}"
 
-    await visitor.goto("/funds")
-    await visitor.locator("#pay-method").select_option(label="Bank transfer (TWD)")
-    await expect(visitor.locator("#pay-reference")).to_be_visible()
-    await visitor.locator("#pay-amount").fill("1200")
-    await visitor.locator("#pay-reference").fill(reference)
-    await visitor.locator("#pay-form button[type=submit]").click()
+    await top_up_visitor.goto("/funds")
+    await top_up_visitor.locator("#pay-method").select_option(label="Bank transfer (TWD)")
+    await expect(top_up_visitor.locator("#pay-reference")).to_be_visible()
+    await top_up_visitor.locator("#pay-amount").fill("1200")
+    await top_up_visitor.locator("#pay-reference").fill(reference)
+    await top_up_visitor.locator("#pay-form button[type=submit]").click()
 
-    await expect(visitor.locator("#payment-status")).to_have_text("Waiting for payment")
-    await expect(visitor.get_by_text(reference)).to_be_visible()
-    await screenshot(visitor, "payments-en-4-bank-transfer-waiting")
+    await expect(top_up_visitor.locator("#payment-status")).to_have_text("Waiting for payment")
+    await expect(top_up_visitor.get_by_text(reference)).to_be_visible()
+    await screenshot(top_up_visitor, "payments-en-4-bank-transfer-waiting")
     async with database.write() as conn:
         (payment,) = await payment_rows(conn, customer_id=customer_id)
         await approve(conn, payment.id)
-    await visitor.reload()
-    await expect(visitor.locator("#payment-status")).to_have_text("Paid")
+    await top_up_visitor.reload()
+    await expect(top_up_visitor.locator("#payment-status")).to_have_text("Paid")
     assert await balance(database, customer_id) == micros("1200")

@@ -159,13 +159,17 @@ async def test_a_forged_notice_changes_nothing_and_is_refused(ecpay_panel):
         {**honest, "TradeAmt": "8000"},  # the amount changed after signing
         {k: v for k, v in honest.items() if k != "CheckMacValue"},  # unsigned
         other_keys,
-        paid_notice(form, MerchantTradeNo="SP999999999NOPE"),  # no such payment
     ]
+    elsewhere = paid_notice(form, MerchantTradeNo="SP999999999NOPE")
+    unknown_forged = {**elsewhere, "CheckMacValue": other_keys["CheckMacValue"]}
 
-    replies = [await notify(ecpay_panel, forged) for forged in forgeries]
+    replies = [await notify(ecpay_panel, forged) for forged in [*forgeries, unknown_forged]]
 
     assert [reply.text for reply in replies] == ["0|Error"] * 4
     assert {reply.status_code for reply in replies} == {400}
+    # Signed with the method's keys but about no payment of this panel: taken, so ECPay stops
+    # sending it, and ignored.
+    assert (await notify(ecpay_panel, elsewhere)).text == "1|OK"
     _process, database, _method = ecpay_panel
     payment_id = await payment_of(ecpay_panel, client)
     async with database.read() as conn:

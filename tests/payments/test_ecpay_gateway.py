@@ -468,7 +468,7 @@ def test_speaks_the_gateway_protocol():
         ("merchant_id", "hash_key", "hash_iv"),
         ("base_url", "choose_payment"),
     )
-    assert ecpay.WHOLE_UNITS
+    assert ecpay.amount_step("TWD") == 1_000_000
     assert ecpay.currency_allowed("TWD") and not ecpay.currency_allowed("USD")
     assert (ecpay.ACCEPTED.status, ecpay.ACCEPTED.body) == (200, "1|OK")
     assert ecpay.REFUSED.status == 400 and ecpay.REFUSED.body.startswith("0|")

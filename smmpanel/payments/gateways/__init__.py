@@ -4,7 +4,8 @@ gateway, the gateway tells the panel (a notice) how it went.
 A gateway module provides:
 - `REQUIRED_SETTINGS` and `OPTIONAL_SETTINGS`: the method's settings it reads (credentials,
   base URL);
-- `currency_allowed(code) -> bool`; `WHOLE_UNITS`: whether amounts must be whole (ECPay);
+- `currency_allowed(code) -> bool`; `amount_step(code) -> int`: the smallest amount it takes in
+  that currency, in millionths (amounts are its multiples: whole TWD for ECPay);
 - `async start(payment: Starting, settings, links: Links, http) -> Checkout`;
 - `claimed_id(received: Received) -> str | None`: the gateway id a notice names, unverified,
   to find the payment (and so the method's keys) it must be verified with;

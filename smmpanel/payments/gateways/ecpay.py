@@ -47,7 +47,6 @@ from smmpanel.payments.gateways import (
 
 REQUIRED_SETTINGS = ("merchant_id", "hash_key", "hash_iv")
 OPTIONAL_SETTINGS = ("base_url", "choose_payment")
-WHOLE_UNITS = True
 
 DEFAULT_BASE_URL = "https://payment.ecpay.com.tw"  # the stage is https://payment-stage.ecpay.com.tw
 CHECKOUT_PATH = "/Cashier/AioCheckOut/V5"
@@ -88,6 +87,11 @@ WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 
 # What .NET's HttpUtility.UrlEncode leaves as it is; ECPay's server computes the MAC with it.
 NET_UNRESERVED = frozenset((string.ascii_letters + string.digits + "-_.!*()").encode("ascii"))
+
+
+def amount_step(code: str) -> int:
+    """ECPay charges whole TWD."""
+    return MICROS
 
 
 def currency_allowed(code: str) -> bool:

@@ -4,7 +4,17 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from smmpanel.admin import auth, catalog, customers, dashboard, orders, providers, settings
+    from smmpanel.admin import (
+        auth,
+        catalog,
+        customers,
+        dashboard,
+        orders,
+        payment_methods,
+        payments,
+        providers,
+        settings,
+    )
 
     return [
         auth.router,
@@ -13,5 +23,7 @@ def routers() -> list[APIRouter]:
         catalog.router,
         providers.router,
         orders.router,
+        payments.router,
+        payment_methods.router,
         settings.router,
     ]

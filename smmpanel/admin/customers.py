@@ -1,4 +1,4 @@
-"""Operator pages: customers (search, details, suspend, funds, custom prices)."""
+"""Operator pages: customers (search, details and last payments, suspend, funds, custom prices)."""
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -8,6 +8,7 @@ from starlette.responses import Response
 from smmpanel.accounts.models import CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED
 from smmpanel.accounts.service import adjust_funds, list_api_keys, set_customer_status
 from smmpanel.admin import customers_queries as queries
+from smmpanel.admin.payments import status_label
 from smmpanel.catalog.service import find_service, set_customer_price
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_balance, to_micros
@@ -16,11 +17,13 @@ from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.pagekit.pagination import list_address, page_number
+from smmpanel.payments.service import payment_rows
 
 router = APIRouter()
 STATUSES = (CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED)
 LONGEST_REASON = 1000
 LONGEST_SEARCH = 200
+RECENT_PAYMENTS = 10
 EMPTY_FUNDS = {"amount": "", "reason": ""}
 EMPTY_PRICE = {"service": "", "rate": ""}
 
@@ -74,6 +77,7 @@ async def _detail_page(
             "orders": await queries.recent_orders(conn, customer_id),
             "ledger": await ledger_page(conn, customer_id, ledger_number),
             "prices": await queries.custom_prices(conn, customer_id),
+            "payments": await payment_rows(conn, customer_id=customer_id, limit=RECENT_PAYMENTS),
         }
     return current.render(
         "admin/customers_detail.html",
@@ -82,6 +86,7 @@ async def _detail_page(
         error=error,
         funds=funds,
         price=price,
+        payment_status_label=status_label,
         **context,
     )
 

@@ -36,6 +36,9 @@ from smmpanel.payments.models import (
 )
 
 NOTICE_BODY_LIMIT = 8_000  # characters of a notice kept for the operator
+# The statuses an operator may settle a payment from.
+APPROVABLE = (PENDING, EXPIRED, REVIEW)
+REJECTABLE = (PENDING, REVIEW)
 
 METHOD_DISABLED = refusal(
     "payment_method_disabled", "this payment method is not available; pick another"
@@ -222,7 +225,7 @@ async def _move(
 async def approve(conn: AsyncConnection, payment_id: int) -> Payment:
     """An operator's approval: credits the payment as asked, once."""
     payment = await payment_by_id(conn, payment_id)
-    if not await settle_paid(conn, payment_id, (PENDING, EXPIRED, REVIEW), note=payment.note):
+    if not await settle_paid(conn, payment_id, APPROVABLE, note=payment.note):
         raise NOT_APPROVABLE(id=payment_id, status=payment.status)
     return await payment_by_id(conn, payment_id)
 
@@ -231,7 +234,7 @@ async def reject(conn: AsyncConnection, payment_id: int, reason: str) -> Payment
     if not reason.strip():
         raise NO_REJECT_REASON()
     payment = await payment_by_id(conn, payment_id)
-    if not await _move(conn, payment_id, FAILED, (PENDING, REVIEW), f"rejected: {reason}"):
+    if not await _move(conn, payment_id, FAILED, REJECTABLE, f"rejected: {reason}"):
         raise NOT_REJECTABLE(id=payment_id, status=payment.status)
     return await payment_by_id(conn, payment_id)
 

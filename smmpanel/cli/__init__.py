@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "provider_app",
         "Add upstream providers, import and sync their catalogues.",
     ),
+    "payment": (
+        "payments",
+        "payment_app",
+        "Payment methods; list, show, approve and reject customers' payments.",
+    ),
     "operator": ("operators", "operator_app", "Add, disable and remove operators of the pages."),
     "audit": ("audit", "audit_command", "Check every balance against its ledger."),
     "settings": ("settings", "settings_app", "Show or change panel-wide settings."),

@@ -17,10 +17,11 @@ from smmpanel.accounts.models import (
     ledger_entries,
 )
 from smmpanel.accounts.names import check_new_name, name_key
-from smmpanel.db.base import MAX_INT64, AnyRow, as_utc, utcnow
+from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
 from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader
 from smmpanel.errors import N_, check_fits, refusal
+from smmpanel.integers import typed_id
 from smmpanel.money import check_amount
 
 KEY_ALPHABET = string.ascii_letters + string.digits
@@ -134,11 +135,8 @@ async def create_customer(
 async def find_customer(conn: AsyncConnection, ref: str) -> int:
     """A customer by id or by name, for the command line."""
     query = select(customers.c.id)
-    query = (
-        query.where(customers.c.id == int(ref))
-        if ref.isdigit() and int(ref) <= MAX_INT64
-        else query.where(customers.c.name == ref)
-    )
+    given_id = typed_id(ref)
+    query = query.where(customers.c.name == ref if given_id is None else customers.c.id == given_id)
     customer_id = await conn.scalar(query)
     if customer_id is None:
         raise NO_CUSTOMER(ref=ref)

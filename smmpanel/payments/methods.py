@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.errors import N_, check_fits, refusal
+from smmpanel.integers import typed_id
 from smmpanel.money import MICROS, check_amount
 from smmpanel.payments.gateways.registry import MODULES, gateway
 from smmpanel.payments.models import GATEWAYS, payment_methods
@@ -255,7 +256,8 @@ async def method_by_id(conn: AsyncConnection, method_id: int) -> Method:
 
 async def find_method(conn: AsyncConnection, ref: str) -> Method:
     """A method by id or name, as the command line names it."""
-    by = payment_methods.c.id == int(ref) if ref.isdigit() else payment_methods.c.name == ref
+    given_id = typed_id(ref)
+    by = payment_methods.c.name == ref if given_id is None else payment_methods.c.id == given_id
     row = (await conn.execute(select(payment_methods).where(by))).first()
     if row is None:
         raise NO_SUCH_METHOD(ref=ref)

@@ -7,8 +7,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
-from smmpanel.db.base import MAX_INT64, AnyRow, utcnow
+from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.errors import N_, check_fits, refusal
+from smmpanel.integers import typed_id
 from smmpanel.providers.models import providers
 
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 300
@@ -137,10 +138,11 @@ async def edit_provider(
 
 async def find_provider(conn: AsyncConnection, ref: str) -> int:
     """A provider by id or name."""
-    by_id = ref.isdigit() and int(ref) <= MAX_INT64
-    column = providers.c.id if by_id else providers.c.name
+    given_id = typed_id(ref)
     provider_id = await conn.scalar(
-        select(providers.c.id).where(column == (int(ref) if by_id else ref))
+        select(providers.c.id).where(
+            providers.c.name == ref if given_id is None else providers.c.id == given_id
+        )
     )
     if provider_id is None:
         raise NO_PROVIDER(ref=ref)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from smmpanel.accounts.service import balance_of
 from smmpanel.errors import N_, Refusal
+from smmpanel.integers import typed_id
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import not_found, text
 from smmpanel.pagekit.i18n import gettext as _
@@ -91,7 +92,7 @@ def _terms_data(method: Method) -> dict[str, object]:
 async def pay(current: CustomerVisit) -> Response:
     form = await current.form()
     typed = {name: text(form, name) for name in ("method", "amount", "reference")}
-    if not typed["method"].isdigit():
+    if typed_id(typed["method"]) is None:
         return await _funds_page(current, error=_("Choose a payment method."), typed=typed)
     settings = current.pages.settings
     base = settings.public_url or str(current.request.base_url)
@@ -106,7 +107,7 @@ async def pay(current: CustomerVisit) -> Response:
 
 
 async def _start(current: Visit, typed: dict[str, str], base: str) -> Started:
-    method_id = int(typed["method"])
+    method_id = int(typed["method"])  # checked by typed_id
     async with current.db.read() as conn:
         methods = {method.id: method for method in await list_methods(conn, enabled_only=True)}
     method = methods.get(method_id)

@@ -23,6 +23,8 @@ FAILED = "failed"
 EXPIRED = "expired"
 REVIEW = "review"
 PAYMENT_STATUSES = (PENDING, PAID, FAILED, EXPIRED, REVIEW)
+# ISO 4217 codes have 3 letters; crypto codes (USDT, MATIC) have more.
+CURRENCY_LENGTH = 10
 
 # Amounts are millionths: `amount` and the fees in the method's currency, `credited` and
 # `bonus` in the panel's. Percentages are millionths of a percent.
@@ -35,7 +37,7 @@ payment_methods = Table(
     Column("instructions", Text, nullable=False, server_default=""),
     Column("instructions_zh", Text, nullable=False, server_default=""),
     Column("gateway", String(20), nullable=False),
-    Column("currency", String(3), nullable=False),
+    Column("currency", String(CURRENCY_LENGTH), nullable=False),
     # Panel currency per one unit of the method's currency.
     Column("rate", BigInteger, nullable=False),
     Column("min_amount", BigInteger, nullable=False),
@@ -62,7 +64,7 @@ payments = Table(
     # until the gateway gives one.
     Column("gateway_id", String(100), nullable=True),
     Column("amount", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    Column("currency", String(CURRENCY_LENGTH), nullable=False),
     Column("fee", BigInteger, nullable=False),
     Column("credited", BigInteger, nullable=False),
     Column("bonus", BigInteger, nullable=False),

@@ -12,10 +12,27 @@ from smmpanel.accounts.passwords import hash_password
 from smmpanel.accounts.service import create_api_key, create_customer
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.money import parse, to_micros
+from smmpanel.payments.methods import add_method
 
 DEMO_CUSTOMER = "demo"
 DEMO_OPERATOR = "admin"
 DEMO_BALANCE = "100"
+# Paid by hand and approved by the operator: it needs no gateway account.
+DEMO_PAYMENT_METHOD = {
+    "name": "Bank transfer",
+    "name_zh": "銀行轉帳",
+    "instructions": "Transfer to account 000-1234567 (demo), then write the transfer's reference.",
+    "instructions_zh": "請轉帳至帳號 000-1234567（示範），並填寫轉帳參考資料。",
+    "gateway": "manual",
+    "currency": "USD",
+    "rate": to_micros(parse("1")),
+    "min_amount": to_micros(parse("10")),
+    "max_amount": to_micros(parse("10000")),
+    "fee_percent": 0,
+    "fee_fixed": 0,
+    "bonus_percent": 0,
+    "bonus_from": 0,
+}
 
 DEMO_CATALOG = {
     "Instagram - Followers": [
@@ -86,5 +103,6 @@ async def create_demo_data(conn: AsyncConnection) -> DemoAccess:
         password_hash=await hash_password(customer_password),
     )
     await create_operator(conn, DEMO_OPERATOR, await hash_password(operator_password))
+    await add_method(conn, **DEMO_PAYMENT_METHOD)
     api_key = await create_api_key(conn, customer_id)
     return DemoAccess(api_key, customer_password, operator_password)

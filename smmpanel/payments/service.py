@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
@@ -36,6 +36,7 @@ from smmpanel.payments.models import (
 )
 
 NOTICE_BODY_LIMIT = 8_000  # characters of a notice kept for the operator
+NOTICES_KEPT = 50  # notices kept per payment
 # The statuses an operator may settle a payment from.
 APPROVABLE = (PENDING, EXPIRED, REVIEW)
 REJECTABLE = (PENDING, REVIEW)
@@ -317,6 +318,15 @@ def _mismatch(payment: Payment, notice: Notice, merchant: str | None) -> str:
 async def record_notice(
     conn: AsyncConnection, payment_id: int, *, verified: bool, outcome: str, body: str
 ) -> None:
+    """Keep a notice with its payment; past NOTICES_KEPT of them (replays, forgeries sent in
+    a flood) only the log tells of more."""
+    kept = await conn.scalar(
+        select(func.count())
+        .select_from(payment_notices)
+        .where(payment_notices.c.payment_id == payment_id)
+    )
+    if (kept or 0) >= NOTICES_KEPT:
+        return
     await conn.execute(
         insert(payment_notices).values(
             payment_id=payment_id,

@@ -19,11 +19,14 @@ from smmpanel.payments.gateways import Notice
 from smmpanel.payments.models import EXPIRED, FAILED, PAID, PENDING, REVIEW, payment_methods
 from smmpanel.payments.service import (
     NOT_APPROVABLE,
+    NOTICES_KEPT,
     REFERENCE_TAKEN,
     apply_notice,
     approve,
     expire_due,
+    notices_of,
     payment_by_id,
+    record_notice,
     reject,
 )
 
@@ -202,3 +205,16 @@ async def test_a_manual_reference_is_used_once_and_a_rejected_payment_stays_unpa
     assert await notify(till, payment_id, paid("500")) == "ignored: the payment is review"
     assert await till.balance() == 0
     assert await till.audit() == []
+
+
+async def test_a_flood_of_notices_keeps_a_bounded_number_with_the_payment(payments_db):
+    till = await Till.new(payments_db)
+    payment_id = await till.open("500")
+
+    for n in range(NOTICES_KEPT + 10):
+        async with payments_db.write() as conn:
+            await record_notice(conn, payment_id, verified=False, outcome="refused", body=f"{n}")
+
+    async with payments_db.read() as conn:
+        kept = await notices_of(conn, payment_id)
+    assert [row.body for row in kept] == [str(n) for n in range(NOTICES_KEPT)]

@@ -27,6 +27,7 @@ from smmpanel.pagekit.forms import (
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.providers.catalog_sync import (
+    CURRENCY_REFUSALS,
     UPSTREAM_ANSWERED_ERROR,
     UPSTREAM_NO_USABLE_ANSWER,
     UPSTREAM_REFUSED_KEY,
@@ -36,6 +37,7 @@ from smmpanel.providers.catalog_sync import (
     PriceRule,
     advice,
     check_balance,
+    exchange_factor,
     import_services,
     load_provider,
 )
@@ -292,13 +294,14 @@ def _price_rule(form: FormData) -> PriceRule:
 
 
 def _import_rows(
-    entries: list[dict[str, Any]], rule: PriceRule, imported: dict[str, int]
+    entries: list[dict[str, Any]], rule: PriceRule, factor: Decimal, imported: dict[str, int]
 ) -> tuple[list[ImportRow], list[SkippedEntry]]:
+    """`factor`: one unit of the provider's currency in the panel's."""
     listing = read_listing(entries)
     rows = []
     for entry in listing.services.values():
         try:
-            rate: int | None = rule.price_micros(entry.rate)
+            rate: int | None = rule.price_micros(entry.rate * factor)
         except ValueError:
             rate = None
         rows.append(ImportRow(entry, rate, imported.get(entry.id)))
@@ -326,12 +329,16 @@ async def _import_page(
     provider = await load_provider(current.db, provider_id)
     try:
         async with _upstream() as client:
+            factor = await exchange_factor(current.db, client, provider)
             entries = await client.services(provider.endpoint)
     except UpstreamError as exc:
         trouble = _trouble(advice(provider, exc))
         return await _provider_page(current, provider_id, 502, trouble=trouble)
+    except Refusal as refused:
+        return await _import_refused(current, provider_id, refused)
     async with current.db.read() as conn:
-        rows, skipped = _import_rows(entries, rule, await imported_services(conn, provider_id))
+        imported = await imported_services(conn, provider_id)
+    rows, skipped = _import_rows(entries, rule, factor, imported)
     return current.render(
         "admin/provider_import.html",
         status_code,
@@ -386,8 +393,16 @@ async def _import(current: Visit, provider_id: int, form: FormData, rule: PriceR
         async with _upstream() as client:
             summary = await import_services(current.db, client, provider_id, rule, chosen)
     except Refusal as error:
-        return await _provider_page(current, provider_id, 502, trouble=_trouble(error))
+        return await _import_refused(current, provider_id, error)
     return current.redirect("/admin/catalog", _imported_message(summary))
+
+
+async def _import_refused(current: Visit, provider_id: int, refused: Refusal) -> Response:
+    """A missing exchange rate or currency is the operator's to set (400); anything else is
+    trouble with the provider (502)."""
+    if refused.kind in CURRENCY_REFUSALS:
+        return await _provider_page(current, provider_id, 400, error=i18n.explain(refused))
+    return await _provider_page(current, provider_id, 502, trouble=_trouble(refused))
 
 
 def _imported_message(summary: ImportSummary) -> str:

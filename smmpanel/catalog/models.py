@@ -46,7 +46,7 @@ services = Table(
     Column("fulfilment", String(20), nullable=False, server_default=FULFIL_MANUAL),
     Column("provider_id", BigId, ForeignKey("providers.id"), nullable=True),
     Column("provider_service_id", String(50), nullable=True),
-    # The upstream's own rate per 1000 (millionths), for re-pricing and profit.
+    # The upstream's own rate per 1000 (millionths), as it lists it: in the provider's currency.
     Column("upstream_rate", BigInteger, nullable=True),
     # Whether the upstream runs drip-feed itself; if not, runs become child orders here.
     Column("upstream_dripfeed", Boolean, nullable=False, server_default="0"),

@@ -31,6 +31,9 @@ orders = Table(
     Column("runs", Integer, nullable=True),
     Column("interval", Integer, nullable=True),
     Column("charge", BigInteger, nullable=False),
+    # What the upstream charges for it, in the panel's currency at the exchange rate of when it
+    # was sent (providers/forwarding.py); NULL while not sent, and for orders fulfilled here.
+    Column("cost", BigInteger, nullable=True),
     Column("start_count", BigInteger, nullable=False, server_default="0"),
     Column("remains", BigInteger, nullable=False, server_default="0"),
     Column("comments", Text, nullable=True),

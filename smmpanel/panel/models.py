@@ -1,8 +1,8 @@
-"""Panel-wide settings: one row."""
+"""Panel-wide settings: one row; and the exchange rates the operator sets."""
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Integer, String, Table, Text
 
-from smmpanel.db.base import metadata
+from smmpanel.db.base import Timestamp, metadata
 
 panel_settings = Table(
     "panel_settings",
@@ -14,4 +14,15 @@ panel_settings = Table(
     Column("default_language", String(10), nullable=False, server_default="en"),
     # Bumped by every catalogue or price change; API processes key their services cache on it.
     Column("catalog_version", Integer, nullable=False, server_default="1"),
+)
+
+# What one unit of another currency is worth in the panel's, as the operator sets it: rate is
+# millionths of the panel's currency per unit (TWD panel, USD at 31.5: 31_500_000).
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    Column("currency", String(3), primary_key=True),
+    Column("rate", BigInteger, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    CheckConstraint("rate > 0", name="rate_positive"),
 )

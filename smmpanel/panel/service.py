@@ -2,11 +2,15 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.accounts.models import ledger_entries
 from smmpanel.errors import N_, check_fits, refusal
-from smmpanel.panel.models import panel_settings
+from smmpanel.orders.models import orders
+from smmpanel.panel.models import exchange_rates, panel_settings
+from smmpanel.panel.rates import check_currency_code
+from smmpanel.payments.models import payment_methods, payments
 
 # The languages the pages speak, each named in itself for the language switch.
 LANGUAGES = {"en": "English", "zh_TW": "繁體中文"}
@@ -27,6 +31,11 @@ NOT_A_CURRENCY_CODE = refusal(
     "not_a_currency_code", "currency must be a three-letter code such as USD or TWD"
 )
 EMPTY_SETTING = refusal("empty_setting", "%(setting)s must not be empty")
+CURRENCY_FIXED = refusal(
+    "panel_currency_fixed",
+    "the panel's currency cannot change once money exists: balances, the ledger, orders and"
+    " payment methods are in %(currency)s already",
+)
 
 
 @dataclass(frozen=True)
@@ -48,10 +57,36 @@ async def change_settings(conn: AsyncConnection, **values: str) -> None:
         raise UNKNOWN_SETTINGS(names=", ".join(sorted(unknown)))
     if "default_language" in values and values["default_language"] not in LANGUAGES:
         raise UNKNOWN_LANGUAGE(codes=", ".join(LANGUAGES))
-    if "currency" in values and not (len(values["currency"]) == 3 and values["currency"].isalpha()):
-        raise NOT_A_CURRENCY_CODE()
+    if "currency" in values:
+        await _check_new_currency(conn, values["currency"])
     for name, value in values.items():
         if not value.strip() and name != "payment_instructions":
             raise EMPTY_SETTING(setting=LABELS[name])
         check_fits(panel_settings.c[name], value, LABELS[name])
     await conn.execute(update(panel_settings).values(**values))
+
+
+async def _check_new_currency(conn: AsyncConnection, currency: str) -> None:
+    """A currency code of ISO 4217, changed only while no money exists. A change removes the
+    exchange rates: they are in the currency left behind."""
+    if not (len(currency) == 3 and currency.isalpha()):
+        raise NOT_A_CURRENCY_CODE()
+    check_currency_code(currency)
+    current = await conn.scalar(select(panel_settings.c.currency))
+    if currency == current:
+        return
+    if await money_exists(conn):
+        raise CURRENCY_FIXED(currency=current)
+    await conn.execute(delete(exchange_rates))
+
+
+async def money_exists(conn: AsyncConnection) -> bool:
+    """Whether any ledger row, order, payment or payment method exists: amounts and rates
+    stored in the panel's currency."""
+    money = or_(
+        exists().select_from(ledger_entries),
+        exists().select_from(orders),
+        exists().select_from(payments),
+        exists().select_from(payment_methods),
+    )
+    return bool(await conn.scalar(select(money)))

@@ -17,6 +17,7 @@ from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.integers import typed_id
 from smmpanel.money import MICROS, check_amount
+from smmpanel.panel.rates import is_currency_code
 from smmpanel.payments.gateways.registry import MODULES, gateway
 from smmpanel.payments.models import GATEWAYS, payment_methods
 
@@ -174,9 +175,7 @@ def check_method(values: Mapping[str, Any]) -> None:
 
 
 def _check_currency(gateway_name: str, code: str) -> None:
-    from babel.numbers import list_currencies  # the CLI's help stays quick without Babel
-
-    allowed = code in list_currencies()
+    allowed = is_currency_code(code)
     if gateway_name in MODULES:
         allowed = gateway(gateway_name).currency_allowed(code)
     if not allowed:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import exists, insert, select, update
@@ -22,6 +23,7 @@ from smmpanel.db.base import MAX_INT64, AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import locked
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate, to_micros
+from smmpanel.panel.rates import NO_EXCHANGE_RATE, conversion, is_currency_code
 from smmpanel.providers.client import Endpoint, Rejected, Unreachable, UpstreamClient, UpstreamError
 from smmpanel.providers.listing import Listing, Skipped, UpstreamService, read_listing
 from smmpanel.providers.models import providers, service_changes
@@ -29,11 +31,13 @@ from smmpanel.providers.pricing import PriceRule, cost_micros
 from smmpanel.providers.service import NO_PROVIDER, record_outcome
 
 __all__ = [
+    "CURRENCY_REFUSALS",
     "ImportSummary",
     "PriceRule",
     "SyncSummary",
     "advice",
     "check_balance",
+    "exchange_factor",
     "import_services",
     "saved_rule",
     "sync_due_providers",
@@ -92,6 +96,17 @@ NO_USABLE_SERVICES = refusal(
     "provider %(name)s listed no usable services (%(count)s entries); nothing changed."
     " If it really offers nothing now, disable its services by hand",
 )
+CURRENCY_UNAVAILABLE = refusal(
+    "provider_currency_unavailable", "asked for its currency: %(advice)s; nothing changed"
+)
+PROVIDER_CURRENCY_UNKNOWN = refusal(
+    "provider_currency_unknown",
+    "provider %(name)s does not say which currency it charges in (its balance reply names"
+    " %(said)r, not a currency code of ISO 4217), so its rates cannot be converted to the"
+    " panel's currency; nothing changed",
+)
+# The operator's to set right here (an exchange rate), not the provider's trouble.
+CURRENCY_REFUSALS = (NO_EXCHANGE_RATE, PROVIDER_CURRENCY_UNKNOWN)
 IMPLAUSIBLE_BALANCE = refusal(
     "provider_implausible_balance", "provider %(name)s reported an implausible balance %(amount)s"
 )
@@ -112,6 +127,7 @@ class Provider:
     name: str
     endpoint: Endpoint
     rule: PriceRule
+    currency: str | None = None  # as its last balance reply named it
 
 
 @dataclass
@@ -163,13 +179,16 @@ async def import_services(
     """
     provider = await load_provider(db, provider_id)
     rule = rule or provider.rule
+    currency = await provider_currency(db, client, provider)
     entries = await _fetch_services(client, provider)
     listing = read_listing(entries)
     chosen, skipped = _choose(listing, only_ids)
     summary = ImportSummary(provider.name, rule, listed=len(entries), skipped=skipped)
     async with db.write() as conn:
         await lock_provider(conn, provider.id)
-        writer = CatalogWriter(conn, provider.id, rule, await _upstream_states(conn, provider.id))
+        factor = (await conversion(conn)).factor(currency)
+        states = await _upstream_states(conn, provider.id)
+        writer = CatalogWriter(conn, provider.id, rule, factor, states)
         ours = {row.provider_service_id: row for row in await _services_of(conn, provider.id)}
         for done, entry in enumerate(chosen, start=1):
             await _import_one(writer, entry, ours.get(entry.id), summary)
@@ -230,6 +249,7 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
     stays disabled, and the change log says so for the operator.
     """
     provider = await load_provider(db, provider_id)
+    currency = await provider_currency(db, client, provider)
     entries = await _fetch_services(client, provider)
     listing = read_listing(entries)
     if not listing.services:
@@ -238,7 +258,9 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
     async with db.write() as conn:
         await lock_provider(conn, provider.id)
         rule = await saved_rule(conn, provider.id)
-        writer = CatalogWriter(conn, provider.id, rule, await _upstream_states(conn, provider.id))
+        factor = (await conversion(conn)).factor(currency)
+        states = await _upstream_states(conn, provider.id)
+        writer = CatalogWriter(conn, provider.id, rule, factor, states)
         ours = await _resold_services(conn, provider.id)
         for row in ours:
             await _sync_one(writer, row, listing, summary)
@@ -389,13 +411,37 @@ async def load_provider(db: Database, provider_id: int) -> Provider:
                     providers.c.api_key,
                     providers.c.timeout_seconds,
                     providers.c.price_rule,
+                    providers.c.balance_currency,
                 ).where(providers.c.id == provider_id)
             )
         ).first()
     if row is None:
         raise NO_PROVIDER(ref=provider_id)
     endpoint = Endpoint(provider_id, row.api_url, row.api_key, row.timeout_seconds)
-    return Provider(provider_id, row.name, endpoint, PriceRule.from_json(row.price_rule))
+    rule = PriceRule.from_json(row.price_rule)
+    return Provider(provider_id, row.name, endpoint, rule, row.balance_currency)
+
+
+async def provider_currency(db: Database, client: UpstreamClient, provider: Provider) -> str:
+    """The currency the provider lists its rates in: the one its balance reply names, asked
+    now if it was never checked."""
+    currency = provider.currency
+    if not currency:
+        try:
+            currency = (await check_balance(db, client, provider.id)).currency
+        except Refusal as trouble:
+            raise CURRENCY_UNAVAILABLE(advice=trouble) from None
+    if not is_currency_code(currency):
+        raise PROVIDER_CURRENCY_UNKNOWN(name=provider.name, said=currency)
+    return currency
+
+
+async def exchange_factor(db: Database, client: UpstreamClient, provider: Provider) -> Decimal:
+    """What one unit of the provider's currency is worth in the panel's; refused when no
+    exchange rate is set for it."""
+    currency = await provider_currency(db, client, provider)
+    async with db.read() as conn:
+        return (await conversion(conn)).factor(currency)
 
 
 async def saved_rule(conn: AsyncConnection, provider_id: int) -> PriceRule:
@@ -487,6 +533,7 @@ class CatalogWriter:
     conn: AsyncConnection
     provider_id: int
     rule: PriceRule
+    factor: Decimal  # one unit of the provider's currency in the panel's
     states: dict[int, str]
     changes: list[ServiceChange] = field(default_factory=list)
     category_ids: dict[str, int] = field(default_factory=dict)
@@ -549,8 +596,10 @@ class CatalogWriter:
         return True
 
     def upstream_values(self, entry: UpstreamService) -> dict[str, object]:
+        """Ours priced by the rule from the upstream's rate in the panel's currency; its own
+        rate kept as listed, in its currency."""
         try:
-            rate = self.rule.price_micros(entry.rate)
+            rate = self.rule.price_micros(entry.rate * self.factor)
         except ValueError:
             raise RATE_TOO_LARGE_TO_SELL(rate=entry.rate) from None
         return {

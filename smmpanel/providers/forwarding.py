@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from sqlalchemy import ColumnElement, bindparam, or_, select, update
+from sqlalchemy import BigInteger, ColumnElement, bindparam, cast, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
@@ -33,7 +33,9 @@ from smmpanel.orders.statuses import (
     FORWARD_SENT,
     SUBSCRIPTIONS,
 )
+from smmpanel.panel.rates import Conversion, conversion
 from smmpanel.providers.client import Endpoint, NoAnswer, Rejected, Unreachable, UpstreamClient
+from smmpanel.providers.costs import cost_in_panel_currency, upstream_charge
 from smmpanel.providers.models import providers
 from smmpanel.providers.service import pause_provider, record_outcome
 
@@ -51,6 +53,8 @@ class Claimed:
     endpoint: Endpoint
     fields: dict[str, object]
     has_fallback: bool
+    cost: int | None = None  # what the upstream charges, in the panel's currency
+    dripfeed_parent: int | None = None  # the order a drip-feed run here is a run of
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class SentOrder(TypedDict):
 
     order: int
     upstream_id: str
+    order_cost: int | None
 
 
 @dataclass
@@ -138,12 +143,16 @@ async def claim_orders(conn: AsyncConnection, batch: int) -> list[Claimed]:
 
 
 async def _load_claimed(conn: AsyncConnection, order_ids: list[int]) -> list[Claimed]:
+    # The provider whose rate services.upstream_rate is: the service's main one.
+    main = providers.alias("main_provider")
     rows = await conn.execute(
         select(
             orders,
             providers.c.api_url,
             providers.c.api_key,
             providers.c.timeout_seconds,
+            services.c.upstream_rate,
+            main.c.balance_currency.label("upstream_currency"),
             services.c.provider_service_id,
             services.c.fallback_provider_id,
             services.c.fallback_provider_service_id,
@@ -157,19 +166,32 @@ async def _load_claimed(conn: AsyncConnection, order_ids: list[int]) -> list[Cla
         )
         .join(providers, providers.c.id == orders.c.provider_id)
         .join(services, services.c.id == orders.c.service_id)
+        .outerjoin(main, main.c.id == services.c.provider_id)
         .outerjoin(subscriptions, subscriptions.c.order_id == orders.c.id)
         .where(one_of(conn, orders.c.id, order_ids))
         .order_by(orders.c.id)
     )
-    return [_claimed(row) for row in rows]
+    rates_now = await conversion(conn)
+    return [_claimed(row, rates_now) for row in rows]
 
 
-def _claimed(row: AnyRow) -> Claimed:
+def _claimed(row: AnyRow, rates_now: Conversion) -> Claimed:
     on_fallback = row.tried_fallback
     upstream_service = row.fallback_provider_service_id if on_fallback else row.provider_service_id
     endpoint = Endpoint(row.provider_id, row.api_url, row.api_key, row.timeout_seconds)
     has_fallback = row.fallback_provider_id is not None and not on_fallback
-    return Claimed(row.id, endpoint, upstream_fields(row, upstream_service), has_fallback)
+    # A run of a drip-feed order run here is charged nothing: its parent holds the charge.
+    parent = row.parent_id if row.parent_id is not None and row.charge == 0 else None
+    fields = upstream_fields(row, upstream_service)
+    return Claimed(row.id, endpoint, fields, has_fallback, _cost(row, rates_now), parent)
+
+
+def _cost(row: AnyRow, rates_now: Conversion) -> int | None:
+    if row.upstream_rate is None:
+        return None
+    posts = row.sub_posts if row.type == SUBSCRIPTIONS else None
+    charge = upstream_charge(row.type, row.upstream_rate, row.quantity, row.runs, posts)
+    return cost_in_panel_currency(rates_now, charge, row.upstream_currency, row.id)
 
 
 def upstream_fields(row: AnyRow, upstream_service: str | None) -> dict[str, object]:
@@ -226,12 +248,22 @@ async def record_outcomes(
         if outcome.upstream_id is None:
             await _record_failure(conn, outcome, times)
         elif _claims_id(outcome.claimed, outcome.upstream_id, taken):
-            sent.append({"order": order_id, "upstream_id": outcome.upstream_id})
+            sent.append(
+                {
+                    "order": order_id,
+                    "upstream_id": outcome.upstream_id,
+                    "order_cost": outcome.claimed.cost,
+                }
+            )
         else:
             repeated.add(order_id)
             why = f"the upstream gave id {outcome.upstream_id}, which another order holds already"
-            await _in_doubt(conn, order_id, why)
+            await _in_doubt(conn, order_id, why, outcome.claimed.cost)
     await _mark_sent(conn, sent, times)
+    taken_now = {row["order"] for row in sent}
+    await _cost_dripfeed_parents(
+        conn, [o.claimed for o in outcomes if o.claimed.order_id in taken_now]
+    )
     for provider_id, counts in _counts_by_provider(outcomes, repeated).items():
         await record_outcome(
             conn,
@@ -285,6 +317,7 @@ async def _mark_sent(conn: AsyncConnection, sent: list[SentOrder], times: Forwar
         .values(
             forward_state=FORWARD_SENT,
             upstream_order_id=bindparam("upstream_id"),
+            cost=bindparam("order_cost"),
             last_error=None,
             sending_since=None,
             updated_at=now,
@@ -292,6 +325,23 @@ async def _mark_sent(conn: AsyncConnection, sent: list[SentOrder], times: Forwar
         sent,
     )
     await start_polling(conn, [row["order"] for row in sent], times.first_poll)
+
+
+async def _cost_dripfeed_parents(conn: AsyncConnection, sent: list[Claimed]) -> None:
+    """A drip-feed run here costs, as a whole, its first run sent times its runs: the parent
+    holds the charge, so it holds the cost too."""
+    parents = [
+        {"parent": item.dripfeed_parent, "run_cost": item.cost}
+        for item in sent
+        if item.dripfeed_parent is not None and item.cost is not None
+    ]
+    if parents:
+        await conn.execute(
+            update(orders)
+            .where(orders.c.id == bindparam("parent"), orders.c.cost.is_(None))
+            .values(cost=cast(bindparam("run_cost"), BigInteger) * orders.c.runs),
+            parents,
+        )
 
 
 async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: ForwardingTimes) -> None:
@@ -312,7 +362,8 @@ async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: Forwar
             f"upstream unreachable: {outcome.unreachable}",
         )
     else:
-        await _in_doubt(conn, order_id, f"no answer to add: {outcome.no_answer}")
+        why = f"no answer to add: {outcome.no_answer}"
+        await _in_doubt(conn, order_id, why, outcome.claimed.cost)
 
 
 async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> None:
@@ -348,9 +399,17 @@ async def _requeue(conn: AsyncConnection, order_id: int, when: datetime, why: st
     await _set(conn, order_id, forward_state=FORWARD_QUEUED, next_action_at=when, last_error=why)
 
 
-async def _in_doubt(conn: AsyncConnection, order_id: int, why: str) -> None:
+async def _in_doubt(conn: AsyncConnection, order_id: int, why: str, cost: int | None) -> None:
+    """Perhaps taken upstream: it costs what it would if it was."""
     log.warning("order in doubt", extra={"order_id": order_id, "reason": why})
-    await _set(conn, order_id, forward_state=FORWARD_IN_DOUBT, next_action_at=None, last_error=why)
+    await _set(
+        conn,
+        order_id,
+        forward_state=FORWARD_IN_DOUBT,
+        next_action_at=None,
+        last_error=why,
+        cost=cost,
+    )
 
 
 async def _set(conn: AsyncConnection, order_id: int, **values: object) -> bool:

@@ -11,13 +11,15 @@ import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.catalog.models import services
 from smmpanel.db.dialect import one_of
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import PAUSED, is_finished
 from smmpanel.orders.subscriptions import (
+    POST_ORDER_TYPE,
     Forwarded,
     Placed,
     Subscription,
@@ -25,6 +27,9 @@ from smmpanel.orders.subscriptions import (
     set_pause_reason,
     subscription,
 )
+from smmpanel.panel.rates import conversion
+from smmpanel.providers.costs import cost_in_panel_currency, upstream_charge
+from smmpanel.providers.models import providers
 
 if TYPE_CHECKING:
     from smmpanel.providers.polling import Reading, Tracked
@@ -115,14 +120,58 @@ async def _mirror(
 ) -> tuple[bool, bool]:
     """Place the new children in the upstream's order, stopping at the first the balance cannot
     pay for; whether any was placed, and whether one was short."""
-    placed = False
+    placed: list[UpstreamChild] = []
+    short = False
     for child in new:
         forwarded = Forwarded(provider_id, child.upstream_id)
-        outcome = await place_post_order(conn, sub, _quantity(sub, child), forwarded)
+        quantity = _quantity(sub, child)
+        outcome = await place_post_order(conn, sub, quantity, forwarded)
         if outcome is Placed.SHORT:
-            return placed, True
-        placed = placed or outcome is Placed.PLACED
-    return placed, False
+            short = True
+            break
+        if outcome is Placed.PLACED:
+            placed.append(UpstreamChild(child.upstream_id, quantity))
+    if placed and not sub.paid_up_front:
+        await _record_costs(conn, sub, provider_id, placed)
+    return bool(placed), short
+
+
+async def _record_costs(
+    conn: AsyncConnection, sub: Subscription, provider_id: int, placed: list[UpstreamChild]
+) -> None:
+    """Posts paid one by one hold their charge, so they hold the upstream's cost too (a
+    subscription paid up front holds both itself)."""
+    upstream = (
+        await conn.execute(
+            select(services.c.upstream_rate, providers.c.balance_currency)
+            .select_from(services.outerjoin(providers, providers.c.id == services.c.provider_id))
+            .where(services.c.id == sub.service_id)
+        )
+    ).one()
+    if upstream.upstream_rate is None:
+        return
+    rates_now = await conversion(conn)
+    costs = [
+        {
+            "upstream": child.upstream_id,
+            "post_cost": cost_in_panel_currency(
+                rates_now,
+                upstream_charge(POST_ORDER_TYPE, upstream.upstream_rate, child.quantity or 0),
+                upstream.balance_currency,
+                sub.order_id,
+            ),
+        }
+        for child in placed
+    ]
+    await conn.execute(
+        update(orders)
+        .where(
+            orders.c.provider_id == provider_id,
+            orders.c.upstream_order_id == bindparam("upstream"),
+        )
+        .values(cost=bindparam("post_cost")),
+        costs,
+    )
 
 
 def _quantity(sub: Subscription, child: UpstreamChild) -> int:

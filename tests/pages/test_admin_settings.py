@@ -32,16 +32,20 @@ async def test_a_new_panel_name_shows_in_every_page_header(operator, browser, db
     async with settings_restored(db) as saved:
         name = unique("Panel <Ünïcode> & co")
         instructions = "Pay by bank transfer\nto 123-456."
-        changed = fields(saved, name=name, currency="twd", payment_instructions=instructions)
+        # The currency as it is: it cannot change once money exists (test_admin_settings_rates).
+        typed_currency = saved.currency.lower()
+        changed = fields(
+            saved, name=name, currency=typed_currency, payment_instructions=instructions
+        )
         html = await operator.follow(await operator.submit(PAGE, changed, page=PAGE))
         assert "Settings saved." in html
         escaped = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         assert f'class="brand" href="/admin">{escaped}</a>' in html
-        assert 'value="TWD"' in html and "123-456." in html
+        assert f'value="{saved.currency}"' in html and "123-456." in html
         assert escaped in await browser.page("/signin")
         async with db.read() as conn:
             stored = await get_settings(conn)
-        assert (stored.currency, stored.payment_instructions) == ("TWD", instructions)
+        assert (stored.currency, stored.payment_instructions) == (saved.currency, instructions)
 
 
 async def test_default_language_is_what_visitors_without_a_cookie_see(operator, browser, db):

@@ -17,13 +17,12 @@ import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
-from functools import cache
 from typing import Any
 
 import httpx
-from babel.numbers import list_currencies
 
 from smmpanel.money import LARGEST_MICROS, MAX_DIGITS, MICROS, render_balance
+from smmpanel.panel.rates import is_currency_code
 from smmpanel.payments.gateways import (
     FAILED,
     PAID,
@@ -66,18 +65,13 @@ MAX_DECIMALS = 18  # the most a crypto amount has
 ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-@cache
-def _iso_codes() -> frozenset[str]:
-    return frozenset(list_currencies())
-
-
 def amount_step(code: str) -> int:
     """Any amount down to the millionth: the invoice is in the method's currency."""
     return 1
 
 
 def currency_allowed(code: str) -> bool:
-    return code in CRYPTO_CODES or code in _iso_codes()
+    return code in CRYPTO_CODES or is_currency_code(code)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import stripe
-from babel.numbers import list_currencies
 from stripe.params.checkout import SessionCreateParams
 
 from smmpanel.money import MICROS, render_rate
+from smmpanel.panel.rates import is_currency_code
 from smmpanel.payments.gateways import (
     FAILED,
     PAID,
@@ -68,7 +68,7 @@ CENT = MICROS // 100
 
 
 def currency_allowed(code: str) -> bool:
-    return code in PRESENTMENT and code in list_currencies()
+    return code in PRESENTMENT and is_currency_code(code)
 
 
 def amount_step(code: str) -> int:

@@ -1,0 +1,83 @@
+"""Migration 0011 adds exchange_rates and orders.cost, costing the forwarded orders there are as
+the dashboard used to (charge × upstream rate / the rate paid); its downgrade takes both away."""
+
+import asyncio
+from pathlib import Path
+
+import harness
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from smmpanel.accounts.service import create_customer
+from smmpanel.catalog.service import category_id_for, create_service, set_customer_price
+from smmpanel.db import Database
+from smmpanel.db.migrate import alembic_config
+from smmpanel.orders.placement import place_order
+from smmpanel.providers.service import add_provider
+
+pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
+
+orders_cost = sa.table("orders", sa.column("id", sa.Integer), sa.column("cost", sa.BigInteger))
+
+
+async def test_0011_costs_the_forwarded_orders_and_goes_back(backend: str, tmp_path: Path):
+    url = await harness.new_database_url(backend, tmp_path)
+    config = alembic_config(url)
+    try:
+        await asyncio.to_thread(command.upgrade, config, "0010")
+        db = Database(url, pool_size=1)
+        try:
+            listed, custom, manual = await _three_orders(db)
+
+            await asyncio.to_thread(command.upgrade, config, "0011")
+            async with db.read() as conn:
+                costs = dict((await conn.execute(sa.select(orders_cost))).all())
+                assert await conn.scalar(sa.text("SELECT count(*) FROM exchange_rates")) == 0
+            # 500 at 3.00 (list) costs 500 at 1.20; 500 at 2.40 (custom) costs the same.
+            assert costs == {listed: 600_000, custom: 600_000, manual: None}
+
+            await asyncio.to_thread(command.downgrade, config, "0010")
+            async with db.read() as conn:
+                tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+                columns = await conn.run_sync(
+                    lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("orders")]
+                )
+            assert "exchange_rates" not in tables and "cost" not in columns
+        finally:
+            await db.dispose()
+    finally:
+        if backend == "postgresql":
+            await harness.drop_postgres_database(url)
+
+
+async def _three_orders(db: Database) -> tuple[int, int, int]:
+    """Forwarded at the list price, forwarded at a customer's price, fulfilled here."""
+    async with db.write() as conn:
+        provider = await add_provider(conn, "up", "http://127.0.0.1:9/api/v2", "key")
+        category = await category_id_for(conn, "Migrated")
+        common = {"type": "Default", "min_quantity": 10, "max_quantity": 1000}
+        forwarded = await create_service(
+            conn,
+            category,
+            name="Forwarded",
+            rate=3_000_000,
+            fulfilment="provider",
+            provider_id=provider,
+            provider_service_id="5",
+            upstream_rate=1_200_000,
+            **common,
+        )
+        by_hand = await create_service(conn, category, name="Manual", rate=1_000_000, **common)
+        listed_buyer = await create_customer(conn, "listed", 100_000_000)
+        custom_buyer = await create_customer(conn, "custom", 100_000_000)
+        await set_customer_price(conn, custom_buyer, forwarded, 2_400_000)
+        ids = []
+        for customer, service in (
+            (listed_buyer, forwarded),
+            (custom_buyer, forwarded),
+            (listed_buyer, by_hand),
+        ):
+            fields = {"service": str(service), "link": f"https://x.example/{service}/{customer}"}
+            ids.append(await place_order(conn, customer, {**fields, "quantity": "500"}))
+    return ids[0], ids[1], ids[2]

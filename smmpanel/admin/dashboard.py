@@ -1,4 +1,7 @@
-"""Operator pages: the dashboard (today's figures, the last 30 days, statuses, providers)."""
+"""Operator pages: the dashboard (today's figures, the last 30 days, statuses, providers).
+
+Deposits are a column beside revenue in the table of the revenue chart, not a chart of their own.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,18 +27,30 @@ class Chart:
     """A chart and the same numbers as a table, for those who cannot see the bars."""
 
     svg: Markup
-    column: str
-    rows: list[tuple[str, str]]
+    columns: list[str]
+    rows: list[tuple[str, ...]]  # the day, then a value per column
+
+
+# A column of the table beside the chart's own: its title and a day's value, as shown.
+Beside = tuple[str, Callable[[Day], str]]
 
 
 def chart_of(
-    days: list[Day], value: Callable[[Day], int], render: Callable[[int], str], *, title: str
+    days: list[Day],
+    value: Callable[[Day], int],
+    render: Callable[[int], str],
+    *,
+    title: str,
+    beside: tuple[Beside, ...] = (),
 ) -> Chart:
     points = [(day.day.isoformat(), value(day)) for day in days]
     return Chart(
         svg=bar_chart(points, title=title, value_label=render),
-        column=title,
-        rows=[(label, render(amount)) for label, amount in points],
+        columns=[title, *(column for column, _shown in beside)],
+        rows=[
+            (label, render(amount), *(shown(day) for _column, shown in beside))
+            for (label, amount), day in zip(points, days, strict=True)
+        ],
     )
 
 
@@ -52,7 +67,13 @@ async def dashboard(current: OperatorVisit) -> Response:
         providers = await provider_stats(conn)
     charts = [
         chart_of(days, lambda day: day.orders, count_label, title=_("Orders per day")),
-        chart_of(days, lambda day: day.revenue, render_balance, title=_("Revenue per day")),
+        chart_of(
+            days,
+            lambda day: day.revenue,
+            render_balance,
+            title=_("Revenue per day"),
+            beside=((_("Deposits per day"), lambda day: render_balance(day.deposits)),),
+        ),
         chart_of(days, lambda day: day.profit, render_balance, title=_("Profit per day")),
     ]
     return current.render(

@@ -2,9 +2,11 @@
 
 Days are UTC dates. Revenue is what customers paid for orders: charges minus refunds, counted
 on the day the money moved. Profit is that revenue minus the upstream's share of it: an order
-forwarded to a provider costs, per unit of money kept, the service's upstream rate divided by
-the rate the customer pays (their custom price, else the list price); manual orders cost
-nothing. Orders do not record their cost, so today's rates stand in for those of the day.
+sent to a provider records what it costs there, in the panel's currency, when it is sent
+(orders.cost); each unit of money kept costs cost / charge of it, so a refund takes back its
+share of the cost. Orders not sent (yet), and those fulfilled here, cost nothing.
+Deposits are what paid payments added to balances (credited and bonus), on the day they were
+credited.
 """
 
 from dataclasses import dataclass
@@ -17,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from smmpanel.accounts.models import customers, ledger_entries
-from smmpanel.catalog.models import customer_prices, services
 from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import utc_day
 from smmpanel.orders.models import orders
@@ -33,12 +34,14 @@ class Day:
     orders: int = 0
     revenue: int = 0
     profit: int = 0
+    deposits: int = 0
 
 
 @dataclass(frozen=True)
 class Figures:
     orders_today: int
     revenue_today: int
+    deposits_today: int
     customers: int
     in_doubt: int
 
@@ -63,6 +66,7 @@ async def figures(conn: AsyncConnection) -> Figures:
     return Figures(
         orders_today=await conn.scalar(_orders_query(today)) or 0,
         revenue_today=whole(revenue),
+        deposits_today=whole(await conn.scalar(_deposits_query(today))),
         customers=await conn.scalar(select(func.count()).select_from(customers)) or 0,
         in_doubt=await conn.scalar(in_doubt) or 0,
     )
@@ -79,12 +83,20 @@ async def last_days(conn: AsyncConnection, count: int = CHART_DAYS) -> list[Day]
     money_day = utc_day(conn, ledger_entries.c.created_at)
     money_rows = await conn.execute(_money_query(since, money_day).group_by(money_day))
     money_by_day = {as_date(day): (revenue, cost) for day, revenue, cost in money_rows}
+    deposit_rows = await conn.execute(_deposits_query(since, money_day).group_by(money_day))
+    deposits_by_day = {as_date(day): whole(deposits) for day, deposits in deposit_rows}
     days = []
     for offset in range(count):
         day = first + timedelta(days=offset)
         revenue, cost = money_by_day.get(day, (0, 0))
         days.append(
-            Day(day, orders_by_day.get(day, 0), whole(revenue), whole(revenue) - whole(cost))
+            Day(
+                day,
+                orders_by_day.get(day, 0),
+                whole(revenue),
+                whole(revenue) - whole(cost),
+                deposits_by_day.get(day, 0),
+            )
         )
     return days
 
@@ -100,17 +112,7 @@ def _money_query(since: datetime, *group: ColumnElement[Any]) -> Select[Any]:
     kept = -ledger_entries.c.amount
     return (
         select(*group, func.sum(kept), func.sum(_upstream_cost(kept)))
-        .select_from(
-            ledger_entries.join(orders, orders.c.id == ledger_entries.c.order_id)
-            .join(services, services.c.id == orders.c.service_id)
-            .outerjoin(
-                customer_prices,
-                and_(
-                    customer_prices.c.customer_id == orders.c.customer_id,
-                    customer_prices.c.service_id == orders.c.service_id,
-                ),
-            )
-        )
+        .select_from(ledger_entries.join(orders, orders.c.id == ledger_entries.c.order_id))
         .where(
             ledger_entries.c.created_at >= since,
             ledger_entries.c.kind.in_(ORDER_MONEY_KINDS),
@@ -118,13 +120,19 @@ def _money_query(since: datetime, *group: ColumnElement[Any]) -> Select[Any]:
     )
 
 
+def _deposits_query(since: datetime, *group: ColumnElement[Any]) -> Select[Any]:
+    """What payments credited since then: their ledger entries, the credit and the bonus."""
+    return select(*group, func.sum(ledger_entries.c.amount)).where(
+        ledger_entries.c.created_at >= since, ledger_entries.c.payment_id.is_not(None)
+    )
+
+
 def _upstream_cost(kept: ColumnElement) -> ColumnElement:
-    """The upstream's share of money kept; numeric so a large charge times a rate cannot
+    """The upstream's share of money kept; numeric so a large charge times a cost cannot
     overflow a BIGINT."""
-    rate_paid = func.coalesce(customer_prices.c.rate, services.c.rate)
-    forwarded = and_(orders.c.provider_id.is_not(None), services.c.upstream_rate.is_not(None))
-    share = cast(kept, Numeric(38, 6)) * services.c.upstream_rate / rate_paid
-    return case((forwarded, share), else_=0)
+    costed = and_(orders.c.cost.is_not(None), orders.c.charge > 0)
+    share = cast(kept, Numeric(38, 6)) * orders.c.cost / orders.c.charge
+    return case((costed, share), else_=0)
 
 
 async def counts_by_status(conn: AsyncConnection) -> list[tuple[str, int]]:

@@ -78,8 +78,11 @@ async def test_dashboard_counts_and_money_follow_the_orders_placed_today(operato
         fields = {"service": str(forwarded), "link": "https://x.example/c", "quantity": "500"}
         doubtful = await place_order(conn, customer_id, fields)  # 1.50, upstream cost 0.60
         await update_order(conn, canceled, status=CANCELED)
+        # Sent without an answer: forwarding records its cost as it would for one taken.
         await conn.execute(
-            update(orders).where(orders.c.id == doubtful).values(forward_state=FORWARD_IN_DOUBT)
+            update(orders)
+            .where(orders.c.id == doubtful)
+            .values(forward_state=FORWARD_IN_DOUBT, cost=to_micros(parse("0.60")))
         )
     after = await operator.page("/admin")
 

@@ -6,7 +6,9 @@ POST /v1/payment creates an invoice (https://doc.cryptomus.com/business/payments
 when the `merchant` header is MERCHANT and `sign` is md5(base64(body) . PAYMENT_KEY), the body
 encoded as PHP's json_encode does (slashes escaped): otherwise HTTP 401 {"message":"Invalid
 Sign."}, Cryptomus's answer. An order_id it knows answers that invoice again, as Cryptomus does.
-GET /pay/UUID is the invoice's page.
+GET /pay/UUID is the invoice's page: its amount and a Pay button. Pressing it (POST /pay/UUID)
+sends the invoice's webhook with status "paid", as /_notify does, and sends the browser on to
+the invoice's url_success, or its url_return if it has none (an invoice already final: 409).
 POST /_control {"mode": MODE} makes POST /v1/payment misbehave; MODE is one of ok, slow,
 garbage, html, http500, drop, refuse (HTTP 422 with validation errors), no_url (an answer
 without the page).
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import html
 import json
 import secrets
 import time
@@ -165,12 +168,26 @@ class FakeCryptomus:
             "additional_data": None,
         }
 
-    def page(self, invoice_uuid: str) -> bytes | None:
+    def invoice_by_uuid(self, invoice_uuid: str) -> dict | None:
         for invoice in self.invoices.values():
             if invoice["uuid"] == invoice_uuid:
-                due = f"{invoice['amount']} {invoice['currency']}"
-                return f"<html><body>Pay {due}</body></html>".encode()
+                return invoice
         return None
+
+    def page(self, invoice: dict) -> bytes:
+        due = html.escape(f"{invoice['amount']} {invoice['currency']}")
+        return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Cryptomus test invoice</title></head><body>
+<h1>Cryptomus test invoice</h1>
+<p>Pay <strong id="amount-due">{due}</strong></p>
+<form method="post" action="/pay/{html.escape(invoice["uuid"])}">
+<button type="submit">Pay</button></form>
+</body></html>""".encode()
+
+    async def pay(self, invoice: dict) -> str | None:
+        """The customer pays in full: the webhook goes out, then where the browser goes next."""
+        await self.notify({"order_id": invoice["order_id"], "status": "paid"})
+        return invoice.get("url_success") or invoice.get("url_return")
 
     async def notify(self, change: dict) -> dict:
         invoice = self.invoices[change.pop("order_id")]
@@ -207,6 +224,10 @@ def response(status: str, body: bytes, content_type: str = "application/json") -
     return head.encode() + body
 
 
+def see_other(location: str) -> bytes:
+    return f"HTTP/1.1 303 See Other\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n".encode()
+
+
 def json_response(status: str, value: object) -> bytes:
     return response(status, json.dumps(value).encode())
 
@@ -236,15 +257,27 @@ async def answer(
         return json_response("200 OK", fake.state())
     if path == "/_notify":
         return json_response("200 OK", await fake.notify(json.loads(body)))
-    if method == "GET" and path.startswith("/pay/"):
-        page = fake.page(path.removeprefix("/pay/"))
-        if page is None:
-            return response("404 Not Found", b"no such invoice", "text/plain")
-        return response("200 OK", page, "text/html")
+    if path.startswith("/pay/"):
+        return await invoice_page(fake, method, fake.invoice_by_uuid(path.removeprefix("/pay/")))
     if path != "/v1/payment":
         return json_response("404 Not Found", {"state": 1, "message": "Not found."})
     fake.calls += 1
     return await payment_answer(fake, headers, body)
+
+
+async def invoice_page(fake: FakeCryptomus, method: str, invoice: dict | None) -> bytes:
+    if invoice is None:
+        return response("404 Not Found", b"no such invoice", "text/plain")
+    if method != "POST":
+        return response("200 OK", fake.page(invoice), "text/html")
+    if invoice["status"] in FINAL_STATUSES:
+        return response(
+            "409 Conflict", f"This invoice is {invoice['status']}.".encode(), "text/plain"
+        )
+    onward = await fake.pay(invoice)
+    if onward is None:
+        return response("200 OK", b"Paid.", "text/plain")
+    return see_other(onward)
 
 
 async def payment_answer(fake: FakeCryptomus, headers: dict[str, str], body: bytes) -> bytes | None:

@@ -5,14 +5,17 @@ localstripe (1.15) has no Checkout Sessions: POST /v1/checkout/sessions answers 
 404. Run as a script, this module serves localstripe's own application with them added, as
 Stripe's API reference shows them (https://docs.stripe.com/api/checkout/sessions): created
 from the parameters the panel sends (others refused, as Stripe refuses unknown ones),
-retrieved, expired. One route of its own plays the customer paying on the hosted page. The
-rest is localstripe's: API keys, form decoding, error replies, events and their signatures.
+retrieved, expired. The session's `url` is a hosted page this server shows (the amount and a
+Pay button that completes the session, as Stripe's page does, and sends the browser to its
+success_url); a route of its own completes a session without a browser. The rest is
+localstripe's: API keys, form decoding, error replies, events and their signatures.
 Its store stays in memory: localstripe would otherwise write /tmp/localstripe.pickle at every
 change, one file for every run on the machine.
 
 A test module imports the fixtures it uses from here.
 """
 
+import html
 import json
 import queue
 import socket
@@ -24,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -33,6 +36,7 @@ import stripe
 SECRET_KEY = "sk_test_panel"  # localstripe takes any key starting with sk_
 WEBHOOK_SECRET = "whsec_test_panel"
 SESSION_EVENTS = ("checkout.session.completed", "checkout.session.expired")
+HOSTED_PAGE = "/_checkout/pay/"
 
 
 def free_port() -> int:
@@ -183,8 +187,9 @@ def stripe_webhooks(localstripe: LocalStripe) -> Iterator[WebhookInbox]:
 
 
 def serve(port: int) -> None:
-    """localstripe with Checkout Sessions, on 127.0.0.1 only."""
+    """localstripe with Checkout Sessions and their hosted pages, on 127.0.0.1 only."""
     from aiohttp import web
+    from babel.numbers import format_currency, get_currency_precision
     from localstripe import resources, server
     from localstripe.errors import UserError
     from localstripe.webhooks import schedule_webhook
@@ -221,7 +226,7 @@ def serve(port: int) -> None:
             self.status = "open"
             self.payment_status = "unpaid"
             self.payment_intent = None
-            self.url = "https://checkout.stripe.com/c/pay/" + self.id
+            self.url = f"http://127.0.0.1:{port}{HOSTED_PAGE}{self.id}"
             self.expires_at = self.created + 24 * 3600
 
         @classmethod
@@ -257,6 +262,39 @@ def serve(port: int) -> None:
             raise UserError(400, "Bad request") from None
         return currency, amount * quantity
 
+    def _shown_amount(session: CheckoutSession) -> str:
+        code = session.currency.upper()
+        units = session.amount_total / 10 ** get_currency_precision(code)
+        return format_currency(units, code, locale="en_US")
+
+    async def hosted_page(request: web.Request) -> web.Response:
+        session = CheckoutSession._api_retrieve(request.match_info["id"])
+        if session.status != "open":
+            return web.Response(status=410, text=f"This checkout session is {session.status}.")
+        back = session.cancel_url and f'<a href="{html.escape(session.cancel_url)}">Back</a>'
+        page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Stripe test checkout</title></head><body>
+<h1>Stripe test checkout</h1>
+<p>Amount due: <strong id="amount-due">{html.escape(_shown_amount(session))}</strong></p>
+<form method="post"><button type="submit">Pay</button></form>
+<p>{back or ""}</p>
+</body></html>"""
+        return web.Response(text=page, content_type="text/html")
+
+    async def hosted_page_paid(request: web.Request) -> NoReturn:
+        session = CheckoutSession._api_complete(request.match_info["id"])
+        # Stripe puts the session's id in place of this template variable: see
+        # https://docs.stripe.com/payments/checkout/custom-success-page
+        raise web.HTTPSeeOther(session.success_url.replace("{CHECKOUT_SESSION_ID}", session.id))
+
+    @web.middleware
+    async def hosted_page_needs_no_key(request: web.Request, handler: Any) -> web.StreamResponse:
+        """The customer's browser opens the hosted page without the API key localstripe's
+        authentication wants of every other request."""
+        if request.path.startswith(HOSTED_PAGE):
+            return await request.match_info.handler(request)
+        return await handler(request)
+
     sessions = "/v1/checkout/sessions"
     routes = (
         ("POST", sessions, server.api_create(CheckoutSession, sessions)),
@@ -267,9 +305,14 @@ def serve(port: int) -> None:
             "/_checkout/sessions/{id}/complete",
             server.api_extra(CheckoutSession._api_complete, ""),
         ),
+        ("GET", HOSTED_PAGE + "{id}", hosted_page),
+        ("POST", HOSTED_PAGE + "{id}", hosted_page_paid),
     )
     for method, path, handler in routes:
         server.app.router.add_route(method, path, handler)
+    # After localstripe's error_middleware (its UserError replies), before its authentication.
+    after_errors = server.app.middlewares.index(server.error_middleware) + 1
+    server.app.middlewares.insert(after_errors, hosted_page_needs_no_key)
     web.run_app(server.app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 

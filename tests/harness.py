@@ -5,6 +5,7 @@ answer, its tests are skipped, unless CI or SMMPANEL_TEST_REQUIRE_POSTGRES is se
 """
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -232,3 +234,22 @@ class ApiClient:
     async def balance(self, key: str) -> Decimal:
         reply = await self.call(key=key, action="balance")
         return Decimal(reply["balance"])
+
+
+@contextlib.asynccontextmanager
+async def panel_of_its_own(
+    backend: str, folder: Path, *, workers: int = 1, env: dict | None = None
+) -> AsyncIterator[tuple[PanelProcess, Database]]:
+    """A panel process on a database of its own, for tests whose data would show on the shared
+    panel's pages (payment methods) or change its behaviour (throttles), and a small pool on
+    that database. Both go, and the database too, when the block ends."""
+    url = await migrated(backend, folder)
+    process = PanelProcess(url, workers=workers, env=env)
+    database = Database(url, pool_size=2)
+    try:
+        yield process, database
+    finally:
+        process.stop()
+        await database.dispose()
+        if backend == "postgresql":
+            await drop_postgres_database(url)

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, free_port, migrated
+from harness import PanelProcess, free_port, panel_of_its_own
 from pages.page_client import PASSWORD, customer_with_password
 from payments.cryptomus_fixtures import FakeCryptomus, shared_cryptomus  # noqa: F401 - fixtures
 from payments.stripe_fixtures import (  # noqa: F401 - fixtures
@@ -75,64 +75,59 @@ async def top_up_shop(
     localstripe: LocalStripe,
     shared_cryptomus: FakeCryptomus,
 ) -> AsyncIterator[tuple]:
-    url = await migrated(backend, tmp_path_factory.mktemp("browser-payments"))
-    database = Database(url, pool_size=2)
-    terms = {
-        "rate": micros("1"),
-        "min_amount": micros("100"),
-        "max_amount": micros("20000"),
-        "fee_percent": 0,
-        "fee_fixed": 0,
-        "bonus_percent": 0,
-        "bonus_from": 0,
-        "currency": "TWD",
-    }
-    async with database.write() as conn:
-        await add_method(
-            conn,
-            name="Card, ATM or store (ECPay)",
-            name_zh="信用卡、ATM、超商（綠界）",
-            gateway="ecpay",
-            settings={**STAGE, "base_url": cashier},
-            **terms,
-        )
-        await add_method(
-            conn,
-            name="Bank transfer",
-            name_zh="銀行轉帳",
-            instructions="Transfer to 812-0001-2345678 and write the transfer's last five digits.",
-            instructions_zh="請轉帳至 812-0001-2345678，並填寫轉帳帳號末五碼。",
-            gateway="manual",
-            settings={},
-            **terms,
-        )
-        await add_method(
-            conn,
-            name="Card (Stripe)",
-            name_zh="信用卡（Stripe）",
-            gateway="stripe",
-            settings={
-                "secret_key": SECRET_KEY,
-                "webhook_secret": WEBHOOK_SECRET,
-                "base_url": localstripe.url,
-            },
-            **{**terms, "currency": "USD"},
-        )
-        await add_method(
-            conn,
-            name="USDT (Cryptomus)",
-            name_zh="USDT（Cryptomus）",
-            gateway="cryptomus",
-            settings=shared_cryptomus.settings(),
-            **{**terms, "currency": "USDT"},  # at 1 USD of the panel's for 1 USDT
-        )
-    process = PanelProcess(url)
-    await stripe_sends_events_to(localstripe, process)
-    yield process, database
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
+    folder = tmp_path_factory.mktemp("browser-payments")
+    async with panel_of_its_own(backend, folder) as (process, database):
+        terms = {
+            "rate": micros("1"),
+            "min_amount": micros("100"),
+            "max_amount": micros("20000"),
+            "fee_percent": 0,
+            "fee_fixed": 0,
+            "bonus_percent": 0,
+            "bonus_from": 0,
+            "currency": "TWD",
+        }
+        async with database.write() as conn:
+            await add_method(
+                conn,
+                name="Card, ATM or store (ECPay)",
+                name_zh="信用卡、ATM、超商（綠界）",
+                gateway="ecpay",
+                settings={**STAGE, "base_url": cashier},
+                **terms,
+            )
+            await add_method(
+                conn,
+                name="Bank transfer",
+                name_zh="銀行轉帳",
+                instructions="Transfer to 812-0001-2345678; write its last five digits.",
+                instructions_zh="請轉帳至 812-0001-2345678，並填寫轉帳帳號末五碼。",
+                gateway="manual",
+                settings={},
+                **terms,
+            )
+            await add_method(
+                conn,
+                name="Card (Stripe)",
+                name_zh="信用卡（Stripe）",
+                gateway="stripe",
+                settings={
+                    "secret_key": SECRET_KEY,
+                    "webhook_secret": WEBHOOK_SECRET,
+                    "base_url": localstripe.url,
+                },
+                **{**terms, "currency": "USD"},
+            )
+            await add_method(
+                conn,
+                name="USDT (Cryptomus)",
+                name_zh="USDT（Cryptomus）",
+                gateway="cryptomus",
+                settings=shared_cryptomus.settings(),
+                **{**terms, "currency": "USDT"},  # at 1 USD of the panel's for 1 USDT
+            )
+        await stripe_sends_events_to(localstripe, process)
+        yield process, database
 
 
 async def stripe_sends_events_to(localstripe: LocalStripe, process: PanelProcess) -> None:

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, migrated
+from harness import PanelProcess, panel_of_its_own
 from page_client import (
     PageClient,
     customer_with_password,
@@ -48,14 +48,7 @@ async def operator(panel, db) -> AsyncIterator[PageClient]:
 async def throttled_panel(backend, tmp_path) -> AsyncIterator[tuple[PanelProcess, Database]]:
     """A panel with a database of its own (the failures it counts would throttle other tests),
     served by two web processes: failures must count across them."""
-    url = await migrated(backend, tmp_path)
     production = Settings.model_fields["sign_ups_per_address_per_hour"].default
-    process = PanelProcess(
-        url, workers=2, env={"SMMPANEL_SIGN_UPS_PER_ADDRESS_PER_HOUR": str(production)}
-    )
-    database = Database(url, pool_size=2)
-    yield process, database
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
+    env = {"SMMPANEL_SIGN_UPS_PER_ADDRESS_PER_HOUR": str(production)}
+    async with panel_of_its_own(backend, tmp_path, workers=2, env=env) as panel:
+        yield panel

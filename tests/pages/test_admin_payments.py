@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, migrated
+from harness import PanelProcess, panel_of_its_own
 from page_client import PageClient, operator_account, text_of
 from sqlalchemy import func, select
 
@@ -40,14 +40,8 @@ def unique(prefix: str) -> str:
 
 @pytest_asyncio.fixture(scope="module")
 async def till(backend, tmp_path_factory) -> AsyncIterator[tuple[PanelProcess, Database]]:
-    url = await migrated(backend, tmp_path_factory.mktemp("admin-payments"))
-    process = PanelProcess(url)
-    database = Database(url, pool_size=2)
-    yield process, database
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
+    async with panel_of_its_own(backend, tmp_path_factory.mktemp("admin-payments")) as panel:
+        yield panel
 
 
 @pytest_asyncio.fixture

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, migrated
+from harness import PanelProcess, panel_of_its_own
 from page_client import PageClient, customer_with_password, text_of
 
 from smmpanel.accounts.service import balance_of
@@ -24,14 +24,8 @@ def micros(amount: str) -> int:
 
 @pytest_asyncio.fixture(scope="module")
 async def till(backend, tmp_path_factory) -> AsyncIterator[tuple[PanelProcess, Database]]:
-    url = await migrated(backend, tmp_path_factory.mktemp("till"))
-    process = PanelProcess(url)
-    database = Database(url, pool_size=2)
-    yield process, database
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
+    async with panel_of_its_own(backend, tmp_path_factory.mktemp("till")) as panel:
+        yield panel
 
 
 async def signed_in(till) -> tuple[PageClient, int]:  # type: ignore[no-untyped-def]

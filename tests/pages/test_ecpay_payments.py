@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, migrated
+from harness import panel_of_its_own
 from page_client import PageClient, customer_with_password, text_of
 from sqlalchemy import select
 
@@ -33,10 +33,7 @@ def micros(amount: str) -> int:
     return to_micros(parse(amount))
 
 
-async def own_panel(backend, folder, env=None) -> tuple[PanelProcess, Database, str]:  # type: ignore[no-untyped-def]
-    url = await migrated(backend, folder)
-    process = PanelProcess(url, env=env)
-    database = Database(url, pool_size=2)
+async def ecpay_method(database: Database) -> str:
     async with database.write() as conn:
         method_id = await add_method(
             conn,
@@ -52,30 +49,21 @@ async def own_panel(backend, folder, env=None) -> tuple[PanelProcess, Database, 
             bonus_from=0,
             settings={**STAGE, "base_url": STAGE_URL},
         )
-    return process, database, str(method_id)
+    return str(method_id)
 
 
 @pytest_asyncio.fixture(scope="module")
 async def ecpay_panel(backend, tmp_path_factory) -> AsyncIterator[tuple]:
-    panel = await own_panel(backend, tmp_path_factory.mktemp("ecpay"))
-    yield panel
-    await stop(backend, panel)
+    async with panel_of_its_own(backend, tmp_path_factory.mktemp("ecpay")) as (process, db):
+        yield process, db, await ecpay_method(db)
 
 
 @pytest_asyncio.fixture(scope="module")
 async def live_ecpay_panel(backend, tmp_path_factory) -> AsyncIterator[tuple]:
     env = {"SMMPANEL_ENVIRONMENT": "production", "SMMPANEL_SECRET_KEY": LIVE_SECRET}
-    panel = await own_panel(backend, tmp_path_factory.mktemp("ecpay-live"), env)
-    yield panel
-    await stop(backend, panel)
-
-
-async def stop(backend: str, panel: tuple) -> None:
-    process, database, _method = panel
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(database.url)
+    folder = tmp_path_factory.mktemp("ecpay-live")
+    async with panel_of_its_own(backend, folder, env=env) as (process, db):
+        yield process, db, await ecpay_method(db)
 
 
 async def start_paying(panel: tuple, amount: str) -> tuple[PageClient, int, dict[str, str]]:

@@ -14,7 +14,7 @@ import httpx
 import pytest_asyncio
 from cryptomus_fixtures import FakeCryptomus, shared_cryptomus  # noqa: F401 - fixtures
 from fakes.cryptomus import webhook_body, webhook_fields
-from harness import PanelProcess, drop_postgres_database, migrated
+from harness import PanelProcess, panel_of_its_own
 from pages.page_client import PageClient, customer_with_password
 
 from smmpanel.accounts.audit import audit
@@ -34,30 +34,25 @@ def micros(amount: str) -> int:
 async def crypto_panel(
     backend, tmp_path_factory, shared_cryptomus: FakeCryptomus
 ) -> AsyncIterator[tuple[PanelProcess, Database, str]]:
-    url = await migrated(backend, tmp_path_factory.mktemp("cryptomus"))
-    database = Database(url, pool_size=2)
-    async with database.write() as conn:
-        await change_settings(conn, currency="TWD")
-        method_id = await add_method(
-            conn,
-            name=f"USDT {uuid.uuid4().hex[:6]}",
-            gateway="cryptomus",
-            currency="USDT",
-            rate=micros("31.5"),
-            min_amount=micros("5"),
-            max_amount=micros("5000"),
-            fee_percent=0,
-            fee_fixed=0,
-            bonus_percent=0,
-            bonus_from=0,
-            settings=shared_cryptomus.settings(),
-        )
-    process = PanelProcess(url)
-    yield process, database, str(method_id)
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
+    folder = tmp_path_factory.mktemp("cryptomus")
+    async with panel_of_its_own(backend, folder) as (process, database):
+        async with database.write() as conn:
+            await change_settings(conn, currency="TWD")
+            method_id = await add_method(
+                conn,
+                name=f"USDT {uuid.uuid4().hex[:6]}",
+                gateway="cryptomus",
+                currency="USDT",
+                rate=micros("31.5"),
+                min_amount=micros("5"),
+                max_amount=micros("5000"),
+                fee_percent=0,
+                fee_fixed=0,
+                bonus_percent=0,
+                bonus_from=0,
+                settings=shared_cryptomus.settings(),
+            )
+        yield process, database, str(method_id)
 
 
 async def invoice_for(crypto_panel, amount: str) -> tuple[int, Payment]:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from hashlib import sha256
 
 import httpx
 import pytest_asyncio
-from harness import PanelProcess, drop_postgres_database, migrated
+from harness import PanelProcess, panel_of_its_own
 from pages.page_client import PageClient, customer_with_password
 from sqlalchemy import select
 from stripe_fixtures import (  # noqa: F401 - fixtures
@@ -43,44 +43,38 @@ def micros(amount: str) -> int:
 async def stripe_panel(
     backend, tmp_path_factory, localstripe: LocalStripe
 ) -> AsyncIterator[tuple[PanelProcess, Database, str]]:
-    url = await migrated(backend, tmp_path_factory.mktemp("stripe"))
-    database = Database(url, pool_size=2)
-    async with database.write() as conn:
-        method_id = await add_method(
-            conn,
-            name="Card (Stripe)",
-            gateway="stripe",
-            currency="USD",
-            rate=micros("1"),
-            min_amount=micros("1"),
-            max_amount=micros("1000"),
-            fee_percent=0,
-            fee_fixed=0,
-            bonus_percent=0,
-            bonus_from=0,
-            settings={
-                "secret_key": SECRET_KEY,
-                "webhook_secret": WEBHOOK_SECRET,
-                "base_url": localstripe.url,
-            },
-        )
-    process = PanelProcess(url)
-    hook = f"panel-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient() as http:
-        registered = await http.post(
-            f"{localstripe.url}/_config/webhooks/{hook}",
-            json={
-                "url": f"{process.url}/payments/stripe/webhook",
-                "secret": WEBHOOK_SECRET,
-                "events": ["checkout.session.completed"],
-            },
-        )
-        registered.raise_for_status()
-    yield process, database, str(method_id)
-    process.stop()
-    await database.dispose()
-    if backend == "postgresql":
-        await drop_postgres_database(url)
+    async with panel_of_its_own(backend, tmp_path_factory.mktemp("stripe")) as (process, database):
+        async with database.write() as conn:
+            method_id = await add_method(
+                conn,
+                name="Card (Stripe)",
+                gateway="stripe",
+                currency="USD",
+                rate=micros("1"),
+                min_amount=micros("1"),
+                max_amount=micros("1000"),
+                fee_percent=0,
+                fee_fixed=0,
+                bonus_percent=0,
+                bonus_from=0,
+                settings={
+                    "secret_key": SECRET_KEY,
+                    "webhook_secret": WEBHOOK_SECRET,
+                    "base_url": localstripe.url,
+                },
+            )
+        hook = f"panel-{uuid.uuid4().hex[:8]}"
+        async with httpx.AsyncClient() as http:
+            registered = await http.post(
+                f"{localstripe.url}/_config/webhooks/{hook}",
+                json={
+                    "url": f"{process.url}/payments/stripe/webhook",
+                    "secret": WEBHOOK_SECRET,
+                    "events": ["checkout.session.completed"],
+                },
+            )
+            registered.raise_for_status()
+        yield process, database, str(method_id)
 
 
 async def paying_customer(stripe_panel, amount: str) -> tuple[PageClient, int, str]:  # type: ignore[no-untyped-def]

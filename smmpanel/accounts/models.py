@@ -18,6 +18,7 @@ CUSTOMER_ACTIVE = "active"
 CUSTOMER_SUSPENDED = "suspended"
 # NFKC can make a name longer than it was typed; a key has room for that.
 NAME_KEY_LENGTH = 400
+API_KEY_NAME_LENGTH = 100
 
 customers = Table(
     "customers",
@@ -45,6 +46,8 @@ api_keys = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("revoked_at", Timestamp, nullable=True),
     Column("last_used_at", Timestamp, nullable=True),
+    # What the customer called the key, to tell their keys apart: may be empty.
+    Column("name", String(API_KEY_NAME_LENGTH), nullable=False, server_default=""),
 )
 
 LEDGER_KINDS = ("deposit", "charge", "refund", "adjustment")

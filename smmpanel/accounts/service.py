@@ -168,11 +168,16 @@ async def set_customer_status(conn: AsyncConnection, customer_id: int, active: b
     await conn.execute(update(customers).where(customers.c.id == customer_id).values(status=status))
 
 
-async def create_api_key(conn: AsyncConnection, customer_id: int) -> str:
+async def create_api_key(conn: AsyncConnection, customer_id: int, name: str = "") -> str:
+    """A new key for the customer, returned this once: only its digest is stored."""
     key = new_api_key()
     await conn.execute(
         insert(api_keys).values(
-            customer_id=customer_id, key_hash=hash_key(key), prefix=key[:6], created_at=utcnow()
+            customer_id=customer_id,
+            key_hash=hash_key(key),
+            prefix=key[:6],
+            name=name,
+            created_at=utcnow(),
         )
     )
     return key
@@ -320,6 +325,7 @@ async def list_api_keys(conn: AsyncConnection, customer_id: int) -> list[AnyRow]
     query = (
         select(
             api_keys.c.id,
+            api_keys.c.name,
             api_keys.c.prefix,
             api_keys.c.created_at,
             api_keys.c.last_used_at,

@@ -6,6 +6,7 @@ rendered lives in a context variable, which the templates' `_()` reads.
 """
 
 import contextvars
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,6 +48,66 @@ def known_language(language: str | None) -> str | None:
         return None
     language = language.replace("-", "_")
     return language if language in LANGUAGES else None
+
+
+# RFC 9110 §12.5.4: a language range (`*` or a BCP 47 tag) and a weight of at most three decimals.
+_LANGUAGE_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*")
+_WEIGHT = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+TRADITIONAL_CHINESE_REGIONS = frozenset({"tw", "hk", "mo"})
+
+
+def language_of_accept_header(header: str | None) -> str | None:
+    """The panel language an `Accept-Language` header prefers, or None: the panel's default.
+
+    Ranges are tried by weight, highest first (equal weights in the header's order); a weight
+    of 0 means not acceptable, and a range that cannot be read is skipped. `*` means any
+    language will do, so it stops the search at the default. English of any region is English.
+    Chinese is spoken here only in Traditional script: `zh`, `zh-Hant-*` and `zh-TW`/`HK`/`MO`
+    are zh_TW, while Simplified (`zh-Hans-*`, `zh-CN`, other regions) is not spoken, so the
+    next range is tried."""
+    for tag in _ranges_by_weight(header or ""):
+        if tag == "*":
+            return None
+        spoken = _panel_language_of(tag)
+        if spoken:
+            return spoken
+    return None
+
+
+def _ranges_by_weight(header: str) -> list[str]:
+    weighted = []
+    for entry in header.split(","):
+        tag, *params = (part.strip() for part in entry.split(";"))
+        params = [param for param in params if param]
+        weight = _weight_of(params)
+        if weight and _LANGUAGE_RANGE.fullmatch(tag):
+            weighted.append((weight, tag.lower()))
+    return [tag for _, tag in sorted(weighted, key=lambda pair: -pair[0])]
+
+
+def _weight_of(params: list[str]) -> float | None:
+    """The `q` weight of one range: 1 when absent, None when it cannot be read."""
+    if not params:
+        return 1.0
+    name, _, value = params[0].partition("=")
+    if len(params) > 1 or name.strip().lower() != "q" or not _WEIGHT.fullmatch(value.strip()):
+        return None
+    return float(value)
+
+
+def _panel_language_of(tag: str) -> str | None:
+    primary, *subtags = tag.split("-")
+    if primary == "en":
+        return known_language("en")
+    if primary == "zh" and _is_traditional_chinese(subtags):
+        return known_language("zh_TW")
+    return None
+
+
+def _is_traditional_chinese(subtags: list[str]) -> bool:
+    if "hant" in subtags or "hans" in subtags:
+        return "hant" in subtags
+    return not subtags or bool(TRADITIONAL_CHINESE_REGIONS & set(subtags))
 
 
 def gettext(message: str) -> str:

@@ -96,6 +96,8 @@ class Visit:
     visitor_id: str
     new_visitor: bool
     flash: tuple[str, str] | None
+    # No language chosen yet: the page's language follows the browser's Accept-Language.
+    language_from_browser: bool = False
     cookies_to_set: list[tuple[str, str, dict]] = field(default_factory=list)
 
     @property
@@ -160,6 +162,8 @@ class Visit:
             options = {"path": "/", "httponly": True, "samesite": "lax", **options}
             response.set_cookie(name, value, secure=self.secure_cookies(), **options)
         response.headers["Cache-Control"] = "no-store"
+        if self.language_from_browser:
+            response.headers.add_vary_header("Accept-Language")
         return response
 
 
@@ -231,8 +235,10 @@ async def start_visit(request: Request) -> Visit:
         panel = await get_panel_settings(conn)
         customer = await customer_of_session(conn, customer_token) if customer_token else None
         operator = await operator_of_session(conn, operator_token) if operator_token else None
+    chosen = i18n.known_language(request.cookies.get(LANGUAGE_COOKIE))
     language = (
-        i18n.known_language(request.cookies.get(LANGUAGE_COOKIE))
+        chosen
+        or i18n.language_of_accept_header(request.headers.get("accept-language"))
         or i18n.known_language(panel.default_language)
         or i18n.DEFAULT_LANGUAGE
     )
@@ -249,6 +255,7 @@ async def start_visit(request: Request) -> Visit:
         visitor_id=secrets.token_urlsafe(24) if new_visitor else visitor_id,
         new_visitor=new_visitor,
         flash=_flash(request),
+        language_from_browser=chosen is None,
     )
 
 

@@ -1,9 +1,13 @@
 """Customer pages: this panel's API v2 documented for the customer, and their API keys."""
 
+import hashlib
+import hmac
+
 from fastapi import APIRouter
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from smmpanel.accounts.models import API_KEY_NAME_LENGTH
 from smmpanel.accounts.service import (
     NO_ACTIVE_KEY,
     balance_of,
@@ -13,45 +17,68 @@ from smmpanel.accounts.service import (
 )
 from smmpanel.catalog.service import enabled_services
 from smmpanel.errors import Refusal
+from smmpanel.pagekit import i18n
+from smmpanel.pagekit.forms import FIELD_TOO_LONG, text
 from smmpanel.pagekit.i18n import gettext as _
-from smmpanel.pagekit.pages import CustomerVisit, Visit
+from smmpanel.pagekit.pages import SESSION_COOKIE, CustomerVisit, Visit
 from smmpanel.web.customer_api_doc import api_sections
 from smmpanel.web.customer_queries import own_api_key
 
 router = APIRouter()
+
+# A new key travels from its POST to the page that shows it in this cookie, which that page
+# deletes: reloading the page neither shows the key again nor makes another one.
+NEW_KEY_COOKIE = "smm_new_key"
+NEW_KEY_COOKIE_PATH = "/api"
+NEW_KEY_SECONDS = 60
 
 
 def api_url(current: Visit) -> str:
     return str(current.request.base_url).rstrip("/") + "/api/v2"
 
 
-async def _api_page(current: Visit, new_key: str | None = None) -> Response:
+async def _api_page(
+    current: Visit, new_key: str | None = None, error: str | None = None, typed_name: str = ""
+) -> Response:
     async with current.db.read() as conn:
         catalogue = await enabled_services(conn, current.customer_id)
         balance = await balance_of(conn, current.customer_id)
         keys = await list_api_keys(conn, current.customer_id)
     return current.render(
         "web/api.html",
+        status_code=400 if error else 200,
         api_url=api_url(current),
         sections=api_sections(catalogue, current.panel.currency, balance),
         service_types=list(dict.fromkeys(service.type for service in catalogue)),
         keys=keys,
         new_key=new_key,
+        error=error,
+        typed_name=typed_name,
+        name_length=API_KEY_NAME_LENGTH,
     )
 
 
 @router.get("/api")
 async def api_page(current: CustomerVisit) -> Response:
-    return await _api_page(current)
+    return await _api_page(current, new_key=_new_key_once(current))
 
 
 @router.post("/api/keys")
 async def new_api_key(current: CustomerVisit) -> Response:
-    await current.form()
+    form = await current.form()
+    name = text(form, "name")
+    if len(name) > API_KEY_NAME_LENGTH:
+        refused = FIELD_TOO_LONG(field=_("Key name"), count=API_KEY_NAME_LENGTH)
+        return await _api_page(current, error=i18n.explain(refused), typed_name=name)
     async with current.db.write() as conn:
-        key = await create_api_key(conn, current.customer_id)
-    # Shown on this reply only: the panel keeps no more than the key's digest.
-    return await _api_page(current, new_key=key)
+        key = await create_api_key(conn, current.customer_id, name)
+    current.set_cookie(
+        NEW_KEY_COOKIE,
+        f"{key}.{_seal(current, key)}",
+        max_age=NEW_KEY_SECONDS,
+        path=NEW_KEY_COOKIE_PATH,
+    )
+    return current.redirect("/api#new-key")
 
 
 @router.post("/api/keys/{key_id:id}/revoke")
@@ -68,3 +95,20 @@ async def revoke_key(key_id: int, current: CustomerVisit) -> Response:
                 raise
             return current.redirect("/api#keys", _("This key was revoked already."), "error")
     return current.redirect("/api#keys", _("Key revoked: it no longer opens the API."))
+
+
+def _seal(current: Visit, key: str) -> str:
+    """Binds a new key to the session that made it: another session's page never shows it."""
+    session = current.request.cookies.get(SESSION_COOKIE, "")
+    message = f"new-api-key|{current.customer_id}|{session}|{key}".encode()
+    return hmac.new(current.pages.settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _new_key_once(current: Visit) -> str | None:
+    """The key the new-key cookie carries, if this session sealed it; the cookie goes either way."""
+    sealed = current.request.cookies.get(NEW_KEY_COOKIE)
+    if sealed is None:
+        return None
+    current.set_cookie(NEW_KEY_COOKIE, "", max_age=0, expires=0, path=NEW_KEY_COOKIE_PATH)
+    key, _dot, seal = sealed.partition(".")
+    return key if key and hmac.compare_digest(seal.encode(), _seal(current, key).encode()) else None

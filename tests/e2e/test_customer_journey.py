@@ -31,6 +31,18 @@ async def sign_in(page: Page, name: str, path: str = "/signin") -> None:
     await expect(page).not_to_have_url(re.compile("/signin"))
 
 
+async def accept_dialogs(page: Page) -> list[str]:
+    """Accepts every dialog the page opens (Playwright dismisses them); their messages."""
+    messages: list[str] = []
+
+    async def accept(dialog) -> None:
+        messages.append(dialog.message)
+        await dialog.accept()
+
+    page.on("dialog", accept)
+    return messages
+
+
 async def signed_in_operator(new_visitor, db) -> Page:
     page = await new_visitor()
     await sign_in(page, await operator_account(db), "/admin/signin")
@@ -150,15 +162,38 @@ async def test_a_refill_and_a_cancel_are_requested_from_the_order_page(new_visit
     await expect(customer.get_by_role("button", name="Request a refill")).to_have_count(0)
 
     await customer.goto(f"/orders/{to_cancel}")
+    questions = await accept_dialogs(customer)
     await customer.get_by_role("button", name="Request a cancel").click()
     await expect(customer.get_by_role("status")).to_contain_text("Cancel requested")
     await expect(customer.get_by_role("heading", name="Cancel requests")).to_be_visible()
     await expect(customer.get_by_role("button", name="Request a cancel")).to_have_count(0)
+    assert questions == [
+        "Ask to cancel this order? The operator decides; what was not delivered is refunded."
+    ]
 
     await operator.goto("/admin/refills")
     await expect(order_row(operator, to_refill)).to_be_visible()
     await operator.goto("/admin/cancels")
     await expect(order_row(operator, to_cancel)).to_be_visible()
+
+
+async def test_a_new_api_key_is_shown_once_with_a_copy_button(new_visitor, db):
+    customer, _ = await signed_in_customer(new_visitor, db, balance="1")
+    await customer.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await customer.goto("/api")
+    await customer.get_by_label("Key name (optional)").fill("my site")
+    await customer.get_by_role("button", name="Create a new API key").click()
+    key = await customer.locator("#new-key-value").inner_text()
+    await customer.get_by_role("button", name="Copy").click()
+    await expect(customer.locator("#copy-key")).to_have_text("Copied")
+    assert await customer.evaluate("navigator.clipboard.readText()") == key
+    await customer.reload()
+    await expect(customer.get_by_role("row", name=re.compile("my site"))).to_be_visible()
+    await expect(customer.locator("#new-key-value")).to_have_count(0)
+    questions = await accept_dialogs(customer)
+    await customer.get_by_role("button", name="Revoke").click()
+    await expect(customer.get_by_role("status")).to_contain_text("Key revoked")
+    assert questions and questions[0].startswith("Revoke this key?")
 
 
 CUSTOMER_PAGES = {

@@ -12,7 +12,8 @@ from smmpanel.orders.placement import place_order
 from smmpanel.panel.service import change_settings, get_settings
 
 NEW_KEY = re.compile(
-    r'<div class="flash ok" role="status" id="new-key">.*?<code>(\w+)</code>', re.S
+    r'<div class="flash ok" role="status" id="new-key">.*?<code id="new-key-value">(\w+)</code>',
+    re.S,
 )
 
 
@@ -22,10 +23,10 @@ async def api_balance(panel, key: str) -> dict:
     return response.json()
 
 
-async def create_key(client) -> str:
-    response = await client.submit("/api/keys", {}, page="/api")
-    assert response.status_code == 200
-    return NEW_KEY.search(response.text).group(1)
+async def create_key(client, name: str = "") -> str:
+    """A new key, read from the page the creating form leads to (shown there once)."""
+    response = await client.submit("/api/keys", {"name": name}, page="/api")
+    return NEW_KEY.search(await client.follow(response)).group(1)
 
 
 async def test_funds_show_the_instructions_escaped_and_the_ledger_newest_first(customer, shop, db):
@@ -120,6 +121,6 @@ async def test_the_api_page_reads_like_the_users_chinese_document(customer):
     client, _ = customer
     await client.get("/language/zh_TW", next="/api")
     text = text_of(await client.page("/api"))
-    for words in ("應用程式介面文件", "回應格式", "範圍", "說明", "回應範例", "狀態訂單"):
+    for words in ("API 文件", "回應格式", "參數", "說明", "回應範例", "訂單狀態", "多筆訂單狀態"):
         assert words in text
     assert "以逗號分隔的訂單 ID" in text and "服務清單" in text and "餘額" in text

@@ -253,3 +253,22 @@ async def panel_of_its_own(
         await database.dispose()
         if backend == "postgresql":
             await drop_postgres_database(url)
+
+
+def payment_method(**changes: object) -> dict[str, object]:
+    """The values of a payment method for payments.methods.add_method: a manual one in TWD at
+    rate 1, 100 to 100,000, no fee, no bonus, a name of its own; `changes` override them."""
+    values: dict[str, object] = {
+        "name": f"method-{uuid.uuid4().hex[:8]}",
+        "gateway": "manual",
+        "currency": "TWD",
+        "rate": to_micros(Decimal(1)),
+        "min_amount": to_micros(Decimal(100)),
+        "max_amount": to_micros(Decimal(100_000)),
+        "fee_percent": 0,
+        "fee_fixed": 0,
+        "bonus_percent": 0,
+        "bonus_from": 0,
+        "settings": {},
+    }
+    return values | changes

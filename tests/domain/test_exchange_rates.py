@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from domain_helpers import micros, new_customer, new_service
+from harness import payment_method
 from sqlalchemy import insert
 
 from smmpanel.db.base import utcnow
@@ -158,19 +159,8 @@ async def test_the_currency_stays_once_an_order_exists(conn):
 
 async def test_the_currency_stays_once_a_payment_method_exists(conn):
     await change_settings(conn, currency="TWD")
-    await add_method(
-        conn,
-        name="Bank transfer",
-        gateway="manual",
-        currency="USD",
-        rate=micros("31.5"),  # TWD per USD: in the panel's currency
-        min_amount=micros("10"),
-        max_amount=micros("1000"),
-        fee_percent=0,
-        fee_fixed=0,
-        bonus_percent=0,
-        bonus_from=0,
-    )
+    # The rate is TWD per USD: in the panel's currency.
+    await add_method(conn, **payment_method(currency="USD", rate=micros("31.5")))
     with pytest.raises(Refusal) as refused:
         await change_settings(conn, currency="USD")
     assert refused.value.kind is CURRENCY_FIXED

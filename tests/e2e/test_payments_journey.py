@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-from harness import PanelProcess, free_port, panel_of_its_own
+from harness import PanelProcess, free_port, panel_of_its_own, payment_method
 from pages.page_client import PASSWORD, customer_with_password
 from payments.cryptomus_fixtures import FakeCryptomus, shared_cryptomus  # noqa: F401 - fixtures
 from payments.stripe_fixtures import (  # noqa: F401 - fixtures
@@ -78,14 +78,9 @@ async def top_up_shop(
     folder = tmp_path_factory.mktemp("browser-payments")
     async with panel_of_its_own(backend, folder) as (process, database):
         terms = {
-            "rate": micros("1"),
-            "min_amount": micros("100"),
-            "max_amount": micros("20000"),
-            "fee_percent": 0,
-            "fee_fixed": 0,
-            "bonus_percent": 0,
-            "bonus_from": 0,
-            "currency": "TWD",
+            key: value
+            for key, value in payment_method(max_amount=micros("20000")).items()
+            if key not in ("name", "gateway", "settings")
         }
         async with database.write() as conn:
             await add_method(

@@ -10,7 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest_asyncio
-from harness import PanelProcess, panel_of_its_own
+from harness import PanelProcess, panel_of_its_own, payment_method
 from page_client import PageClient, operator_account, text_of
 from sqlalchemy import func, select
 
@@ -85,17 +85,7 @@ async def method_named(db: Database, name: str) -> int:
 async def manual_method(db: Database) -> int:
     async with db.write() as conn:
         return await add_method(
-            conn,
-            name=unique("Bank"),
-            gateway="manual",
-            currency="TWD",
-            rate=micros("1"),
-            min_amount=micros("100"),
-            max_amount=micros("50000"),
-            fee_percent=0,
-            fee_fixed=0,
-            bonus_percent=0,
-            bonus_from=0,
+            conn, **payment_method(name=unique("Bank"), max_amount=micros("50000"))
         )
 
 

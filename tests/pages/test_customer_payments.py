@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
-from harness import PanelProcess, panel_of_its_own
+from harness import PanelProcess, panel_of_its_own, payment_method
 from page_client import PageClient, customer_with_password, text_of
 
 from smmpanel.accounts.service import balance_of
@@ -37,21 +37,17 @@ async def signed_in(till) -> tuple[PageClient, int]:  # type: ignore[no-untyped-
 
 
 async def manual_method(db: Database, **terms: object) -> int:
-    values = {
-        "name": f"Bank {uuid.uuid4().hex[:6]}",
-        "name_zh": "銀行轉帳",
-        "instructions": "Transfer to account 123-456, then note the reference here.",
-        "gateway": "manual",
-        "currency": "TWD",
-        "rate": micros("1"),
-        "min_amount": micros("100"),
-        "max_amount": micros("50000"),
-        "fee_percent": 0,
-        "fee_fixed": 0,
-        "bonus_percent": micros("10"),
-        "bonus_from": micros("1000"),
-        "settings": {},
-    } | terms
+    values = (
+        payment_method(
+            name=f"Bank {uuid.uuid4().hex[:6]}",
+            name_zh="銀行轉帳",
+            instructions="Transfer to account 123-456, then note the reference here.",
+            max_amount=micros("50000"),
+            bonus_percent=micros("10"),
+            bonus_from=micros("1000"),
+        )
+        | terms
+    )
     async with db.write() as conn:
         return await add_method(conn, **values)
 

@@ -5,12 +5,11 @@ Stage merchant 2000132 and its keys are the ones ECPay publishes for testing."""
 import asyncio
 import html
 import re
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
-from harness import panel_of_its_own
+from harness import panel_of_its_own, payment_method
 from page_client import PageClient, customer_with_password, text_of
 from sqlalchemy import select
 
@@ -37,17 +36,11 @@ async def ecpay_method(database: Database) -> str:
     async with database.write() as conn:
         method_id = await add_method(
             conn,
-            name=f"ECPay {uuid.uuid4().hex[:6]}",
-            gateway="ecpay",
-            currency="TWD",
-            rate=micros("1"),
-            min_amount=micros("100"),
-            max_amount=micros("20000"),
-            fee_percent=0,
-            fee_fixed=0,
-            bonus_percent=0,
-            bonus_from=0,
-            settings={**STAGE, "base_url": STAGE_URL},
+            **payment_method(
+                gateway="ecpay",
+                max_amount=micros("20000"),
+                settings={**STAGE, "base_url": STAGE_URL},
+            ),
         )
     return str(method_id)
 

@@ -8,6 +8,7 @@ from typing import Any
 import harness
 import pytest
 import pytest_asyncio
+from harness import payment_method
 
 from smmpanel.accounts.audit import audit
 from smmpanel.accounts.service import balance_of, create_customer
@@ -38,23 +39,6 @@ async def payments_db(
             await harness.drop_postgres_database(url)
 
 
-def method_values(**changes: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "name": f"method-{uuid.uuid4().hex[:8]}",
-        "gateway": "manual",
-        "currency": "TWD",
-        "rate": micros("1"),
-        "min_amount": micros("100"),
-        "max_amount": micros("100000"),
-        "fee_percent": 0,
-        "fee_fixed": 0,
-        "bonus_percent": 0,
-        "bonus_from": 0,
-        "settings": {},
-    }
-    return values | changes
-
-
 class Till:
     """A customer and a method on the payments database, and the books to check."""
 
@@ -67,7 +51,7 @@ class Till:
     async def new(cls, db: Database, **method: Any) -> "Till":
         async with db.write() as conn:
             customer_id = await create_customer(conn, f"payer-{uuid.uuid4().hex[:8]}", 0)
-            method_id = await add_method(conn, **method_values(**method))
+            method_id = await add_method(conn, **payment_method(**method))
         return cls(db, customer_id, method_id)
 
     async def open(

@@ -7,14 +7,13 @@ signed with another key changes nothing. On SQLite and PostgreSQL."""
 # ruff: noqa: F811
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
 from cryptomus_fixtures import FakeCryptomus, shared_cryptomus  # noqa: F401 - fixtures
 from fakes.cryptomus import webhook_body, webhook_fields
-from harness import PanelProcess, panel_of_its_own
+from harness import PanelProcess, panel_of_its_own, payment_method
 from pages.page_client import PageClient, customer_with_password
 
 from smmpanel.accounts.audit import audit
@@ -40,17 +39,14 @@ async def crypto_panel(
             await change_settings(conn, currency="TWD")
             method_id = await add_method(
                 conn,
-                name=f"USDT {uuid.uuid4().hex[:6]}",
-                gateway="cryptomus",
-                currency="USDT",
-                rate=micros("31.5"),
-                min_amount=micros("5"),
-                max_amount=micros("5000"),
-                fee_percent=0,
-                fee_fixed=0,
-                bonus_percent=0,
-                bonus_from=0,
-                settings=shared_cryptomus.settings(),
+                **payment_method(
+                    gateway="cryptomus",
+                    currency="USDT",
+                    rate=micros("31.5"),
+                    min_amount=micros("5"),
+                    max_amount=micros("5000"),
+                    settings=shared_cryptomus.settings(),
+                ),
             )
         yield process, database, str(method_id)
 

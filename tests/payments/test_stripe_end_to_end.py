@@ -16,7 +16,7 @@ from hashlib import sha256
 
 import httpx
 import pytest_asyncio
-from harness import PanelProcess, panel_of_its_own
+from harness import PanelProcess, panel_of_its_own, payment_method
 from pages.page_client import PageClient, customer_with_password
 from sqlalchemy import select
 from stripe_fixtures import (  # noqa: F401 - fixtures
@@ -47,21 +47,17 @@ async def stripe_panel(
         async with database.write() as conn:
             method_id = await add_method(
                 conn,
-                name="Card (Stripe)",
-                gateway="stripe",
-                currency="USD",
-                rate=micros("1"),
-                min_amount=micros("1"),
-                max_amount=micros("1000"),
-                fee_percent=0,
-                fee_fixed=0,
-                bonus_percent=0,
-                bonus_from=0,
-                settings={
-                    "secret_key": SECRET_KEY,
-                    "webhook_secret": WEBHOOK_SECRET,
-                    "base_url": localstripe.url,
-                },
+                **payment_method(
+                    gateway="stripe",
+                    currency="USD",
+                    min_amount=micros("1"),
+                    max_amount=micros("1000"),
+                    settings={
+                        "secret_key": SECRET_KEY,
+                        "webhook_secret": WEBHOOK_SECRET,
+                        "base_url": localstripe.url,
+                    },
+                ),
             )
         hook = f"panel-{uuid.uuid4().hex[:8]}"
         async with httpx.AsyncClient() as http:

@@ -105,6 +105,15 @@ async def start_payment(
     return Started(payment_id, checkout)
 
 
+# Where each gateway sends its notices (the routes are web.payment_notices').
+NOTICE_PATHS = {
+    "ecpay": "/payments/ecpay/notify",
+    "stripe": "/payments/stripe/webhook",
+    "cryptomus": "/payments/cryptomus/webhook",
+}
+INFO_PATH = "/payments/ecpay/info"  # ECPay's payment-info notices (ATM account, store code)
+
+
 class LinksFor:
     """The panel's addresses for one payment, from the panel's public address."""
 
@@ -113,10 +122,9 @@ class LinksFor:
         self.gateway = gateway_name
 
     def __call__(self, payment_id: int) -> Links:
-        notify = "webhook" if self.gateway in ("stripe", "cryptomus") else "notify"
         return Links(
-            notify=f"{self.base}/payments/{self.gateway}/{notify}",
-            info=f"{self.base}/payments/{self.gateway}/info",
+            notify=self.base + NOTICE_PATHS.get(self.gateway, ""),
+            info=self.base + INFO_PATH,
             back=f"{self.base}/funds/payments/{payment_id}",
         )
 

@@ -5,23 +5,18 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from smmpanel.payments.flow import receive_notice
+from smmpanel.payments.flow import INFO_PATH, NOTICE_PATHS, receive_notice
 from smmpanel.payments.gateways import Received
 
 router = APIRouter()
 # Far above any real notice; a larger body is refused unread.
 NOTICE_BYTES = 65_536
-# Where each gateway is told to send its notices (payments.flow.LinksFor builds them too).
-NOTICE_PATHS = {
-    "/payments/ecpay/notify": "ecpay",
-    "/payments/ecpay/info": "ecpay",
-    "/payments/stripe/webhook": "stripe",
-    "/payments/cryptomus/webhook": "cryptomus",
-}
+# The gateway each notice path belongs to.
+GATEWAY_OF_PATH = {path: name for name, path in NOTICE_PATHS.items()} | {INFO_PATH: "ecpay"}
 
 
 async def _notice(request: Request) -> Response:
-    gateway_name = NOTICE_PATHS[request.url.path]
+    gateway_name = GATEWAY_OF_PATH[request.url.path]
     body = await _bounded_body(request)
     if body is None:
         return Response("too large", status_code=413, media_type="text/plain")
@@ -43,5 +38,5 @@ async def _bounded_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-for path in NOTICE_PATHS:
+for path in GATEWAY_OF_PATH:
     router.add_api_route(path, _notice, methods=["POST"], include_in_schema=False)

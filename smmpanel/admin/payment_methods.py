@@ -23,6 +23,7 @@ from smmpanel.payments.methods import (
     Method,
     add_method,
     edit_method,
+    is_credential,
     list_methods,
     method_by_id,
     settings_known,
@@ -49,18 +50,12 @@ GATEWAY_LABELS = {
     "stripe": N_("Stripe"),
     "cryptomus": N_("Cryptomus"),
 }
-# A setting whose name has one of these words holds a credential (hash_key, webhook_secret).
-SECRET_WORDS = frozenset({"key", "secret", "iv", "password", "token"})
 
 CHOOSE_GATEWAY = refusal("form_choose_gateway", "Choose one of the gateways.")
 # The domain's refusals as this page words them: its own name the command line's options.
 PAGE_WORDING: dict[RefusalKind, Term] = {
     MISSING_SETTINGS: N_("%(gateway)s needs these settings: %(names)s."),
 }
-
-
-def is_secret(setting: str) -> bool:
-    return not SECRET_WORDS.isdisjoint(setting.lower().split("_"))
 
 
 def setting_field(gateway: str, setting: str) -> str:
@@ -91,7 +86,7 @@ def gateway_choice(gateway: str, stored: Mapping[str, str]) -> GatewayChoice:
             name=name,
             field=setting_field(gateway, name),
             required=name in required,
-            secret=is_secret(name),
+            secret=is_credential(name),
             stored=bool(stored.get(name)),
         )
         for name in required + optional
@@ -115,7 +110,7 @@ def _settings(form: FormData, gateway: str, stored: Mapping[str, str]) -> dict[s
     required, optional = settings_known(gateway)
     for name in required + optional:
         typed = forms.text(form, setting_field(gateway, name))
-        if not typed and is_secret(name):
+        if not typed and is_credential(name):
             typed = stored.get(name, "")
         if typed:
             chosen[name] = typed
@@ -141,7 +136,7 @@ def typed_again(form: FormData) -> dict[str, str]:
 
 def _is_secret_field(name: str) -> bool:
     _gateway, dot, setting = name.partition(".")
-    return bool(dot) and is_secret(setting)
+    return bool(dot) and is_credential(setting)
 
 
 def typed_of(method: Method) -> dict[str, str]:
@@ -160,7 +155,7 @@ def typed_of(method: Method) -> dict[str, str]:
     typed |= {name: render_rate(value) for name, value in amounts.items()}
     typed |= {"currency": terms.currency, "enabled": "1" if method.enabled else ""}
     for name, value in method.settings.items():
-        if not is_secret(name):
+        if not is_credential(name):
             typed[setting_field(method.gateway, name)] = value
     return typed
 

@@ -34,7 +34,6 @@ payment_app.add_typer(method_app, name="method", no_args_is_help=True)
 
 DEFAULT_LIMIT = 50
 MASK = "***"
-SECRET_WORDS = ("key", "secret", "hash")
 
 # The command line's option for each amount column of a method.
 AMOUNT_OPTIONS = {
@@ -59,7 +58,7 @@ BONUS_PERCENT_HELP = "Percent added on top of what a payment credits, e.g. 5."
 BONUS_FROM_HELP = "The smallest payment (in the method's currency) that earns the bonus."
 SETTING_HELP = (
     "A gateway setting as KEY=VALUE; repeat for each (a refusal names the ones missing). "
-    "Values of keys naming a key, secret or hash are never printed."
+    "Credentials (hash_key, hash_iv, webhook_secret...) are never printed."
 )
 NAME_ZH_HELP = "The name shown on the Chinese pages."
 INSTRUCTIONS_HELP = "What customers read before paying, e.g. the bank account for a transfer."
@@ -73,15 +72,11 @@ def _method_argument() -> Any:
 # ---- settings, shown without their secrets
 
 
-def is_secret(key: str) -> bool:
-    """Whether a setting holds a credential: its name says key, secret or hash."""
-    lowered = key.lower()
-    return any(word in lowered for word in SECRET_WORDS)
-
-
 def masked(settings: Mapping[str, str]) -> dict[str, str]:
     """Settings fit to print: a credential's value is replaced by ***."""
-    return {key: MASK if is_secret(key) else settings[key] for key in sorted(settings)}
+    from smmpanel.payments.methods import is_credential
+
+    return {key: MASK if is_credential(key) else settings[key] for key in sorted(settings)}
 
 
 def settings_text(settings: Mapping[str, str]) -> str:

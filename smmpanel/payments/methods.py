@@ -125,6 +125,8 @@ class Method:
         return self.instructions_zh if chinese else self.instructions
 
 
+# A setting whose name holds one of these (or the word "iv") is a credential.
+CREDENTIAL_MARKS = ("key", "secret", "hash", "password", "token")
 TERM_COLUMNS = ("currency", "rate", "fee_percent", "fee_fixed", "bonus_percent", "bonus_from")
 TEXT_LABELS = {
     "name": N_("name"),
@@ -140,6 +142,13 @@ EDITABLE = (
     "settings",
     "enabled",
 )
+
+
+def is_credential(setting: str) -> bool:
+    """Whether a gateway setting holds a credential (hash_key, hash_iv, webhook_secret): its
+    value is never shown back, on a page or a command line."""
+    lowered = setting.lower()
+    return any(mark in lowered for mark in CREDENTIAL_MARKS) or "iv" in lowered.split("_")
 
 
 def settings_known(gateway_name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -10,11 +10,10 @@ import pytest
 from cli_helpers import table_rows, unique_name
 
 from smmpanel.accounts.service import balance_of
-from smmpanel.cli.payments import is_secret
 from smmpanel.errors import Refusal
 from smmpanel.money import parse, to_micros
 from smmpanel.payments.gateways import INFO, Notice
-from smmpanel.payments.methods import find_method, settings_known
+from smmpanel.payments.methods import find_method, is_credential, settings_known
 from smmpanel.payments.service import (
     METHOD_DISABLED,
     apply_notice,
@@ -40,7 +39,7 @@ def setting_options(settings: dict[str, str]) -> list[str]:
 def assert_masked(output: str, settings: dict[str, str]) -> None:
     """Credentials appear as KEY=*** and nowhere in full; the other settings as they are."""
     for key, value in settings.items():
-        if is_secret(key):
+        if is_credential(key):
             assert value not in output, output
             assert f"{key}=***" in output or f'"{key}": "***"' in output, output
         else:
@@ -142,7 +141,7 @@ def test_the_defaults_are_rate_1_from_1_to_a_million_without_fee_or_bonus(cli):
 @pytest.mark.parametrize("gateway", sorted(GATEWAY_CURRENCIES))
 def test_a_gateway_method_takes_its_settings_and_never_prints_a_credential(cli, gateway):
     settings = gateway_settings(gateway)
-    assert any(is_secret(key) for key in settings), settings  # each gateway has a credential
+    assert any(is_credential(key) for key in settings), settings  # each gateway has a credential
     if gateway == "ecpay":
         assert len(settings) == 3
     name = unique_name(gateway)
@@ -162,7 +161,7 @@ def test_a_gateway_method_takes_its_settings_and_never_prints_a_credential(cli, 
     assert_masked(output, settings)
     assert_masked(json.dumps(method_documents(cli)[name]), settings)
     listed = cli.ok("payment", "method", "list")
-    for value in (value for key, value in settings.items() if is_secret(key)):
+    for value in (value for key, value in settings.items() if is_credential(key)):
         assert value not in listed
 
 
@@ -245,7 +244,7 @@ async def test_edit_changes_what_is_given_and_keeps_the_rest(cli):
 
 def test_edit_replaces_and_removes_settings_and_keeps_the_required(cli):
     settings = gateway_settings("ecpay")
-    secret = next(key for key in settings if is_secret(key))
+    secret = next(key for key in settings if is_credential(key))
     required_key = list(settings)[0]
     _, optional = settings_known("ecpay")
     name = unique_name("ecpay")

@@ -62,11 +62,12 @@ async def start_payment(
     method_id: int,
     amount_text: str,
     lifetime: timedelta,
-    links_for: "LinksFor",
+    base_url: str,
     reference: str | None = None,
     description: str = "",
 ) -> Started:
-    """Open a payment and hand it to its gateway; a manual one waits for an operator."""
+    """Open a payment and hand it to its gateway, giving it the panel's addresses under
+    `base_url`; a manual one (with the customer's `reference`) waits for an operator."""
     amount = parse_amount(amount_text)
     async with db.write() as conn:
         method = await method_by_id(conn, method_id)
@@ -92,7 +93,8 @@ async def start_payment(
         payment.created_at,
     )
     try:
-        checkout = await module.start(starting, method.settings, links_for(payment_id), http)
+        links = LinksFor(base_url, method.gateway)(payment_id)
+        checkout = await module.start(starting, method.settings, links, http)
     except GatewayUnavailable as problem:
         log.warning(
             "gateway unavailable", extra={"payment_id": payment_id, "problem": str(problem)}

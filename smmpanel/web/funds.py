@@ -19,8 +19,8 @@ from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.pagekit.pagination import list_address, page_number
-from smmpanel.payments.flow import LinksFor, Started, start_payment
-from smmpanel.payments.methods import Method, list_methods
+from smmpanel.payments.flow import Started, start_payment
+from smmpanel.payments.methods import Method, list_methods, method_by_id
 from smmpanel.payments.service import payment_by_id, payment_rows
 
 router = APIRouter()
@@ -94,10 +94,8 @@ async def pay(current: CustomerVisit) -> Response:
     typed = {name: text(form, name) for name in ("method", "amount", "reference")}
     if typed_id(typed["method"]) is None:
         return await _funds_page(current, error=_("Choose a payment method."), typed=typed)
-    settings = current.pages.settings
-    base = settings.public_url or str(current.request.base_url)
     try:
-        started = await _start(current, typed, base)
+        started = await _start(current, typed)
     except Refusal as refused:
         return await _funds_page(current, error=i18n.explain(refused), typed=typed)
     if started.checkout is None:
@@ -106,21 +104,18 @@ async def pay(current: CustomerVisit) -> Response:
     return _gateway_page(current, started)
 
 
-async def _start(current: Visit, typed: dict[str, str], base: str) -> Started:
-    method_id = int(typed["method"])  # checked by typed_id
-    async with current.db.read() as conn:
-        methods = {method.id: method for method in await list_methods(conn, enabled_only=True)}
-    method = methods.get(method_id)
+async def _start(current: Visit, typed: dict[str, str]) -> Started:
+    settings = current.pages.settings
     http: httpx.AsyncClient = current.request.app.state.payment_http
     return await start_payment(
         current.db,
         http,
         customer_id=current.customer_id,
-        method_id=method_id,
+        method_id=int(typed["method"]),  # checked by typed_id
         amount_text=typed["amount"],
-        lifetime=current.pages.settings.payment_lifetime,
-        links_for=LinksFor(base, method.gateway if method else "manual"),
-        reference=typed["reference"] if method and method.gateway == "manual" else None,
+        lifetime=settings.payment_lifetime,
+        base_url=settings.public_url or str(current.request.base_url),
+        reference=typed["reference"],
         description=f"{current.panel.name} {_('balance top-up')}",
     )
 
@@ -144,8 +139,7 @@ async def payment_page(current: CustomerVisit, payment_id: int) -> Response:
             return not_found(current)
         if payment.customer_id != current.customer_id:
             return not_found(current)
-        methods = {method.id: method for method in await list_methods(conn)}
-    method = methods[payment.method_id]
+        method = await method_by_id(conn, payment.method_id)
     return current.render(
         "web/payment.html",
         payment=payment,

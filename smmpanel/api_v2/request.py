@@ -8,6 +8,7 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
+from smmpanel.request_body import body_at_most
 from smmpanel.text import NotText, check_storable, urlencoded_pairs
 
 if TYPE_CHECKING:  # defined for type checkers only
@@ -76,13 +77,10 @@ async def _limited_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
         raise BadRequest
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadRequest
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await body_at_most(request, MAX_BODY_BYTES)
+    if body is None:
+        raise BadRequest
+    return body
 
 
 def _multipart_fields(body: bytes, content_type: str) -> dict[str, str]:

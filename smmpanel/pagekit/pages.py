@@ -31,6 +31,7 @@ from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.sessions import SignedIn, customer_of_session, operator_of_session
 from smmpanel.panel.service import PanelSettings
 from smmpanel.panel.service import get_settings as get_panel_settings
+from smmpanel.request_body import body_at_most
 from smmpanel.text import NotText, check_storable, urlencoded_pairs
 
 SESSION_COOKIE = "smm_session"
@@ -195,13 +196,10 @@ async def _read_form(request: Request) -> FormData:
 
 
 async def _limited_body(request: Request) -> bytes:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            raise HTTPException(413, _("This form is too large to be read."))
-        chunks.append(chunk)
-    return b"".join(chunks)
+    body = await body_at_most(request, MAX_FORM_BYTES)
+    if body is None:
+        raise HTTPException(413, _("This form is too large to be read."))
+    return body
 
 
 def _flash(request: Request) -> tuple[str, str] | None:

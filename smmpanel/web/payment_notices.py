@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from smmpanel.payments.flow import INFO_PATH, NOTICE_PATHS, receive_notice
 from smmpanel.payments.gateways import Received
+from smmpanel.request_body import body_at_most
 
 router = APIRouter()
 # Far above any real notice; a larger body is refused unread.
@@ -17,7 +18,7 @@ GATEWAY_OF_PATH = {path: name for name, path in NOTICE_PATHS.items()} | {INFO_PA
 
 async def _notice(request: Request) -> Response:
     gateway_name = GATEWAY_OF_PATH[request.url.path]
-    body = await _bounded_body(request)
+    body = await body_at_most(request, NOTICE_BYTES)
     if body is None:
         return Response("too large", status_code=413, media_type="text/plain")
     headers = {name.lower(): value for name, value in request.headers.items()}
@@ -26,16 +27,6 @@ async def _notice(request: Request) -> Response:
         pages.db, gateway_name, Received(body, headers), live=pages.settings.is_production
     )
     return Response(reply.body, status_code=reply.status, media_type=reply.media_type)
-
-
-async def _bounded_body(request: Request) -> bytes | None:
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > NOTICE_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 for path in GATEWAY_OF_PATH:

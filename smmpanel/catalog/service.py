@@ -13,6 +13,8 @@ from smmpanel.catalog.models import FULFIL_PROVIDER, categories, customer_prices
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db.base import AnyRow
 from smmpanel.db.dialect import insert_or_ignore, one_of
+from smmpanel.db.hotpath import HotReader
+from smmpanel.db.placing import ORDERABLE_SQL
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.money import LARGEST_MICROS, check_amount
 from smmpanel.panel.models import panel_settings
@@ -198,20 +200,46 @@ async def orderable_service(
             ).where(services.c.id == service_id, services.c.enabled.is_(True))
         )
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _orderable(tuple(row))
+
+
+async def orderable_service_hot(
+    reader: HotReader, service_id: int, customer_id: int
+) -> OrderableService | None:
+    """`orderable_service` read below SQLAlchemy, outside any transaction (`db/placing.py`)."""
+    row = await reader.fetch_one(ORDERABLE_SQL, customer_id, service_id)
+    return None if row is None else _orderable(row)
+
+
+def _orderable(row: tuple) -> OrderableService:
+    """From the columns `orderable_service` and `ORDERABLE_SQL` select, in their order."""
+    (
+        id_,
+        type_,
+        custom_rate,
+        rate,
+        min_quantity,
+        max_quantity,
+        dripfeed,
+        refill,
+        cancel,
+        refill_days,
+        fulfilment,
+        provider_id,
+        upstream_dripfeed,
+    ) = row
     return OrderableService(
-        id=row.id,
-        type=row.type,
-        rate=row.custom_rate or row.rate,
-        min_quantity=row.min_quantity,
-        max_quantity=row.max_quantity,
-        dripfeed=row.dripfeed,
-        refill=row.refill,
-        cancel=row.cancel,
-        refill_days=row.refill_days,
-        provider_id=row.provider_id if row.fulfilment == FULFIL_PROVIDER else None,
-        upstream_dripfeed=row.upstream_dripfeed,
+        id=id_,
+        type=type_,
+        rate=custom_rate or rate,
+        min_quantity=min_quantity,
+        max_quantity=max_quantity,
+        dripfeed=bool(dripfeed),
+        refill=bool(refill),
+        cancel=bool(cancel),
+        refill_days=refill_days,
+        provider_id=provider_id if fulfilment == FULFIL_PROVIDER else None,
+        upstream_dripfeed=bool(upstream_dripfeed),
     )
 
 

@@ -3,16 +3,17 @@ one of its own."""
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, NoReturn
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import debit
-from smmpanel.catalog.service import OrderableService, orderable_service
+from smmpanel.catalog.service import OrderableService, orderable_service, orderable_service_hot
 from smmpanel.db import Database, is_unique_violation
 from smmpanel.db.base import utcnow
+from smmpanel.db.placing import IDEMPOTENT_ORDER_SQL, DuplicateOrder, WriteLockBusy, charge_reason
 from smmpanel.orders import refusals
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.statuses import ACTIVE, FORWARD_DRIPFEED, FORWARD_QUEUED, PENDING
@@ -22,16 +23,63 @@ MAX_IDEMPOTENCY_KEY = 100
 
 
 async def place_in_transaction(db: Database, customer_id: int, fields: Mapping[str, str]) -> int:
-    """Place and charge one order in a write transaction of its own; its id. A duplicate
-    idempotency key gives the earlier order's id. Raises Refusal."""
+    """Place and charge one order in a write of its own; its id. A duplicate idempotency key
+    gives the earlier order's id. Raises Refusal."""
+    placed = await _place_below_sqlalchemy(db, customer_id, fields)
+    if placed is not None:
+        return placed
     try:
         async with db.write() as conn:
             return await place_order(conn, customer_id, fields)
     except IntegrityError as exc:
         if not is_unique_violation(exc):
             raise
+        return await _explained_conflict(db, customer_id, fields)
+
+
+async def _place_below_sqlalchemy(
+    db: Database, customer_id: int, fields: Mapping[str, str]
+) -> int | None:
+    """The order's id, placed through `db/placing.py`; None for the orders that take the
+    ordinary way: subscriptions, and any order while SQLite's write lock is taken."""
+    idempotency_key = _idempotency_key(fields)
+    if idempotency_key:
+        earlier = await db.hot.fetch_one(IDEMPOTENT_ORDER_SQL, customer_id, idempotency_key)
+        if earlier is not None:
+            return int(earlier[0])
+    service_id = parse_positive_int(fields.get("service", ""))
+    service = _orderable(
+        service_id and await orderable_service_hot(db.hot, service_id, customer_id)
+    )
+    new_order = validate_order(service, fields)
+    if new_order.subscription is not None:
+        return None
+    row = _order_row(customer_id, service, new_order, idempotency_key)
+    try:
+        order_id = await db.placing.place(customer_id, new_order.charge, row)
+    except DuplicateOrder:
+        return await _explained_conflict(db, customer_id, fields)
+    except WriteLockBusy:
+        return None
+    if order_id is None:
+        await _refuse_short_of_funds(db, customer_id, service.id, new_order.link)
+    return order_id
+
+
+async def _explained_conflict(db: Database, customer_id: int, fields: Mapping[str, str]) -> int:
+    async with db.read() as conn:
+        return await explain_conflict(conn, customer_id, fields)
+
+
+async def _refuse_short_of_funds(
+    db: Database, customer_id: int, service_id: int, link: str | None
+) -> NoReturn:
+    """The contract checks an active order of the same link before the funds."""
+    if link is not None:
         async with db.read() as conn:
-            return await explain_conflict(conn, customer_id, fields)
+            if await _active_order_of_link(conn, customer_id, service_id, link):
+                raise refusals.ACTIVE_ORDER_EXISTS()
+    raise refusals.NOT_ENOUGH_FUNDS()
 
 
 async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[str, str]) -> int:
@@ -43,9 +91,7 @@ async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[s
         if earlier is not None:
             return earlier
     service_id = parse_positive_int(fields.get("service", ""))
-    service = service_id and await orderable_service(conn, service_id, customer_id)
-    if not service:
-        raise refusals.INCORRECT_SERVICE()
+    service = _orderable(service_id and await orderable_service(conn, service_id, customer_id))
     new_order = validate_order(service, fields)
     order_id = await _insert_order(conn, customer_id, service, new_order, idempotency_key)
     charged = await debit(
@@ -53,7 +99,7 @@ async def place_order(conn: AsyncConnection, customer_id: int, fields: Mapping[s
         customer_id,
         new_order.charge,
         kind="charge",
-        reason=f"order {order_id}",
+        reason=charge_reason(order_id),
         order_id=order_id,
         cause="charge",
     )
@@ -84,6 +130,27 @@ async def order_for_idempotency_key(
     )
 
 
+def _orderable(service: OrderableService | None | Literal[0]) -> OrderableService:
+    if not service:
+        raise refusals.INCORRECT_SERVICE()
+    return service
+
+
+async def _active_order_of_link(
+    conn: AsyncConnection, customer_id: int, service_id: int, link: str
+) -> bool:
+    found = await conn.scalar(
+        select(orders.c.id)
+        .where(
+            orders.c.customer_id == customer_id,
+            orders.c.service_id == service_id,
+            orders.c.active_link == link,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def _idempotency_key(fields: Mapping[str, str]) -> str | None:
     key = fields.get("idempotency_key", "").strip()
     if len(key) > MAX_IDEMPOTENCY_KEY:
@@ -110,29 +177,34 @@ async def _insert_order(
     new_order: NewOrder,
     idempotency_key: str | None,
 ) -> int:
-    now = utcnow()
-    subscription = new_order.subscription
-    order_id = await conn.scalar(
-        insert(orders)
-        .values(
-            customer_id=customer_id,
-            service_id=service.id,
-            type=new_order.type,
-            status=PENDING if subscription is None else ACTIVE,
-            link=new_order.link,
-            active_link=new_order.link,
-            quantity=new_order.quantity,
-            runs=new_order.runs,
-            interval=new_order.interval,
-            charge=new_order.charge,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            updated_at=now,
-            **new_order.texts,
-            **_forwarding(service, new_order, now),
+    row = _order_row(customer_id, service, new_order, idempotency_key)
+    order_id = await conn.scalar(insert(orders).values(**row).returning(orders.c.id))
+    if new_order.subscription is not None:
+        await conn.execute(
+            insert(subscriptions).values(order_id=order_id, **new_order.subscription)
         )
-        .returning(orders.c.id)
-    )
-    if subscription is not None:
-        await conn.execute(insert(subscriptions).values(order_id=order_id, **subscription))
     return order_id
+
+
+def _order_row(
+    customer_id: int, service: OrderableService, new_order: NewOrder, idempotency_key: str | None
+) -> dict[str, Any]:
+    """The new order's columns."""
+    now = utcnow()
+    return {
+        "customer_id": customer_id,
+        "service_id": service.id,
+        "type": new_order.type,
+        "status": PENDING if new_order.subscription is None else ACTIVE,
+        "link": new_order.link,
+        "active_link": new_order.link,
+        "quantity": new_order.quantity,
+        "runs": new_order.runs,
+        "interval": new_order.interval,
+        "charge": new_order.charge,
+        "idempotency_key": idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+        **new_order.texts,
+        **_forwarding(service, new_order, now),
+    }

@@ -26,6 +26,7 @@ from smmpanel.pagekit.forms import (
 )
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.pagination import page_number
 from smmpanel.providers.catalog_sync import (
     CURRENCY_REFUSALS,
     UPSTREAM_ANSWERED_ERROR,
@@ -62,6 +63,8 @@ router = APIRouter()
 PROVIDERS = "/admin/providers"
 NAME_LENGTH = 100
 RULE_FIELDS = ("percent", "fixed", "decimals", "floor")
+PREVIEW_PAGE_SIZE = 100  # upstream services per page of the import preview
+SKIPPED_SHOWN = 100  # unusable entries listed under it; the rest are counted
 
 NOT_A_WEB_ADDRESS = refusal("form_not_a_web_address", "API address: this is not a web address.")
 NEGATIVE_MARKUP = refusal("form_negative_markup", "%(field)s: use 0 or more.")
@@ -72,6 +75,33 @@ class ImportRow:
     entry: UpstreamService
     rate: int | None  # ours by the rule, in millionths; None if too large to sell
     ours: int | None  # our service that already forwards it
+
+
+@dataclass(frozen=True)
+class PreviewPage:
+    """One page of the upstream's services, and the checked ones on the other pages (kept as
+    hidden fields, so that paging does not lose them)."""
+
+    rows: list[ImportRow]
+    number: int
+    pages: int
+    first: int  # the place of its first row in the whole list, from 1
+    count: int  # rows in the whole list
+    checked_elsewhere: list[str]
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def _preview_page(rows: list[ImportRow], number: int, checked: set[str]) -> PreviewPage:
+    pages = max(1, -(-len(rows) // PREVIEW_PAGE_SIZE))
+    number = min(number, pages)
+    start = (number - 1) * PREVIEW_PAGE_SIZE
+    shown = rows[start : start + PREVIEW_PAGE_SIZE]
+    on_page = {row.entry.id for row in shown}
+    elsewhere = [row.entry.id for row in rows if row.entry.id in checked - on_page]
+    return PreviewPage(shown, number, pages, start + 1, len(rows), elsewhere)
 
 
 class SkippedEntry(NamedTuple):
@@ -339,14 +369,16 @@ async def _import_page(
     async with current.db.read() as conn:
         imported = await imported_services(conn, provider_id)
     rows, skipped = _import_rows(entries, rule, factor, imported)
+    checked = {str(value).strip() for value in form.getlist("service")}
     return current.render(
         "admin/provider_import.html",
         status_code,
         provider=provider,
         rule=_rule_fields(rule),
-        rows=rows,
-        skipped=skipped,
-        checked=set(form.getlist("service")),
+        page=_preview_page(rows, page_number(text(form, "page")), checked),
+        skipped=skipped[:SKIPPED_SHOWN],
+        skipped_more=len(skipped) - min(len(skipped), SKIPPED_SHOWN),
+        checked=checked,
         error=error,
     )
 

@@ -9,23 +9,24 @@ bad entry changes nothing.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, Update, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_MANUAL, FULFIL_PROVIDER, categories, services
 from smmpanel.catalog.service import bump_catalog_version, category_id_for, check_service
 from smmpanel.db.base import MAX_INT32, MAX_INT64, AnyRow
-from smmpanel.db.dialect import move_sequence_past_ids, one_of
+from smmpanel.db.dialect import insert_or_ignore, move_sequence_past_ids, one_of
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import check_amount, parse, render_rate, to_micros
 from smmpanel.providers.models import providers
 
 MAX_PROBLEMS_SHOWN = 20
+WRITE_BATCH = 500  # services written at once; progress is told after each batch
 
 # File key -> column, in the order a service is written.
 SERVICE_COLUMNS = {
@@ -363,33 +364,48 @@ class ServiceWrite(NamedTuple):
 async def import_catalog(
     conn: AsyncConnection,
     entries: list[CategoryEntry],
-    on_service: Callable[[], None] = lambda: None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Check the entries against the database, then upsert them in the caller's transaction;
-    services keep their ids. Refused, writing nothing, if one entry is wrong."""
+    services keep their ids. Refused, writing nothing, if one entry is wrong. `progress` is
+    told (written, total) after each batch of services written."""
     plans = await _plan(conn, entries)
     await _release_moving_upstream_ids(conn, [write for _, writes in plans for write in writes])
-    created = updated = 0
+    placed = []
     for entry, writes in plans:
         category_id = await _upsert_category(conn, entry)
-        for write in writes:
-            if write.new:
-                await conn.execute(
-                    insert(services).values(id=write.id, category_id=category_id, **write.values)
-                )
-                created += 1
-            else:
-                await conn.execute(
-                    update(services)
-                    .where(services.c.id == write.id)
-                    .values(category_id=category_id, **write.values)
-                )
-                updated += 1
-            on_service()
+        placed += [(category_id, write) for write in writes]
+    for start in range(0, len(placed), WRITE_BATCH):
+        await _write_services(conn, placed[start : start + WRITE_BATCH])
+        if progress is not None:
+            progress(min(start + WRITE_BATCH, len(placed)), len(placed))
+    created = sum(write.new for _, write in placed)
     if created:
         await move_sequence_past_ids(conn, "services")
     await bump_catalog_version(conn)
-    return ImportSummary(categories=len(entries), created=created, updated=updated)
+    return ImportSummary(categories=len(entries), created=created, updated=len(placed) - created)
+
+
+async def _write_services(conn: AsyncConnection, placed: list[tuple[int, ServiceWrite]]) -> None:
+    """Insert the new services and update the others, one statement per set of columns
+    written (an exported file gives every column: one insert and one update)."""
+    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for category_id, write in placed:
+        columns = tuple(sorted(write.values))
+        row = {f"new_{column}": value for column, value in write.values.items()}
+        row.update(service_id=write.id, new_category_id=category_id)
+        groups.setdefault((write.new, columns), []).append(row)
+    for (new, columns), rows in groups.items():
+        values: dict[str, Any] = {
+            column: bindparam(f"new_{column}") for column in ("category_id", *columns)
+        }
+        statement: Insert | Update
+        if new:
+            statement = insert(services).values(id=bindparam("service_id"), **values)
+        else:
+            by_id = services.c.id == bindparam("service_id")
+            statement = update(services).where(by_id).values(values)
+        await conn.execute(statement, rows)
 
 
 async def _release_moving_upstream_ids(conn: AsyncConnection, writes: list[ServiceWrite]) -> None:
@@ -539,3 +555,31 @@ async def _upstream_ids(conn: AsyncConnection) -> dict[tuple, int]:
         )
     )
     return {(provider_id, upstream_id): service_id for provider_id, upstream_id, service_id in rows}
+
+
+# ---- categories in bulk
+
+
+async def category_ids_for(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:
+    """The categories of these names, those missing created (at position 0), in three
+    statements whatever their count.
+
+    As `category_id_for`, the unique name decides between two transactions creating one at
+    once; the names are inserted in sorted order, so two such inserts cannot deadlock.
+    """
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    found = await _category_ids(conn, wanted)
+    missing = [{"name": name, "position": 0} for name in wanted if name not in found]
+    if missing:
+        await conn.execute(insert_or_ignore(conn, categories), missing)
+        found = await _category_ids(conn, wanted)
+    return found
+
+
+async def _category_ids(conn: AsyncConnection, names: list[str]) -> dict[str, int]:
+    rows = await conn.execute(
+        select(categories.c.name, categories.c.id).where(one_of(conn, categories.c.name, names))
+    )
+    return {name: category_id for name, category_id in rows}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -63,8 +61,7 @@ def import_command(
     """Add or update services by id from a JSON file; all of it, or nothing if one is wrong."""
     entries = _read_file(file)
     total = sum(len(entry.services) for entry in entries)
-    done = itertools.count(1)
-    summary = _import(entries, lambda: show_progress("importing services", next(done), total))
+    summary = _import(entries)
     typer.echo(
         f"imported {total} services in {summary.categories} categories: "
         f"{summary.created} new, {summary.updated} updated"
@@ -86,11 +83,14 @@ def _read_file(file: Path) -> list[CategoryEntry]:
         fail(f"{file}: {exc}")
 
 
-def _import(entries: list[CategoryEntry], on_service: Callable[[], None]) -> ImportSummary:
+def _import(entries: list[CategoryEntry]) -> ImportSummary:
     from smmpanel.catalog.transfer import import_catalog
 
+    def progress(done: int, total: int) -> None:
+        show_progress("importing services", done, total)
+
     async def use_case(conn: AsyncConnection) -> ImportSummary:
-        return await import_catalog(conn, entries, on_service)
+        return await import_catalog(conn, entries, progress)
 
     return in_transaction(use_case)
 

@@ -154,7 +154,11 @@ def parse_amount(text: str, what: str) -> int:
 
 
 def show_progress(label: str, done: int, total: int) -> None:
-    """`label: done/total` on one line of stderr, rewritten in place; a newline at the end."""
-    end = "\n" if done == total else ""
-    sys.stderr.write(f"\r{label}: {done}/{total}{end}")
+    """`label: done/total (percent)` on one line of stderr, rewritten in place; a newline at
+    the end. Only on a terminal: in a pipe or a log the command's summary stands alone."""
+    if not sys.stderr.isatty():
+        return
+    percent = 100 * done // total if total else 100
+    end = "\n" if done >= total else ""
+    sys.stderr.write(f"\r{label}: {done}/{total} ({percent}%){end}")
     sys.stderr.flush()

@@ -13,14 +13,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_PROVIDER, services
-from smmpanel.catalog.service import bump_catalog_version, category_id_for, check_service
+from smmpanel.catalog.service import bump_catalog_version, check_service
+from smmpanel.catalog.transfer import category_ids_for
 from smmpanel.db import Database
 from smmpanel.db.base import MAX_INT64, AnyRow, as_utc, utcnow
-from smmpanel.db.dialect import locked
+from smmpanel.db.dialect import locked, one_of
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.panel.rates import NO_EXCHANGE_RATE, conversion, is_currency_code
@@ -53,6 +54,8 @@ LISTED, GONE, BACK = "listed", "gone", "back"
 KEY_WORDS = ("key", "auth", "token")
 MAX_CURRENCY_LENGTH = 3
 SYNC_CONCURRENCY = 4  # providers synced at once: each holds a database connection a while
+# Services an import writes at once (a few statements each), and reports progress after.
+IMPORT_BATCH = 500
 
 # What the upstream decides about a service we resell: change-log field -> column.
 TRACKED = {
@@ -190,10 +193,13 @@ async def import_services(
         states = await _upstream_states(conn, provider.id)
         writer = CatalogWriter(conn, provider.id, rule, factor, states)
         ours = {row.provider_service_id: row for row in await _services_of(conn, provider.id)}
-        for done, entry in enumerate(chosen, start=1):
-            await _import_one(writer, entry, ours.get(entry.id), summary)
+        for start in range(0, len(chosen), IMPORT_BATCH):
+            batch = chosen[start : start + IMPORT_BATCH]
+            for entry in batch:
+                _import_one(writer, entry, ours.get(entry.id), summary)
+            summary.service_ids.update(await writer.write())
             if progress is not None:
-                progress(done, len(chosen))
+                progress(start + len(batch), len(chosen))
         summary.changes = await writer.save_changes()
         await conn.execute(
             update(providers).where(providers.c.id == provider.id).values(price_rule=rule.to_json())
@@ -215,22 +221,23 @@ def _choose(
     return chosen, skipped
 
 
-async def _import_one(
+def _import_one(
     writer: "CatalogWriter",
     entry: UpstreamService,
     ours: AnyRow | None,
     summary: ImportSummary,
 ) -> None:
-    """Create our service of this upstream service, or update the one there is (never two)."""
+    """Create our service of this upstream service, or update the one there is (never two);
+    written at the writer's next `write`."""
     if ours is not None and ours.fulfilment != FULFIL_PROVIDER:
         summary.skipped.append(Skipped(entry.id, FULFILLED_BY_HAND(id=ours.id)))
         return
     try:
         if ours is None:
-            summary.service_ids[entry.id] = await writer.create(entry)
+            writer.create(entry)
             summary.created += 1
             return
-        await writer.update(ours, entry)
+        writer.update(ours, entry)
         writer.note_listed(ours)
     except Refusal as unusable:
         summary.skipped.append(Skipped(entry.id, unusable))
@@ -263,7 +270,8 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
         writer = CatalogWriter(conn, provider.id, rule, factor, states)
         ours = await _resold_services(conn, provider.id)
         for row in ours:
-            await _sync_one(writer, row, listing, summary)
+            _sync_one(writer, row, listing, summary)
+        await writer.write()
         summary.checked = len(ours)
         summary.not_imported = len(set(listing.services) - {r.provider_service_id for r in ours})
         summary.changes = await writer.save_changes()
@@ -275,19 +283,17 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
     return summary
 
 
-async def _sync_one(
-    writer: "CatalogWriter", row: AnyRow, listing: Listing, summary: SyncSummary
-) -> None:
+def _sync_one(writer: "CatalogWriter", row: AnyRow, listing: Listing, summary: SyncSummary) -> None:
     noted = len(writer.changes)
     entry = listing.services.get(row.provider_service_id)
     if entry is not None:
         try:
-            await writer.update(row, entry)
+            writer.update(row, entry)
         except Refusal as unusable:
             summary.skipped.append(Skipped(entry.id, unusable))
         summary.back += writer.note_listed(row)
     elif row.provider_service_id not in listing.unreadable_ids:
-        summary.disabled += await writer.disable_gone(row)
+        summary.disabled += writer.disable_gone(row)
     summary.changed += len(writer.changes) > noted
 
 
@@ -528,7 +534,11 @@ class ServiceChange(NamedTuple):
 
 @dataclass
 class CatalogWriter:
-    """The writes of one import or sync, with the change-log rows they add."""
+    """The writes of one import or sync, with the change-log rows they add.
+
+    `create`, `update` and `disable_gone` only note what to write; `write` writes it in a few
+    statements, whatever the count: one per service is what made a large import slow.
+    """
 
     conn: AsyncConnection
     provider_id: int
@@ -538,8 +548,11 @@ class CatalogWriter:
     changes: list[ServiceChange] = field(default_factory=list)
     category_ids: dict[str, int] = field(default_factory=dict)
     now: datetime = field(default_factory=utcnow)
+    new: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # (category, columns)
+    changed: list[dict[str, object]] = field(default_factory=list)  # UPSTREAM_SET's parameters
+    gone: list[int] = field(default_factory=list)  # our services to take off offer
 
-    async def create(self, entry: UpstreamService) -> int:
+    def create(self, entry: UpstreamService) -> None:
         fields = {
             **self.upstream_values(entry),
             "name": entry.name,
@@ -547,31 +560,26 @@ class CatalogWriter:
             "dripfeed": entry.dripfeed,
         }
         check_service(fields)
-        return await self.conn.scalar(
-            insert(services)
-            .values(
-                category_id=await self.category_id(entry.category),
-                fulfilment=FULFIL_PROVIDER,
-                provider_id=self.provider_id,
-                provider_service_id=entry.id,
-                **fields,
-            )
-            .returning(services.c.id)
-        )
-
-    async def update(self, row: AnyRow, entry: UpstreamService) -> None:
-        """Take what the upstream decides (price, limits, type, flags); keep what we decide."""
-        changed = {
-            column: value
-            for column, value in self.upstream_values(entry).items()
-            if getattr(row, column) != value
+        columns = {
+            **fields,
+            "fulfilment": FULFIL_PROVIDER,
+            "provider_id": self.provider_id,
+            "provider_service_id": entry.id,
         }
+        self.new.append((entry.category, columns))
+
+    def update(self, row: AnyRow, entry: UpstreamService) -> None:
+        """Take what the upstream decides (price, limits, type, flags); keep what we decide."""
+        values = self.upstream_values(entry)
+        changed = {column for column, value in values.items() if getattr(row, column) != value}
         if not changed:
             return
-        await self.conn.execute(update(services).where(services.c.id == row.id).values(**changed))
+        self.changed.append(
+            {"service_id": row.id, **{f"new_{column}": value for column, value in values.items()}}
+        )
         for label, column in TRACKED.items():
             if column in changed:
-                old, new = getattr(row, column), changed[column]
+                old, new = getattr(row, column), values[column]
                 self.note(row.id, label, _shown(column, old), _shown(column, new))
 
     def note_listed(self, row: AnyRow) -> bool:
@@ -582,16 +590,14 @@ class CatalogWriter:
         self.states[row.id] = BACK
         return True
 
-    async def disable_gone(self, row: AnyRow) -> bool:
+    def disable_gone(self, row: AnyRow) -> bool:
         """Gone upstream: disabled, rate and row kept. True if it was on offer until now."""
         if self.states.get(row.id) != GONE:
             self.note(row.id, "upstream", self.states.get(row.id, LISTED), GONE)
             self.states[row.id] = GONE
         if not row.enabled:
             return False
-        await self.conn.execute(
-            update(services).where(services.c.id == row.id).values(enabled=False)
-        )
+        self.gone.append(row.id)
         self.note(row.id, "enabled", _shown("enabled", True), _shown("enabled", False))
         return True
 
@@ -613,10 +619,33 @@ class CatalogWriter:
             "upstream_dripfeed": entry.dripfeed,
         }
 
-    async def category_id(self, name: str) -> int:
-        if name not in self.category_ids:
-            self.category_ids[name] = await category_id_for(self.conn, name)
-        return self.category_ids[name]
+    async def write(self) -> dict[str, int]:
+        """Write what was noted since the last write; the new services' ids by upstream id."""
+        created = await self._insert_new()
+        if self.changed:
+            await self.conn.execute(UPSTREAM_SET, self.changed)
+        if self.gone:
+            await self.conn.execute(
+                update(services)
+                .where(one_of(self.conn, services.c.id, self.gone))
+                .values(enabled=False)
+            )
+        self.new, self.changed, self.gone = [], [], []
+        return created
+
+    async def _insert_new(self) -> dict[str, int]:
+        if not self.new:
+            return {}
+        names = {category for category, _ in self.new} - set(self.category_ids)
+        self.category_ids.update(await category_ids_for(self.conn, names))
+        rows = [
+            {"category_id": self.category_ids[category], **columns}
+            for category, columns in self.new
+        ]
+        inserted = await self.conn.execute(
+            insert(services).returning(services.c.provider_service_id, services.c.id), rows
+        )
+        return {upstream_id: service_id for upstream_id, service_id in inserted}
 
     def note(self, service_id: int, label: str, old: str | None, new: str | None) -> None:
         self.changes.append(ServiceChange(service_id, self.provider_id, label, old, new, self.now))
@@ -626,6 +655,14 @@ class CatalogWriter:
             rows = [change._asdict() for change in self.changes]
             await self.conn.execute(insert(service_changes), rows)
         return len(self.changes)
+
+
+# One statement for every changed service: the upstream's columns, by our service's id.
+UPSTREAM_SET = (
+    update(services)
+    .where(services.c.id == bindparam("service_id"))
+    .values({column: bindparam(f"new_{column}") for column in TRACKED.values()})
+)
 
 
 def _shown(column: str, value: object) -> str | None:

@@ -244,3 +244,36 @@ async def test_editing_keeps_the_key_when_left_blank_and_can_disable(operator, u
         row = (await conn.execute(select(providers).where(providers.c.id == provider_id))).first()
     assert (row.api_key, row.enabled) == ("new-key", True)
     assert "new-key" not in await operator.page(page)
+
+
+async def test_the_import_preview_is_paged_and_keeps_the_checks_of_other_pages(
+    operator, upstream, db
+):
+    upstream.control(services=[offered(1000 + i, "1.00") for i in range(1, 251)])
+    page = await added_provider(operator, upstream.api_url)
+    provider_id = int(page.rsplit("/", 1)[1])
+    first = await operator.submit(f"{page}/import-preview", rule(), page=page)
+    assert first.status_code == 200, first.text[:500]
+    assert len(re.findall(r'<tr id="upstream-', first.text)) == 100
+    assert "Services 1 to 100 of 250" in text_of(first.text)
+    assert 'name="page" value="2"' in first.text and 'name="page" value="0"' not in first.text
+
+    fields = [*rule().items(), ("service", "1005"), ("page", "3")]
+    last = await operator.submit(f"{page}/import-preview", fields, page=page)
+    shown = re.findall(r'<tr id="upstream-(\d+)">', last.text)
+    assert (len(shown), shown[0]) == (50, "1201")
+    assert "Services 201 to 250 of 250" in text_of(last.text)
+    assert '<input type="hidden" name="service" value="1005">' in last.text
+    assert 'name="page" value="2"' in last.text and 'name="page" value="4"' not in last.text
+
+    beyond = await operator.submit(f"{page}/import-preview", {**rule(), "page": "99"}, page=page)
+    assert re.findall(r'<tr id="upstream-(\d+)">', beyond.text)[0] == "1201"
+
+    chosen = [*rule().items(), ("service", "1005"), ("service", "1210")]
+    imported = await operator.submit(f"{page}/import", chosen, page=page)
+    assert imported.status_code == 303
+    async with db.read() as conn:
+        ids = await conn.scalars(
+            select(services.c.provider_service_id).where(services.c.provider_id == provider_id)
+        )
+        assert sorted(ids) == ["1005", "1210"]

@@ -22,6 +22,7 @@ from smmpanel.errors import Refusal
 from smmpanel.money import to_micros
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import FORWARD_QUEUED
+from smmpanel.providers import catalog_sync
 from smmpanel.providers.catalog_sync import PriceRule, import_services
 
 D = Decimal
@@ -141,15 +142,17 @@ async def test_only_the_chosen_ids_are_imported_and_missing_ones_are_reported(
     }
 
 
-async def test_progress_is_reported_for_each_service(
-    db, catalog_upstream, catalog_client, catalog_provider
+async def test_progress_is_reported_after_each_batch_written(
+    db, catalog_upstream, catalog_client, catalog_provider, monkeypatch
 ):
+    monkeypatch.setattr(catalog_sync, "IMPORT_BATCH", 2)
     catalog_upstream.offer([offered(i) for i in range(1, 6)])
     seen: list[tuple[int, int]] = []
     await import_services(
         db, catalog_client, catalog_provider, RULE, progress=lambda *step: seen.append(step)
     )
-    assert seen == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    assert len(await services_of(db, catalog_provider)) == 5
 
 
 async def test_without_a_rule_the_saved_one_is_used(

@@ -1,5 +1,7 @@
-"""Operator pages: the catalogue's categories and services, their order, and bulk price catalog."""
+"""Operator pages: the catalogue's services (searched, filtered, a page at a time), its categories
+and their order, and the changes made to the checked services at once (switch, price)."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from fastapi import APIRouter
@@ -7,10 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from smmpanel.admin.catalog_forms import quantity_limits, rate
+from smmpanel.admin.catalog_forms import (
+    CATALOGUE,
+    Listing,
+    back_listing,
+    back_of,
+    list_came_from,
+    quantity_limits,
+    rate,
+)
 from smmpanel.catalog import service as catalog
 from smmpanel.catalog.types import SERVICE_TYPES, TYPE_NAMES
-from smmpanel.db.base import MAX_INT32
+from smmpanel.db.base import MAX_INT32, AnyRow
 from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
@@ -27,10 +37,13 @@ from smmpanel.pagekit.forms import (
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.i18n import ngettext
 from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.pagination import read_page
 from smmpanel.providers.service import every_provider_settings, provider_settings
 
 router = APIRouter()
-CATALOGUE = "/admin/catalog"
+CATEGORIES = f"{CATALOGUE}/categories"
+NEW_SERVICE = f"{CATALOGUE}/services/new"
+PAGE_SIZE = 50
 CATEGORY_NAME_LENGTH = 200
 SERVICE_NAME_LENGTH = 300
 MOVES = {"up": -1, "down": 1}
@@ -45,35 +58,86 @@ CHANGE_IS_ZERO = refusal("form_change_is_zero", "The change is zero: nothing wou
 CHOOSE_SERVICES = refusal(
     "form_choose_services", "Check the services to change, or choose a category."
 )
+CHOOSE_SERVICES_TO_SWITCH = refusal(
+    "form_choose_services_to_switch", "Check the services to enable or disable."
+)
 
 
 async def _catalogue_page(
     current: Visit,
+    listing: Listing,
     status_code: int = 200,
     error: str | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
+    chosen = listing.service_filter()
     async with current.db.read() as conn:
-        listing = await catalog.catalogue(conn)
+
+        async def read(offset: int, limit: int) -> list:
+            return await catalog.find_services(conn, chosen, offset, limit)
+
+        found = await read_page(read, listing.page, PAGE_SIZE)
+        matching = await catalog.count_services(conn, chosen)
+        category_list = await catalog.category_names(conn)
+        upstreams = await every_provider_settings(conn)
     return current.render(
         "admin/catalog.html",
         status_code,
-        categories=listing,
+        found=found,
+        matching=matching,
+        pages=max(1, -(-matching // PAGE_SIZE)),
+        listing=listing,
+        page_url=listing.address,
+        categories=category_list,
+        providers=_by_name(upstreams.values()),
         types=TYPE_NAMES,
         error=error,
         typed=typed or {},
     )
 
 
+def _by_name(upstreams: Iterable[AnyRow]) -> list[AnyRow]:
+    return sorted(upstreams, key=lambda provider: provider.name)
+
+
+async def _back_page(
+    current: Visit, form: FormData, status_code: int, error: str, typed: dict[str, str]
+) -> Response:
+    """The list a form was sent from, shown again with its refusal."""
+    return await _catalogue_page(current, back_listing(form), status_code, error, typed)
+
+
 @router.get(CATALOGUE)
 async def catalogue_page(current: OperatorVisit) -> Response:
-    return await _catalogue_page(current)
+    return await _catalogue_page(current, Listing.read(current.request.query_params))
 
 
 # ---- categories
 
 
-@router.post(f"{CATALOGUE}/categories")
+async def _categories_page(
+    current: Visit,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        listed = await catalog.categories_with_counts(conn)
+    return current.render(
+        "admin/catalog_categories.html",
+        status_code,
+        categories=listed,
+        error=error,
+        typed=typed or {},
+    )
+
+
+@router.get(CATEGORIES)
+async def categories_page(current: OperatorVisit) -> Response:
+    return await _categories_page(current)
+
+
+@router.post(CATEGORIES)
 async def add_category(current: OperatorVisit) -> Response:
     form = await current.form()
     try:
@@ -81,11 +145,11 @@ async def add_category(current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             await catalog.add_category(conn, name)
     except Refusal as error:
-        return await _catalogue_page(current, 400, i18n.explain(error), typed_values(form))
-    return current.redirect(CATALOGUE, _("Category %(name)s added.") % {"name": name})
+        return await _categories_page(current, 400, i18n.explain(error), typed_values(form))
+    return current.redirect(CATEGORIES, _("Category %(name)s added.") % {"name": name})
 
 
-@router.post(CATALOGUE + "/categories/{category_id:id}")
+@router.post(CATEGORIES + "/{category_id:id}")
 async def change_category(category_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     async with current.db.read() as conn:
@@ -96,12 +160,12 @@ async def change_category(category_id: int, current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             if action in MOVES:
                 await catalog.move_category(conn, category_id, MOVES[action])
-                return current.redirect(CATALOGUE, _("The order of the categories is saved."))
+                return current.redirect(CATEGORIES, _("The order of the categories is saved."))
             name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
             await catalog.rename_category(conn, category_id, name)
     except Refusal as error:
-        return await _catalogue_page(current, 400, i18n.explain(error))
-    return current.redirect(CATALOGUE, _("Category renamed to %(name)s.") % {"name": name})
+        return await _categories_page(current, 400, i18n.explain(error))
+    return current.redirect(CATEGORIES, _("Category renamed to %(name)s.") % {"name": name})
 
 
 # ---- services
@@ -141,6 +205,29 @@ async def _check_category(conn: AsyncConnection, category_id: int) -> None:
         raise CHOOSE_CATEGORY()
 
 
+async def _new_service_page(
+    current: Visit,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    async with current.db.read() as conn:
+        category_list = await catalog.category_names(conn)
+    return current.render(
+        "admin/catalog_new_service.html",
+        status_code,
+        categories=category_list,
+        types=TYPE_NAMES,
+        error=error,
+        typed=typed or {},
+    )
+
+
+@router.get(NEW_SERVICE)
+async def new_service_page(current: OperatorVisit) -> Response:
+    return await _new_service_page(current)
+
+
 @router.post(f"{CATALOGUE}/services")
 async def add_service(current: OperatorVisit) -> Response:
     form = await current.form()
@@ -151,21 +238,22 @@ async def add_service(current: OperatorVisit) -> Response:
             await _check_category(conn, category_id)
             service_id = await catalog.create_service(conn, category_id, **fields)
     except Refusal as error:
-        return await _catalogue_page(current, 400, i18n.explain(error), typed_values(form))
+        return await _new_service_page(current, 400, i18n.explain(error), typed_values(form))
     message = _("Service %(id)s added.") % {"id": service_id}
-    return current.redirect(CATALOGUE, message)
+    return current.redirect(Listing(category=str(category_id)).address(), message)
 
 
 async def _service_page(
     current: Visit,
     service_id: int,
     status_code: int = 200,
+    back: str = CATALOGUE,
     error: str | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
     async with current.db.read() as conn:
         service = await catalog.service_row(conn, service_id)
-        listing = await catalog.catalogue(conn)
+        category_list = await catalog.category_names(conn)
         upstreams = await every_provider_settings(conn)
     if service is None:
         return not_found(current)
@@ -173,8 +261,9 @@ async def _service_page(
         "admin/service.html",
         status_code,
         service=service,
-        categories=listing,
-        providers=sorted(upstreams.values(), key=lambda provider: provider.name),
+        categories=category_list,
+        providers=_by_name(upstreams.values()),
+        back=back,
         error=error,
         typed=typed,
     )
@@ -182,7 +271,9 @@ async def _service_page(
 
 @router.get(CATALOGUE + "/services/{service_id:id}")
 async def service_page(service_id: int, current: OperatorVisit) -> Response:
-    return await _service_page(current, service_id)
+    """The list the operator came from is where saving returns to."""
+    back = list_came_from(current.request.headers.get("referer", ""))
+    return await _service_page(current, service_id, back=back)
 
 
 @router.post(CATALOGUE + "/services/{service_id:id}")
@@ -204,9 +295,9 @@ async def edit_service(service_id: int, current: OperatorVisit) -> Response:
             await catalog.set_fallback(conn, service_id, *await _fallback(conn, form))
     except Refusal as error:
         return await _service_page(
-            current, service_id, 400, i18n.explain(error), typed_values(form)
+            current, service_id, 400, back_of(form), i18n.explain(error), typed_values(form)
         )
-    return current.redirect(CATALOGUE, _("Service %(id)s saved.") % {"id": service_id})
+    return current.redirect(back_of(form), _("Service %(id)s saved.") % {"id": service_id})
 
 
 async def _fallback(conn: AsyncConnection, form: FormData) -> tuple[int | None, str | None]:
@@ -228,7 +319,28 @@ async def switch_service(service_id: int, current: OperatorVisit) -> Response:
             return not_found(current)
         await catalog.set_service_enabled(conn, service_id, enabled)
     message = _("Service %(id)s is on offer.") if enabled else _("Service %(id)s is disabled.")
-    return current.redirect(CATALOGUE, message % {"id": service_id})
+    return current.redirect(back_of(form), message % {"id": service_id})
+
+
+# ---- the checked services at once
+
+
+@router.post(f"{CATALOGUE}/services/enabled")
+async def switch_services(current: OperatorVisit) -> Response:
+    form = await current.form()
+    chosen, enabled = ids(form, "service"), flag(form, "enabled")
+    if not chosen:
+        error = i18n.explain(CHOOSE_SERVICES_TO_SWITCH())
+        return await _back_page(current, form, 400, error, {})
+    async with current.db.write() as conn:
+        changed = await catalog.set_services_enabled(conn, chosen, enabled)
+    if enabled:
+        message = ngettext(
+            "%(num)d service put on offer.", "%(num)d services put on offer.", changed
+        )
+    else:
+        message = ngettext("%(num)d service disabled.", "%(num)d services disabled.", changed)
+    return current.redirect(back_of(form), message % {"num": changed})
 
 
 # ---- bulk price change
@@ -272,11 +384,11 @@ async def change_prices(current: OperatorVisit) -> Response:
                 return _preview(current, form, rows, stale=confirmed)
             await catalog.apply_repricing(conn, rows)
     except Refusal as error:
-        return await _catalogue_page(current, 400, i18n.explain(error), typed_values(form))
+        return await _back_page(current, form, 400, i18n.explain(error), typed_values(form))
     message = ngettext(
         "Changed the rate of %(num)d service.", "Changed the rates of %(num)d services.", len(rows)
     ) % {"num": len(rows)}
-    return current.redirect(CATALOGUE, message)
+    return current.redirect(back_of(form), message)
 
 
 def _preview(
@@ -298,4 +410,5 @@ def _preview(
         error=error,
         refused=bool(refused),
         forwarded=any(row.forwarded for row in rows),
+        back=back_of(form),
     )

@@ -1,15 +1,21 @@
 """Categories, services and prices: what customers can order and at which rate."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.catalog.models import FULFIL_PROVIDER, categories, customer_prices, services
+from smmpanel.catalog.models import (
+    FULFIL_MANUAL,
+    FULFIL_PROVIDER,
+    categories,
+    customer_prices,
+    services,
+)
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.db.base import AnyRow
 from smmpanel.db.dialect import insert_or_ignore, one_of
@@ -146,6 +152,23 @@ async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: b
     await conn.execute(update(services).where(services.c.id == service_id).values(enabled=enabled))
     await bump_catalog_version(conn)
     return True
+
+
+async def set_services_enabled(conn: AsyncConnection, service_ids: list[int], enabled: bool) -> int:
+    """Put these services on offer or take them off, in one statement; how many changed.
+
+    Ids of no service are passed over. The version moves on only if a service changed.
+    """
+    if not service_ids:
+        return 0
+    result = await conn.execute(
+        update(services)
+        .where(one_of(conn, services.c.id, service_ids), services.c.enabled.is_(not enabled))
+        .values(enabled=enabled)
+    )
+    if result.rowcount:
+        await bump_catalog_version(conn)
+    return result.rowcount
 
 
 async def set_customer_price(
@@ -295,13 +318,6 @@ async def custom_rate(conn: AsyncConnection, customer_id: int, service_id: int) 
     )
 
 
-@dataclass
-class Category:
-    id: int
-    name: str
-    services: list[AnyRow] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class Repricing:
     """A service's rate before and after a bulk change."""
@@ -330,7 +346,6 @@ def _service_columns() -> list[ColumnElement[Any]]:
         services.c.rate,
         services.c.min_quantity,
         services.c.max_quantity,
-        services.c.description,
         services.c.dripfeed,
         services.c.refill,
         services.c.cancel,
@@ -341,27 +356,101 @@ def _service_columns() -> list[ColumnElement[Any]]:
     ]
 
 
-async def catalogue(conn: AsyncConnection) -> list[Category]:
-    """Every category in its order, each with its services (enabled or not) in theirs."""
-    rows = await conn.execute(
-        select(categories.c.id.label("of_category"), categories.c.name.label("category"))
-        .add_columns(*_service_columns())
-        .outerjoin(services, services.c.category_id == categories.c.id)
-        .outerjoin(providers, providers.c.id == services.c.provider_id)
-        .order_by(categories.c.position, categories.c.id, services.c.position, services.c.id)
+@dataclass(frozen=True)
+class ServiceFilter:
+    """Which services the operator's list shows; an empty field does not filter."""
+
+    search: str = ""  # part of the name, or the id
+    category_id: int | None = None
+    provider_id: int | None = None  # the services this provider fulfils
+    by_hand: bool = False  # only the services fulfilled by hand
+    type: str = ""
+    enabled: bool | None = None
+
+
+def _filtered(query: Select[Any], chosen: ServiceFilter) -> Select[Any]:
+    if chosen.search:
+        query = query.where(_search_matches(chosen.search))
+    if chosen.category_id is not None:
+        query = query.where(services.c.category_id == chosen.category_id)
+    if chosen.by_hand:
+        query = query.where(services.c.fulfilment == FULFIL_MANUAL)
+    if chosen.provider_id is not None:
+        query = query.where(services.c.provider_id == chosen.provider_id)
+    if chosen.type:
+        query = query.where(services.c.type == chosen.type)
+    if chosen.enabled is not None:
+        query = query.where(services.c.enabled.is_(chosen.enabled))
+    return query
+
+
+def _search_matches(search: str) -> ColumnElement[bool]:
+    found = func.lower(services.c.name).contains(search.lower(), autoescape=True)
+    if search.isdigit() and len(search) <= 18:
+        return or_(found, services.c.id == int(search))
+    return found
+
+
+async def find_services(
+    conn: AsyncConnection, chosen: ServiceFilter, offset: int, limit: int
+) -> list[AnyRow]:
+    """`limit` services the filter keeps, from `offset`, in the order customers see them.
+
+    The page's ids are sorted and cut first, then only they are read in full: sorting whole
+    rows of thousands of services costs several times more.
+    """
+    in_order = (categories.c.position, categories.c.id, services.c.position, services.c.id)
+    page = (
+        _filtered(select(services.c.id), chosen)
+        .join(categories, categories.c.id == services.c.category_id)
+        .order_by(*in_order)
+        .offset(offset)
+        .limit(limit)
+        .subquery()
     )
-    listed: dict[int, Category] = {}
-    for row in rows:
-        category = listed.setdefault(row.of_category, Category(row.of_category, row.category))
-        if row.id is not None:
-            category.services.append(row)
-    return list(listed.values())
+    query = (
+        select(*_service_columns(), categories.c.name.label("category"))
+        .join(page, page.c.id == services.c.id)
+        .join(categories, categories.c.id == services.c.category_id)
+        .outerjoin(providers, providers.c.id == services.c.provider_id)
+        .order_by(*in_order)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def count_services(conn: AsyncConnection, chosen: ServiceFilter) -> int:
+    query = _filtered(select(func.count()).select_from(services), chosen)
+    return await conn.scalar(query) or 0
+
+
+async def category_names(conn: AsyncConnection) -> list[AnyRow]:
+    """Every category's id and name, in the order customers see them."""
+    query = select(categories.c.id, categories.c.name)
+    return list((await conn.execute(query.order_by(categories.c.position, categories.c.id))).all())
+
+
+async def categories_with_counts(conn: AsyncConnection) -> list[AnyRow]:
+    """Every category in its order, with how many services it holds and how many are on offer."""
+    enabled = func.count(services.c.id).filter(services.c.enabled.is_(True))
+    query = (
+        select(
+            categories.c.id,
+            categories.c.name,
+            func.count(services.c.id).label("services"),
+            enabled.label("enabled"),
+        )
+        .outerjoin(services, services.c.category_id == categories.c.id)
+        .group_by(categories.c.id, categories.c.name, categories.c.position)
+        .order_by(categories.c.position, categories.c.id)
+    )
+    return list((await conn.execute(query)).all())
 
 
 async def service_row(conn: AsyncConnection, service_id: int) -> AnyRow | None:
     """A service as its edit page shows it: the listing's columns, its fulfilment and fallback."""
     query = select(
         *_service_columns(),
+        services.c.description,
         services.c.fulfilment,
         services.c.fallback_provider_id,
         services.c.fallback_provider_service_id,

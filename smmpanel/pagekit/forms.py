@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from smmpanel.db.base import MAX_INT32, MAX_INT64
@@ -16,6 +17,8 @@ from smmpanel.money import check_amount, parse, to_micros
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import Visit
 
+# Far more than any list shows at once; SQLite takes at most 32,766 parameters a statement.
+MAX_CHECKED = 5_000
 # At most 18 digits: every such number fits the database's 64-bit integers.
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
@@ -87,6 +90,9 @@ def flag(form: FormData, name: str) -> bool:
 def ids(form: FormData, name: str) -> list[int]:
     """The checked boxes of a list of ids; what is not an id is ignored."""
     values = [str(value).strip() for value in form.getlist(name)]
+    if len(values) > MAX_CHECKED:
+        explanation = _("At most %(count)s boxes can be checked at once: check fewer.")
+        raise HTTPException(400, explanation % {"count": f"{MAX_CHECKED:,}"})
     return list(dict.fromkeys(int(value) for value in values if is_id(value)))
 
 

@@ -1,11 +1,14 @@
 """The catalogue (catalog.service): what a service needs, what customers may order, at which
 rate, and the version that tells the API its cached `services` reply is stale."""
 
+import uuid
 from decimal import Decimal
 
 import pytest
 from domain_helpers import micros, new_customer, new_service
+from sqlalchemy import update
 
+from smmpanel.catalog.models import FULFIL_PROVIDER, services
 from smmpanel.catalog.service import (
     CUSTOM_RATE_NOT_POSITIVE,
     FIXED,
@@ -17,21 +20,28 @@ from smmpanel.catalog.service import (
     SERVICE_NEEDS_NAME,
     SERVICE_RATE_NOT_POSITIVE,
     UNKNOWN_SERVICE_TYPE,
+    ServiceFilter,
     apply_repricing,
     catalog_version,
+    categories_with_counts,
     category_id_for,
     changed_rate,
+    count_services,
     create_service,
     edit_service,
     enabled_services,
+    find_services,
     orderable_service,
     repricing,
     set_customer_price,
     set_service_enabled,
+    set_services_enabled,
 )
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.errors import Refusal
+from smmpanel.providers.service import add_provider
 
+NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 
@@ -148,3 +158,83 @@ async def test_repricing_applies_only_what_was_previewed(conn):
     with pytest.raises(Refusal) as caught:
         await apply_repricing(conn, to_zero)
     assert caught.value.kind is RATE_WOULD_FALL
+
+
+async def test_checked_services_are_switched_in_one_change_that_moves_the_version_once(conn):
+    first, second, third = [await new_service(conn) for _ in range(3)]
+    await set_service_enabled(conn, third, False)
+    before = await catalog_version(conn)
+    assert await set_services_enabled(conn, [first, third, 987_654_321], False) == 1
+    assert await catalog_version(conn) == before + 1
+    assert await set_services_enabled(conn, [first, third], False) == 0  # nothing to change
+    assert await set_services_enabled(conn, [], True) == 0
+    assert await catalog_version(conn) == before + 1
+    customer_id = await new_customer(conn)
+    assert [await orderable_service(conn, i, customer_id) is None for i in (first, second)] == [
+        True,
+        False,
+    ]
+    assert await set_services_enabled(conn, [first, second, third], True) == 2
+    assert await catalog_version(conn) == before + 2
+
+
+async def new_catalogue_part(conn) -> tuple[int, list[int]]:  # type: ignore[no-untyped-def]
+    """A category of its own with four services: two by hand, one resold, one disabled."""
+    tag = uuid.uuid4().hex[:8].translate(NO_DIGITS)  # an id searched for matches no name
+    category_id = await category_id_for(conn, f"Listing {tag}")
+    fields = {"rate": 1_000_000, "min_quantity": 10, "max_quantity": 100}
+    made = [
+        await create_service(conn, category_id, name=f"{tag} Likes", type="Default", **fields),
+        await create_service(
+            conn, category_id, name=f"{tag} COMMENTS", type="Custom Comments", **fields
+        ),
+        await create_service(conn, category_id, name=f"{tag} views", type="Default", **fields),
+        await create_service(conn, category_id, name=f"{tag} real %", type="Default", **fields),
+    ]
+    await set_service_enabled(conn, made[2], False)
+    return category_id, made
+
+
+async def test_the_operators_list_keeps_what_each_filter_asks_for(conn):
+    category_id, (likes, comments, views, real) = await new_catalogue_part(conn)
+    provider_id = await new_provider(conn)
+    await edit_resold(conn, views, provider_id)
+
+    async def found(**chosen: object) -> list[int]:
+        kept = ServiceFilter(category_id=category_id, **chosen)  # type: ignore[arg-type]
+        rows = await find_services(conn, kept, 0, 10)
+        assert await count_services(conn, kept) == len(rows)
+        return [row.id for row in rows]
+
+    assert await found() == [likes, comments, views, real]
+    assert await found(search="comments") == [comments]
+    assert await found(search="%") == [real]  # a search is text, not a pattern
+    assert await found(search=str(views)) == [views]
+    assert await found(type="Custom Comments") == [comments]
+    assert await found(enabled=False) == [views]
+    assert await found(enabled=True) == [likes, comments, real]
+    assert await found(by_hand=True) == [likes, comments, real]
+    assert await found(provider_id=provider_id) == [views]
+    page = await find_services(conn, ServiceFilter(category_id=category_id), 1, 2)
+    assert [row.id for row in page] == [comments, views]
+    assert page[0].category.startswith("Listing ")
+
+
+async def test_categories_are_counted_with_their_services_on_offer(conn):
+    category_id, _ = await new_catalogue_part(conn)
+    empty = await category_id_for(conn, f"Empty {uuid.uuid4().hex[:8]}")
+    counts = {row.id: (row.services, row.enabled) for row in await categories_with_counts(conn)}
+    assert counts[category_id] == (4, 3) and counts[empty] == (0, 0)
+
+
+async def new_provider(conn) -> int:  # type: ignore[no-untyped-def]
+    return await add_provider(conn, f"up {uuid.uuid4().hex[:8]}", "http://127.0.0.1:9/api/v2", "k")
+
+
+async def edit_resold(conn, service_id: int, provider_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Make a service one resold from this provider, as an import would have made it."""
+    await conn.execute(
+        update(services)
+        .where(services.c.id == service_id)
+        .values(fulfilment=FULFIL_PROVIDER, provider_id=provider_id, provider_service_id="1")
+    )

@@ -5,7 +5,7 @@ import re
 from html import unescape
 
 from page_client import PageClient, text_of, unique
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from smmpanel.catalog import service as catalog_service
 from smmpanel.catalog.models import FULFIL_PROVIDER, categories, services
@@ -177,7 +177,7 @@ async def test_moving_and_renaming_categories_changes_the_api_reply(operator, db
     )
     assert moved.status_code == 303
     assert await order() == [second, first]
-    page = await operator.page(CATALOGUE)
+    page = await operator.page(f"{CATALOGUE}/categories")
     assert page.index(second) < page.index(first)
 
     await operator.submit(f"{CATALOGUE}/categories/{second_id}", {"action": "down"}, page=CATALOGUE)
@@ -441,3 +441,180 @@ async def test_a_category_name_taken_meanwhile_by_another_operator_is_refused_no
     same = {"action": "rename", "name": own_name}
     kept = await operator.submit(f"{CATALOGUE}/categories/{own}", same, page=CATALOGUE)
     assert kept.status_code == 303
+
+
+# ---- the list: searched, filtered and paged by its address; the checked services at once
+
+SERVICE_ROW = re.compile(r'<tr id="service-(\d+)">')
+
+
+def listed(page: str) -> list[int]:
+    return [int(found) for found in SERVICE_ROW.findall(page)]
+
+
+async def services_in_new_category(db, count: int, **fields: object) -> tuple[int, list[int]]:
+    """A category last in the order with `count` services named after it, in their order."""
+    async with db.write() as conn:
+        position = await conn.scalar(select(func.max(categories.c.position))) or 0
+        name = unique("Listed")
+        new_id = await category_id_for(conn, name, position + 1)
+        ids = [
+            await create_service(
+                conn,
+                new_id,
+                **{
+                    "name": f"{name} n{number:03}",
+                    "type": "Default",
+                    "rate": 1_000_000,
+                    "min_quantity": 10,
+                    "max_quantity": 1000,
+                    **fields,
+                },
+            )
+            for number in range(count)
+        ]
+    return new_id, ids
+
+
+async def test_the_list_shows_a_page_of_what_its_address_asks_for(operator, db, shop):
+    category, ids = await services_in_new_category(db, 60)
+    async with db.write() as conn:
+        await catalog_service.set_service_enabled(conn, ids[5], False)
+        odd = f"Odd ONE out {unique('x')}"
+        await conn.execute(update(services).where(services.c.id == ids[6]).values(name=odd))
+    provider = await new_provider(db)
+    resold = await shop.service(
+        fulfilment=FULFIL_PROVIDER, provider_id=provider, provider_service_id="3"
+    )
+
+    first = await operator.page(CATALOGUE, category=category)
+    assert listed(first) == ids[:50]
+    assert "60 services match. Page 1 of 2." in text_of(first)
+    assert f'href="{CATALOGUE}?category={category}&amp;page=2"' in first
+    second = await operator.page(CATALOGUE, category=category, page=2)
+    assert listed(second) == ids[50:]
+    assert listed(await operator.page(CATALOGUE, category=category, enabled="no")) == [ids[5]]
+    assert ids[5] not in listed(await operator.page(CATALOGUE, category=category, enabled="yes"))
+    assert listed(await operator.page(CATALOGUE, q="odd one", category=category)) == [ids[6]]
+    assert ids[7] in listed(await operator.page(CATALOGUE, q=str(ids[7])))
+    assert listed(await operator.page(CATALOGUE, provider=provider)) == [resold]
+    by_hand = await operator.page(CATALOGUE, provider="manual", q=str(resold))
+    assert resold not in listed(by_hand)
+    assert listed(await operator.page(CATALOGUE, category=category, type="Package")) == []
+    # What is not one of the choices does not filter, and is not kept in the page's links.
+    garbage = await operator.page(
+        CATALOGUE, category=category, provider="x", type="Nonsense", enabled="maybe", page="-3"
+    )
+    assert listed(garbage) == ids[:50] and "Nonsense" not in garbage
+
+
+async def test_checked_services_are_switched_at_once_and_the_same_list_comes_back(
+    operator, db, shop, api
+):
+    _, key = await shop.customer()
+    category, ids = await services_in_new_category(db, 3)
+    back = f"{CATALOGUE}?category={category}&enabled=yes&page=1"
+    checked = [("service", ids[0]), ("service", ids[1]), ("back", back)]
+
+    disabled = await operator.submit(f"{CATALOGUE}/services/enabled", checked, page=CATALOGUE)
+    assert disabled.headers["location"] == f"{CATALOGUE}?category={category}&enabled=yes"
+    assert "2 services disabled." in text_of(await operator.follow(disabled))
+    reply = await offered(api, key)
+    assert [i in reply for i in ids] == [False, False, True]
+
+    again = await operator.submit(f"{CATALOGUE}/services/enabled", checked, page=CATALOGUE)
+    assert "0 services disabled." in text_of(await operator.follow(again))
+    enabled = await operator.submit(
+        f"{CATALOGUE}/services/enabled", [*checked, ("enabled", "1")], page=CATALOGUE
+    )
+    assert "2 services put on offer." in text_of(await operator.follow(enabled))
+    reply = await offered(api, key)
+    assert all(i in reply for i in ids)
+
+    nothing = await operator.submit(f"{CATALOGUE}/services/enabled", {"back": back}, page=CATALOGUE)
+    assert nothing.status_code == 400
+    assert "Check the services to enable or disable." in text_of(nothing.text)
+    assert listed(nothing.text) == ids  # the same filtered list, shown again
+
+    one = await operator.submit(
+        f"{CATALOGUE}/services/{ids[2]}/enabled", {"back": back}, page=CATALOGUE
+    )
+    assert one.headers["location"] == f"{CATALOGUE}?category={category}&enabled=yes"
+    assert ids[2] not in await offered(api, key)
+
+
+async def test_a_bulk_price_change_returns_to_the_list_it_was_made_from(operator, db):
+    category, ids = await new_category_with_services(db, "1", "2")
+    back = f"{CATALOGUE}?category={category}"
+    fields = {"kind": "percent", "change": "50", "category": category, "back": back}
+    preview = await operator.submit(f"{CATALOGUE}/prices", fields, page=back)
+    assert f'href="{back}"' in preview.text
+    confirmed = await operator.submit(
+        f"{CATALOGUE}/prices", confirm_fields(preview.text), page=back
+    )
+    assert confirmed.headers["location"] == back
+    assert await rates_of(db, ids) == [1_500_000, 3_000_000]
+
+
+async def test_a_form_is_never_sent_back_to_another_site(operator, db, shop):
+    service_id = await shop.service()
+    for back in ("https://elsewhere.example/admin/catalog", "//elsewhere.example/admin/catalog"):
+        response = await operator.submit(
+            f"{CATALOGUE}/services/{service_id}/enabled",
+            {"enabled": "1", "back": back},
+            page=CATALOGUE,
+        )
+        assert response.headers["location"] == CATALOGUE
+
+
+async def test_saving_a_service_returns_to_the_list_it_was_opened_from(operator, db, shop):
+    service_id = await shop.service()
+    page = f"{CATALOGUE}/services/{service_id}"
+    listing = f"{CATALOGUE}?q=service&type=Default"
+    opened = await operator.http.get(
+        page, headers={"Referer": f"{str(operator.http.base_url).rstrip('/')}{listing}"}
+    )
+    assert f'name="back" value="{listing.replace("&", "&amp;")}"' in opened.text
+    row = await service_by_id(db, service_id)
+    fields = service_form(row.category_id, row.name, position="0", enabled="1", back=listing)
+    saved = await operator.submit(page, fields, page=page)
+    assert saved.headers["location"] == listing
+
+
+async def test_the_category_page_adds_renames_and_counts(operator, db):
+    category, ids = await services_in_new_category(db, 2)
+    async with db.write() as conn:
+        await catalog_service.set_service_enabled(conn, ids[0], False)
+    page = await operator.page(f"{CATALOGUE}/categories")
+    row = re.search(rf'<tr id="category-{category}">(.*?)</tr>', page, re.S)
+    assert row is not None
+    assert [int(n) for n in re.findall(r'class="number">(?:<a[^>]*>)?(\d+)', row.group(1))] == [
+        2,
+        1,
+    ]
+    name = unique("Added")
+    added = await operator.submit(
+        f"{CATALOGUE}/categories", {"category_name": name}, page=CATALOGUE
+    )
+    assert added.headers["location"] == f"{CATALOGUE}/categories"
+    assert name in await operator.follow(added)
+
+
+async def test_adding_a_service_has_its_own_page(operator, db):
+    page = await operator.page(f"{CATALOGUE}/services/new")
+    assert 'action="/admin/catalog/services"' in page and 'name="category_id"' in page
+    catalogue = await operator.page(CATALOGUE)
+    assert 'href="/admin/catalog/services/new"' in catalogue
+    assert 'name="category_name"' not in catalogue and 'name="rate"' not in catalogue
+
+
+async def test_more_checked_boxes_than_a_statement_takes_are_refused_and_change_nothing(
+    operator, db, shop, api
+):
+    _, key = await shop.customer()
+    category, ids = await services_in_new_category(db, 1)
+    checked = [("service", ids[0])] + [("service", n) for n in range(10**9, 10**9 + 40_000)]
+    refused = await operator.submit(f"{CATALOGUE}/services/enabled", checked, page=CATALOGUE)
+    assert refused.status_code == 400
+    assert "At most 5,000 boxes can be checked at once" in text_of(refused.text)
+    assert ids[0] in await offered(api, key)

@@ -75,6 +75,7 @@ orders = Table(
         "provider_id", "upstream_order_id", name="uq_orders_provider_id_upstream_order_id"
     ),
     Index("ix_orders_customer_id_id", "customer_id", "id"),
+    Index("ix_orders_customer_id_status_id", "customer_id", "status", "id"),
     Index("ix_orders_forward_state_next_action_at", "forward_state", "next_action_at"),
     Index("ix_orders_status", "status"),
     # Only child orders (drip-feed runs, posts) are looked up by parent: leaving the top-level

@@ -1,5 +1,6 @@
-// The new-order form, enhanced: pick a category, then a service; the service type's fields swap in
-// place and the charge is counted as it is typed. The server checks and charges it again.
+// The new-order form, enhanced: choosing a category loads its services (JSON from the server,
+// at this customer's rates) without reloading the page; the service type's fields swap in place
+// and the charge is counted as it is typed. The server checks and charges it again.
 (function () {
   "use strict";
   var dataNode = document.getElementById("order-data");
@@ -7,13 +8,9 @@
   if (!dataNode || !fieldsBox) return;
   var data = JSON.parse(dataNode.textContent);
   var serviceSelect = document.getElementById("service");
-  // The category choice only works with this script, so only this script shows it.
-  var serviceLabel = serviceSelect.closest("label");
-  serviceLabel.before(document.getElementById("category-choice").content.cloneNode(true));
   var categorySelect = document.getElementById("category");
-  var groups = Array.prototype.map.call(serviceSelect.querySelectorAll("optgroup"), function (group) {
-    return group.cloneNode(true);
-  });
+  var servicesById = {};
+  var loading = 0; // the latest category asked for; an older answer is dropped
   var locale = document.documentElement.lang;
   var DIGITS = /^[0-9]{1,18}$/;
 
@@ -70,7 +67,7 @@
   }
 
   function showCharge() {
-    var service = data.services[serviceSelect.value];
+    var service = servicesById[serviceSelect.value];
     var micros = service ? charge(service) : null;
     setText("charge", micros === null ? "–" : renderCharge(micros));
   }
@@ -97,7 +94,7 @@
   }
 
   function showService() {
-    var service = data.services[serviceSelect.value];
+    var service = servicesById[serviceSelect.value];
     if (!service) return;
     document.getElementById("order-service").value = serviceSelect.value;
     setText("rate-label", service.flat ? data.labels.price : data.labels.rate);
@@ -110,20 +107,48 @@
     showCharge();
   }
 
-  function showCategory(keepService) {
-    var chosen = groups[Number(categorySelect.value)];
-    serviceSelect.replaceChildren(chosen.cloneNode(true));
-    if (keepService && serviceSelect.querySelector('option[value="' + keepService + '"]')) {
-      serviceSelect.value = keepService;
-    }
+  function keepServices(services) {
+    servicesById = {};
+    services.forEach(function (service) {
+      servicesById[service.id] = service;
+    });
   }
 
+  function listServices(services) {
+    keepServices(services);
+    serviceSelect.replaceChildren();
+    services.forEach(function (service) {
+      var label = service.id + " · " + service.name + " · " + service.rate_text + " " + data.currency;
+      serviceSelect.appendChild(new Option(label, service.id));
+    });
+    serviceSelect.disabled = false;
+  }
+
+  function showCategory() {
+    var asked = ++loading;
+    // Emptied at once, so nothing picks a service of the category left behind.
+    serviceSelect.replaceChildren();
+    serviceSelect.disabled = true;
+    var url = data.services_url + "?category=" + encodeURIComponent(categorySelect.value);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (answer) {
+        if (asked !== loading) return;
+        listServices(answer.services);
+        showService();
+      })
+      .catch(function () {
+        if (asked === loading) document.getElementById("category-choice").submit();
+      });
+  }
+
+  document.getElementById("show-services").remove();
   document.getElementById("show-fields").remove();
-  showCategory(serviceSelect.value);
-  categorySelect.addEventListener("change", function () {
-    showCategory(null);
-    showService();
-  });
+  keepServices(data.services);
+  categorySelect.addEventListener("change", showCategory);
   serviceSelect.addEventListener("change", showService);
   fieldsBox.addEventListener("input", showCharge);
   showCharge();

@@ -1,4 +1,8 @@
-"""The new-order page: choose a service from this customer's catalogue, fill its type's fields."""
+"""The new-order page: choose a category, then one of its services, fill its type's fields.
+
+Only the chosen category's services are in the page; the script loads another category's from
+`/order/services` (JSON), and without the script choosing a category reloads the page.
+"""
 
 import secrets
 from dataclasses import dataclass, field
@@ -6,88 +10,86 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette.datastructures import FormData
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from smmpanel.accounts.service import balance_of
-from smmpanel.catalog.service import enabled_services
+from smmpanel.catalog.service import catalog_version
+from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.errors import Refusal
-from smmpanel.money import render_rate
 from smmpanel.orders.placement import place_in_transaction
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
-from smmpanel.web.customer_fields import (
-    SUBSCRIPTION_DELAYS,
-    charge_rule,
-    field_names,
-    is_flat,
-    type_fields,
+from smmpanel.web.customer_fields import SUBSCRIPTION_DELAYS, field_names, is_flat, type_fields
+from smmpanel.web.customer_order_services import (
+    categories_on_offer,
+    category_of,
+    script_services,
+    services_in,
 )
 from smmpanel.web.customer_placing import explain_refusal, preview_charge
 
 router = APIRouter()
 FORM_FIELDS = ("service", "idempotency_key", *field_names())
+SERVICES_PATH = "/order/services"
 
 
 @dataclass
 class OrderForm:
-    """What the page shows: the catalogue, the chosen service, what was typed, the outcome."""
+    """What the page shows: the categories, the chosen one's services, the chosen service,
+    what was typed, the outcome."""
 
-    services: list
-    chosen: Any = None  # a row of enabled_services
+    categories: list
+    category_id: int | None = None
+    services: list = field(default_factory=list)
+    chosen: Any = None  # a row of services_in
     values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     charge: int | None = None
-
-    @property
-    def groups(self) -> list[tuple[str, list]]:
-        """The services under their categories, in the catalogue's order."""
-        groups: list[tuple[str, list]] = []
-        for service in self.services:
-            if not groups or groups[-1][0] != service.category:
-                groups.append((service.category, []))
-            groups[-1][1].append(service)
-        return groups
-
-    def choose(self, given: str) -> None:
-        service_id = parse_positive_int(given)
-        self.chosen = next((s for s in self.services if s.id == service_id), None)
-        if given and self.chosen is None:
-            self.error = _("Choose a service from the list.")
-        if not given and self.services:
-            self.chosen = self.services[0]
+    balance: int = 0
 
 
-async def _order_form(current: Visit) -> OrderForm:
+async def _order_form(current: Visit, service: str, category: str = "") -> OrderForm:
+    """The form for `service` (its category) or else `category` (its first service)."""
+    service_id = parse_positive_int(service)
     async with current.db.read() as conn:
-        return OrderForm(services=await enabled_services(conn, current.customer_id))
+        order_form = OrderForm(categories=await categories_on_offer(conn))
+        category_id = await category_of(conn, service_id) if service_id else None
+        if service and category_id is None:
+            order_form.error = _("Choose a service from the list.")
+        order_form.category_id = category_id or _category_or_first(order_form, category)
+        if order_form.category_id is not None:
+            order_form.services = await services_in(
+                conn, current.customer_id, order_form.category_id
+            )
+        order_form.balance = await balance_of(conn, current.customer_id)
+    if service:
+        order_form.chosen = next((s for s in order_form.services if s.id == service_id), None)
+    elif order_form.services:
+        order_form.chosen = order_form.services[0]
+    return order_form
 
 
-def _script_data(order_form: OrderForm, currency: str) -> dict:
-    """What order-form.js needs to swap fields and count the charge without the server."""
-    services = {
-        str(service.id): {
-            "type": service.type,
-            "rate": service.rate,
-            "rate_text": render_rate(service.rate),
-            "flat": is_flat(service.type),
-            "min": service.min_quantity,
-            "max": service.max_quantity,
-            "description": service.description,
-            "fields": [f.name for f in type_fields(service.type, service.dripfeed)],
-            **charge_rule(service.type),
-        }
-        for service in order_form.services
+def _category_or_first(order_form: OrderForm, category: str) -> int | None:
+    category_id = parse_positive_int(category)
+    known = [row.id for row in order_form.categories]
+    if category_id in known:
+        return category_id
+    return known[0] if known else None
+
+
+def _script_data(current: Visit, order_form: OrderForm) -> dict:
+    """What order-form.js needs: the shown category's services, and where to load another's."""
+    return {
+        "services": script_services(order_form.services),
+        "services_url": SERVICES_PATH,
+        "currency": current.panel.currency,
+        "labels": {"rate": _("Rate per 1000"), "price": _("Price")},
     }
-    labels = {"rate": _("Rate per 1000"), "price": _("Price")}
-    return {"services": services, "currency": currency, "labels": labels}
 
 
 async def _render(current: Visit, order_form: OrderForm, status_code: int = 200) -> Response:
-    async with current.db.read() as conn:
-        balance = await balance_of(conn, current.customer_id)
     chosen = order_form.chosen
-    types = dict.fromkeys(service.type for service in order_form.services)
     return current.render(
         "web/order_new.html",
         status_code,
@@ -95,19 +97,40 @@ async def _render(current: Visit, order_form: OrderForm, status_code: int = 200)
         chosen=chosen,
         fields=type_fields(chosen.type, chosen.dripfeed) if chosen else [],
         flat=bool(chosen) and is_flat(chosen.type),
-        balance=balance,
+        balance=order_form.balance,
         delays=SUBSCRIPTION_DELAYS,
-        type_templates=[(name, type_fields(name)) for name in types],
-        script_data=_script_data(order_form, current.panel.currency),
+        type_templates=[(name, type_fields(name)) for name in SERVICE_TYPES],
+        script_data=_script_data(current, order_form),
         idempotency_key=order_form.values.get("idempotency_key") or secrets.token_urlsafe(16),
     )
 
 
 @router.get("/order/new")
-async def new_order_page(current: CustomerVisit, service: str = "") -> Response:
-    order_form = await _order_form(current)
-    order_form.choose(service)
+async def new_order_page(current: CustomerVisit, service: str = "", category: str = "") -> Response:
+    order_form = await _order_form(current, service, category)
     return await _render(current, order_form, 400 if order_form.error else 200)
+
+
+@router.get(SERVICES_PATH)
+async def category_services(current: CustomerVisit, category: str = "") -> Response:
+    """The category's services at this customer's rates, as order-form.js reads them.
+
+    Revalidated by an ETag of the catalogue's version (which moves with each service and each
+    customer price) and the customer: an unchanged category costs one small read.
+    """
+    category_id = parse_positive_int(category)
+    async with current.db.read() as conn:
+        etag = f'"{await catalog_version(conn)}-{current.customer_id}-{category_id}"'
+        if current.request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=_cache_headers(etag))
+        rows = await services_in(conn, current.customer_id, category_id) if category_id else []
+    return JSONResponse({"services": script_services(rows)}, headers=_cache_headers(etag))
+
+
+def _cache_headers(etag: str) -> dict[str, str]:
+    # private: the rates are this customer's; no-cache: asked again each time, 304 if unchanged
+    # (the ETag names the customer, so another one signed in on the browser gets their own).
+    return {"ETag": etag, "Cache-Control": "private, no-cache"}
 
 
 def _typed(form: FormData) -> dict[str, str]:
@@ -117,17 +140,24 @@ def _typed(form: FormData) -> dict[str, str]:
 @router.post("/order/new")
 async def place_new_order(current: CustomerVisit) -> Response:
     form = await current.form()
-    order_form = await _order_form(current)
-    order_form.values = _typed(form)
-    order_form.choose(order_form.values.get("service", ""))
+    values = _typed(form)
     try:
         if form.get("intent") == "preview":
-            order_form.charge = await preview_charge(
-                current.db, current.customer_id, order_form.values
-            )
-            return await _render(current, order_form)
-        order_id = await place_in_transaction(current.db, current.customer_id, order_form.values)
+            charge = await preview_charge(current.db, current.customer_id, values)
+            return await _render(current, await _form_again(current, values, charge=charge))
+        order_id = await place_in_transaction(current.db, current.customer_id, values)
     except Refusal as refused:
-        order_form.error = explain_refusal(refused)
+        order_form = await _form_again(current, values, error=explain_refusal(refused))
         return await _render(current, order_form, 400)
     return current.redirect(f"/orders/{order_id}", _("Order %(id)s placed.") % {"id": order_id})
+
+
+async def _form_again(
+    current: Visit, values: dict[str, str], error: str | None = None, charge: int | None = None
+) -> OrderForm:
+    """The form shown again after a preview or a refusal, with what was typed."""
+    order_form = await _order_form(current, values.get("service", ""))
+    order_form.values = values
+    order_form.error = error or order_form.error
+    order_form.charge = charge
+    return order_form

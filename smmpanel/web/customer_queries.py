@@ -1,81 +1,19 @@
-"""What the customer pages read about one customer: orders, requests, ledger and keys.
+"""What the customer pages read about one customer: an order, its requests, charges and keys.
+
+The order list and the dashboard's counts are in customer_orders_queries.py.
 
 Every query here is limited to the signed-in customer's own rows.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import api_keys
 from smmpanel.catalog.models import services
 from smmpanel.db.dialect import one_of
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
-from smmpanel.orders.statuses import ALL_STATUSES
-from smmpanel.orders.validation import parse_positive_int
-from smmpanel.pagekit.order_rows import order_rows
-from smmpanel.pagekit.pagination import Page, select_page
-
-ORDERS_PER_PAGE = 25
-
-
-@dataclass(frozen=True)
-class OrderFilters:
-    search: str = ""
-    status: str = ""
-    service_id: int | None = None
-
-
-def _filtered(query: Select, filters: OrderFilters) -> Select:
-    if filters.search:
-        by_link = orders.c.link.icontains(filters.search, autoescape=True)
-        order_id = parse_positive_int(filters.search.lstrip("#"))
-        query = query.where(or_(by_link, orders.c.id == order_id) if order_id else by_link)
-    if filters.status:
-        query = query.where(orders.c.status == filters.status)
-    if filters.service_id:
-        query = query.where(orders.c.service_id == filters.service_id)
-    return query
-
-
-async def orders_page(
-    conn: AsyncConnection, customer_id: int, filters: OrderFilters, number: int = 1
-) -> Page:
-    query = order_rows().where(orders.c.customer_id == customer_id)
-    query = _filtered(query, filters).order_by(orders.c.id.desc())
-    return await select_page(conn, query, number, ORDERS_PER_PAGE)
-
-
-async def recent_orders(conn: AsyncConnection, customer_id: int, limit: int) -> list:
-    query = order_rows().where(orders.c.customer_id == customer_id)
-    return list((await conn.execute(query.order_by(orders.c.id.desc()).limit(limit))).all())
-
-
-async def status_counts(conn: AsyncConnection, customer_id: int) -> list[tuple[str, int]]:
-    """(status, number of orders) of the statuses this customer has orders in."""
-    query = (
-        select(orders.c.status, func.count())
-        .where(orders.c.customer_id == customer_id)
-        .group_by(orders.c.status)
-    )
-    counts: dict[str, int] = dict((await conn.execute(query)).tuples().all())
-    return [(status, counts[status]) for status in ALL_STATUSES if status in counts]
-
-
-async def ordered_services(conn: AsyncConnection, customer_id: int) -> list:
-    """The services this customer has orders of, enabled or not: the list's service filter."""
-    query = (
-        select(services.c.id, services.c.name)
-        .where(
-            services.c.id.in_(
-                select(orders.c.service_id).where(orders.c.customer_id == customer_id)
-            )
-        )
-        .order_by(services.c.name, services.c.id)
-    )
-    return list((await conn.execute(query)).all())
 
 
 async def order_detail(conn: AsyncConnection, customer_id: int, order_id: int) -> Row[Any] | None:

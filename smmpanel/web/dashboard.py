@@ -5,7 +5,7 @@ from starlette.responses import Response
 
 from smmpanel.accounts.service import balance_of
 from smmpanel.pagekit.pages import CustomerVisit
-from smmpanel.web.customer_queries import recent_orders, status_counts
+from smmpanel.web.customer_orders_queries import recent_orders, status_counts
 
 router = APIRouter()
 RECENT_ORDERS = 10

@@ -32,15 +32,13 @@ from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.pagekit.pagination import list_address, page_number
 from smmpanel.web import customer_mass_order, customer_new_order
 from smmpanel.web.customer_fields import type_fields
+from smmpanel.web.customer_orders_queries import OrderFilters, OrdersPage, PageAt, orders_page
 from smmpanel.web.customer_placing import explain_refusal
 from smmpanel.web.customer_queries import (
-    OrderFilters,
     child_orders,
     order_cancel_requests,
     order_detail,
     order_refills,
-    ordered_services,
-    orders_page,
 )
 
 router = APIRouter()
@@ -48,31 +46,59 @@ router.include_router(customer_new_order.router)
 router.include_router(customer_mass_order.router)
 
 
-def _orders_url(filters: OrderFilters, number: int) -> str:
-    return list_address(
-        "/orders", number, q=filters.search, status=filters.status, service=filters.service_id
+def _page_at(page: str, before: str, after: str) -> PageAt:
+    return PageAt(
+        number=page_number(page),
+        before=parse_positive_int(before),
+        after=parse_positive_int(after),
     )
+
+
+def _page_links(filters: OrderFilters, found: OrdersPage) -> Callable[[int], str]:
+    """Page addresses for the list's links: the next page starts below this page's last order,
+    the previous one above its first; the first page needs neither."""
+
+    def address(number: int) -> str:
+        cursor: dict[str, int | None] = {}
+        if number > found.number:
+            cursor = {"before": found.last_id}
+        elif 1 < number < found.number:
+            cursor = {"after": found.first_id}
+        return list_address(
+            "/orders",
+            number,
+            q=filters.search,
+            status=filters.status,
+            service=filters.service,
+            **cursor,
+        )
+
+    return address
 
 
 @router.get("/orders")
 async def order_list(
-    current: CustomerVisit, q: str = "", status: str = "", service: str = "", page: str = ""
+    current: CustomerVisit,
+    q: str = "",
+    status: str = "",
+    service: str = "",
+    page: str = "",
+    before: str = "",
+    after: str = "",
 ) -> Response:
     filters = OrderFilters(
         search=q.strip(),
         status=status if status in ALL_STATUSES else "",
-        service_id=parse_positive_int(service),
+        service=service.strip(),
     )
     async with current.db.read() as conn:
-        found = await orders_page(conn, current.customer_id, filters, page_number(page))
-        services = await ordered_services(conn, current.customer_id)
+        found = await orders_page(conn, current.customer_id, filters, _page_at(page, before, after))
     return current.render(
         "web/orders.html",
         filters=filters,
         found=found,
-        services=services,
         statuses=ALL_STATUSES,
-        page_url=lambda number: _orders_url(filters, number),
+        page_url=_page_links(filters, found),
     )
 
 

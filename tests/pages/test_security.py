@@ -1,5 +1,7 @@
 """What a visitor cannot do to the pages: inject markup, forge forms, reach others' pages."""
 
+from urllib.parse import urlencode
+
 import httpx
 import pytest
 from page_client import PageClient, customer_with_password, operator_account, text_of, unique
@@ -75,6 +77,7 @@ async def hostile(panel, db):
         "tag": tag,
         "order": order_id,
         "service": service_name,
+        "service_id": service_id,
         "reason": reason,
     }
     await client.close()
@@ -87,7 +90,8 @@ async def test_markup_typed_by_customers_shows_as_text_on_their_pages(hostile):
         "/orders": (hostile["name"], LINK, hostile["service"]),
         f"/orders/{order_id}": (LINK, SCRIPT, IMAGE, hostile["service"]),
         "/funds": (hostile["reason"],),
-        "/order/new": (hostile["service"],),
+        # The form lists one category's services: the one of the service in the address.
+        f"/order/new?service={hostile['service_id']}": (hostile["service"],),
     }
     for path, texts in expected.items():
         assert_shown_as_text(await client.page(path), *texts)
@@ -100,7 +104,7 @@ async def test_markup_typed_by_customers_shows_as_text_on_operator_pages(hostile
         f"/admin/customers/{customer_id}": (hostile["name"], hostile["reason"]),
         f"/admin/orders?q={tag}": (LINK,),
         f"/admin/orders/{order_id}": (hostile["name"], LINK, SCRIPT, IMAGE, hostile["service"]),
-        "/admin/catalog": (hostile["service"],),
+        f"/admin/catalog?{urlencode({'q': hostile['service']})}": (hostile["service"],),
     }
     for path, texts in expected.items():
         assert_shown_as_text(await operator.page(path), *texts)

@@ -3,11 +3,11 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from smmpanel.config import Settings
 from smmpanel.db import Database
-from smmpanel.providers.client import UpstreamClient
+from smmpanel.providers.client import UpstreamClient, upstream_session
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,6 @@ class Job:
     run: Callable[[WorkerContext], Awaitable[int]]
 
 
-def upstream_http_client() -> httpx.AsyncClient:
-    """The one outgoing HTTP client of a process; each call sets its provider's timeout."""
-    return httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-        headers={"User-Agent": "smmpanel"},
-        follow_redirects=False,
-    )
+def upstream_http_client() -> aiohttp.ClientSession:
+    """The one outgoing HTTP session of a process; each call sets its provider's timeouts."""
+    return upstream_session()

@@ -19,7 +19,7 @@ from catalog_samples import free_port, new_provider
 from cli_runner import Cli
 
 from smmpanel.db import Database
-from smmpanel.providers.client import UpstreamClient
+from smmpanel.providers.client import UpstreamClient, upstream_session
 
 FAKE_UPSTREAM = Path(__file__).resolve().parents[1] / "fakes" / "upstream.py"
 CALM = {
@@ -91,7 +91,7 @@ def catalog_upstream(catalog_upstream_process: CatalogUpstream) -> CatalogUpstre
 
 @pytest_asyncio.fixture(scope="session")
 async def catalog_client() -> AsyncIterator[UpstreamClient]:
-    async with httpx.AsyncClient() as http:
+    async with upstream_session() as http:
         yield UpstreamClient(http)
 
 

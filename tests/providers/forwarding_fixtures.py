@@ -36,7 +36,7 @@ from smmpanel.db.base import utcnow
 from smmpanel.money import parse, to_micros
 from smmpanel.orders.models import order_polls, orders
 from smmpanel.orders.placement import place_order
-from smmpanel.providers.client import UpstreamClient
+from smmpanel.providers.client import UpstreamClient, upstream_session
 from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders
 from smmpanel.providers.models import providers
 from smmpanel.providers.polling import PollingTimes, poll_due_orders
@@ -456,7 +456,7 @@ async def forwarding_db(
 
 @pytest_asyncio.fixture
 async def upstream_client() -> AsyncIterator[UpstreamClient]:
-    async with httpx.AsyncClient() as http:
+    async with upstream_session() as http:
         yield UpstreamClient(http)
 
 

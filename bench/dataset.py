@@ -7,10 +7,12 @@ customer a deposit, and every balance is the sum of its ledger: `audit()` finds 
 """
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import accumulate
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 
 from smmpanel.accounts.audit import audit
 from smmpanel.accounts.models import api_keys, customers, ledger_entries
@@ -47,6 +49,7 @@ BENCH_BALANCE = 1_000_000_000 * MICROS  # enough for any number of `add` runs
 ADD_SERVICE_RATE = 900_000  # 0.90 per 1000: an `add` of 100 costs 0.09
 ADD_SERVICE_MAX = 1_000_000
 BATCH = 10_000
+SQLITE_CACHE_KIB = 512 * 1024
 TABLES_WITH_GIVEN_IDS = ("categories", "services", "customers", "orders")
 
 
@@ -73,29 +76,33 @@ class DataSet:
 
 
 async def build(database_url: str, size: Size, seed: int = 1) -> DataSet:
-    """Fill a freshly migrated database; the benchmark customer's key and chosen ids."""
+    """Fill a freshly migrated database; the benchmark customer's key and chosen ids.
+
+    The orders and their ledger entries are made and written a batch at a time, so a million
+    of them never sit in memory at once."""
     rng = random.Random(seed)
     db = Database(database_url, pool_size=1)
     try:
         catalogue = _services(rng, size)
-        people = _customers(size)
-        order_rows, ledger_rows = _orders(rng, size, catalogue)
-        ledger_rows += _deposits(size, order_rows)
         key = new_api_key()
         async with db.write() as conn:
+            if conn.dialect.name == "sqlite":  # the indexes of a million orders in memory
+                await conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             await conn.execute(insert(categories), _categories(size))
             await conn.execute(insert(services), catalogue)
-            await conn.execute(insert(customers), people)
+            await conn.execute(insert(customers), _customers(size))
             await conn.execute(insert(api_keys), _keys(size, key))
             await conn.execute(insert(customer_prices), _custom_prices(rng, size, catalogue))
-            await _bulk_insert(conn, orders, order_rows)
-            await _bulk_insert(conn, ledger_entries, ledger_rows)
-            await _set_balances(conn)
+            made = OrdersMade(balances=dict.fromkeys(range(1, size.customers + 1), 0))
+            for order_rows, ledger_rows in _order_batches(rng, size, catalogue, made):
+                await _bulk_insert(conn, orders, order_rows)
+                await _bulk_insert(conn, ledger_entries, ledger_rows)
+            await _bulk_insert(conn, ledger_entries, _deposits(made.balances))
+            await _set_balances(conn, made.balances)
             if conn.dialect.name == "postgresql":
                 await _advance_sequences(conn)
-        async with db.read() as conn:
-            await conn.execute(text("ANALYZE"))
-        return _describe(rng, size, key, catalogue, order_rows)
+        await _analyze(db)
+        return _describe(rng, size, key, catalogue, made.bench_order_ids)
     finally:
         await db.dispose()
 
@@ -224,64 +231,112 @@ def _custom_prices(rng: random.Random, size: Size, catalogue: list[dict]) -> lis
     return rows
 
 
-def _orders(rng: random.Random, size: Size, catalogue: list[dict]) -> tuple[list[dict], list[dict]]:
-    """The orders and their charge and refund ledger entries."""
-    orderable = [s for s in catalogue if s["type"] != statuses.SUBSCRIPTIONS]
-    status_names, status_weights = list(ORDER_STATUSES), list(ORDER_STATUSES.values())
+@dataclass
+class OrdersMade:
+    """What the batches of orders leave behind: each customer's charges less refunds, and the
+    benchmark customer's order ids."""
+
+    balances: dict[int, int]  # customer id -> refunds minus charges, in micros
+    bench_order_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Orderable:
+    """A service as the order generator needs it, worked out once rather than per order."""
+
+    row: dict
+    flat: bool
+    texts: tuple[str, ...]  # the text fields its type requires
+    lines_field: str | None
+    site: str  # for the links: instagram, tiktok...
+
+
+def _orderable(catalogue: list[dict]) -> list[Orderable]:
+    found = []
+    for service in catalogue:
+        if service["type"] == statuses.SUBSCRIPTIONS:
+            continue
+        service_type = SERVICE_TYPES[service["type"]]
+        found.append(
+            Orderable(
+                row=service,
+                flat=service_type.units is Units.FLAT,
+                texts=tuple(name for name in ORDER_TEXT_FIELDS if name in service_type.required),
+                lines_field=service_type.lines_field,
+                site=service["name"].split()[0].lower(),
+            )
+        )
+    return found
+
+
+def _order_batches(
+    rng: random.Random, size: Size, catalogue: list[dict], made: OrdersMade
+) -> Iterator[tuple[list[dict], list[dict]]]:
+    """The orders, oldest first, two minutes apart up to now, with their charge and refund
+    ledger entries, BATCH at a time."""
+    orderable = _orderable(catalogue)
+    status_names = list(ORDER_STATUSES)
+    cumulative = list(accumulate(ORDER_STATUSES.values()))
     now = utcnow()
-    order_rows, ledger_rows = [], []
+    order_rows: list[dict] = []
+    ledger_rows: list[dict] = []
     for order_id in range(1, size.orders + 1):
         customer_id = 1 if rng.random() < size.bench_share else rng.randint(2, size.customers)
         service = rng.choice(orderable)
-        status = rng.choices(status_names, status_weights)[0]
+        status = rng.choices(status_names, cum_weights=cumulative)[0]
         created = now - timedelta(minutes=(size.orders - order_id) * 2)
         row = _order(rng, order_id, customer_id, service, status, created)
         order_rows.append(row)
-        ledger_rows += _order_entries(row)
-    return order_rows, ledger_rows
+        entries = _order_entries(row)
+        ledger_rows += entries
+        made.balances[customer_id] += sum(entry["amount"] for entry in entries)
+        if customer_id == 1:
+            made.bench_order_ids.append(order_id)
+        if len(order_rows) == BATCH:
+            yield order_rows, ledger_rows
+            order_rows, ledger_rows = [], []
+    if order_rows:
+        yield order_rows, ledger_rows
 
 
 def _order(
-    rng: random.Random, order_id: int, customer_id: int, service: dict, status: str, created
+    rng: random.Random, order_id: int, customer_id: int, service: Orderable, status: str, created
 ) -> dict:
-    service_type = SERVICE_TYPES[service["type"]]
-    low, high = service["min_quantity"], service["max_quantity"]
-    quantity = 1 if service_type.units is Units.FLAT else rng.randint(low, min(high, low * 20))
-    runs = rng.randint(2, 5) if service["dripfeed"] and rng.random() < 0.1 else None
-    texts = {
-        name: "\n".join(f"line {n}" for n in range(quantity))
-        if name == service_type.lines_field
-        else ("2" if name == "answer_number" else "someone")
-        for name in ORDER_TEXT_FIELDS
-        if name in service_type.required
-    }
+    row = service.row
+    low, high = row["min_quantity"], row["max_quantity"]
+    quantity = 1 if service.flat else rng.randint(low, min(high, low * 20))
+    runs = rng.randint(2, 5) if row["dripfeed"] and rng.random() < 0.1 else None
     finished = status in statuses.FINISHED
     remains = {statuses.COMPLETED: 0, statuses.CANCELED: quantity, statuses.PENDING: 0}.get(
         status, rng.randint(1, quantity)
     )
-    link = f"https://{service['name'].split()[0].lower()}.com/p/seed{order_id}"
-    return {
-        "id": order_id,
-        "customer_id": customer_id,
-        "service_id": service["id"],
-        "type": service["type"],
-        "status": status,
-        "link": link,
-        "active_link": None if finished else link,
-        "quantity": quantity,
-        "runs": runs,
-        "interval": 30 if runs else None,
-        "charge": service["rate"]  # flat types cost the rate, as the panel charges them
-        if service_type.units is Units.FLAT
-        else charge_micros(service["rate"], quantity * (runs or 1)),
-        "start_count": rng.randint(0, 50_000),
-        "remains": remains,
-        "created_at": created,
-        "updated_at": created + timedelta(hours=1),
-        "finished_at": created + timedelta(hours=6) if finished else None,
-        **{name: None for name in ORDER_TEXT_FIELDS},
-        **texts,
-    }
+    link = f"https://{service.site}.com/p/seed{order_id}"
+    order = dict.fromkeys(ORDER_TEXT_FIELDS)
+    for name in service.texts:
+        if name == service.lines_field:
+            order[name] = "\n".join(f"line {n}" for n in range(quantity))
+        else:
+            order[name] = "2" if name == "answer_number" else "someone"
+    order.update(
+        id=order_id,
+        customer_id=customer_id,
+        service_id=row["id"],
+        type=row["type"],
+        status=status,
+        link=link,
+        active_link=None if finished else link,
+        quantity=quantity,
+        runs=runs,
+        interval=30 if runs else None,
+        # flat types cost the rate, as the panel charges them
+        charge=row["rate"] if service.flat else charge_micros(row["rate"], quantity * (runs or 1)),
+        start_count=rng.randint(0, 50_000),
+        remains=remains,
+        created_at=created,
+        updated_at=created + timedelta(hours=1),
+        finished_at=created + timedelta(hours=6) if finished else None,
+    )
+    return order
 
 
 def _order_entries(order: dict) -> list[dict]:
@@ -317,23 +372,16 @@ def _order_entries(order: dict) -> list[dict]:
     return entries
 
 
-def _deposits(size: Size, order_rows: list[dict]) -> list[dict]:
-    """One deposit per customer: what their orders cost and some to spare."""
-    spent = dict.fromkeys(range(1, size.customers + 1), 0)
-    for row in order_rows:
-        spent[row["customer_id"]] += row["charge"]
+def _deposits(balances: dict[int, int]) -> list[dict]:
+    """One deposit per customer: what their orders cost and some to spare. Adds each deposit
+    to `balances`, which then holds each customer's balance."""
     start = utcnow() - timedelta(days=365)
-    return [
-        _entry(
-            customer_id,
-            BENCH_BALANCE if customer_id == 1 else cost + 50 * MICROS,
-            "deposit",
-            start,
-            None,
-            None,
-        )
-        for customer_id, cost in spent.items()
-    ]
+    rows = []
+    for customer_id, kept in balances.items():
+        deposit = BENCH_BALANCE if customer_id == 1 else max(0, -kept) + 50 * MICROS
+        balances[customer_id] = kept + deposit
+        rows.append(_entry(customer_id, deposit, "deposit", start, None, None))
+    return rows
 
 
 def _entry(customer_id, amount, kind, created_at, order_id, cause) -> dict:  # type: ignore[no-untyped-def]
@@ -350,26 +398,54 @@ def _entry(customer_id, amount, kind, created_at, order_id, cause) -> dict:  # t
 
 
 async def _bulk_insert(conn, table, rows: list[dict]) -> None:  # type: ignore[no-untyped-def]
-    """Many rows at once: COPY on PostgreSQL, executemany in batches on SQLite."""
+    """Many rows at once: COPY on PostgreSQL; on SQLite one executemany of the driver, each
+    value converted by its column's type once (SQLAlchemy's executemany costs several times
+    more per row)."""
+    columns = list(rows[0])
     if conn.dialect.name == "postgresql":
-        columns = list(rows[0])
         raw = await conn.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(
             table.name, records=[tuple(row[c] for c in columns) for row in rows], columns=columns
         )
         return
-    for start in range(0, len(rows), BATCH):
-        await conn.execute(insert(table), rows[start : start + BATCH])
-
-
-async def _set_balances(conn) -> None:  # type: ignore[no-untyped-def]
-    """Every balance is the sum of its ledger, as the panel keeps it."""
-    total = (
-        select(func.coalesce(func.sum(ledger_entries.c.amount), 0))
-        .where(ledger_entries.c.customer_id == customers.c.id)
-        .scalar_subquery()
+    converters = [(name, _converter(conn.dialect, table.c[name].type)) for name in columns]
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _name in columns)
+    await conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+        [tuple(convert(row[name]) for name, convert in converters) for row in rows],
     )
-    await conn.execute(customers.update().values(balance=total))
+
+
+def _converter(dialect, column_type):  # type: ignore[no-untyped-def]
+    return column_type.dialect_impl(dialect).bind_processor(dialect) or _unchanged
+
+
+def _unchanged(value: object) -> object:
+    return value
+
+
+async def _set_balances(conn, balances: dict[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Every balance is the sum of its ledger, as the panel keeps it."""
+    statement = (
+        customers.update()
+        .where(customers.c.id == bindparam("customer"))
+        .values(balance=bindparam("balance"))
+    )
+    await conn.execute(
+        statement,
+        [{"customer": customer_id, "balance": amount} for customer_id, amount in balances.items()],
+    )
+
+
+async def _analyze(db: Database) -> None:
+    """The planner's statistics; on PostgreSQL a VACUUM too, as autovacuum would have run on a
+    live panel: it marks the pages all-visible, which index-only scans need."""
+    async with db.read() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("VACUUM ANALYZE"))
+        else:
+            await conn.execute(text("ANALYZE"))
 
 
 async def _advance_sequences(conn) -> None:  # type: ignore[no-untyped-def]
@@ -384,15 +460,14 @@ async def _advance_sequences(conn) -> None:  # type: ignore[no-untyped-def]
 
 
 def _describe(
-    rng: random.Random, size: Size, key: str, catalogue: list[dict], order_rows: list[dict]
+    rng: random.Random, size: Size, key: str, catalogue: list[dict], mine: list[int]
 ) -> DataSet:
-    mine = [row for row in order_rows if row["customer_id"] == 1]
     return DataSet(
         size=size,
         key=key,
         customer_id=1,
         add_service=catalogue[0]["id"],
-        status_order=rng.choice(mine)["id"],
-        multi_orders=[row["id"] for row in rng.sample(mine, min(100, len(mine)))],
+        status_order=rng.choice(mine),
+        multi_orders=rng.sample(mine, min(100, len(mine))),
         bench_orders=len(mine),
     )

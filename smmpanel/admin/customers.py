@@ -8,6 +8,7 @@ from starlette.responses import Response
 from smmpanel.accounts.models import CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED
 from smmpanel.accounts.service import adjust_funds, list_api_keys, set_customer_status
 from smmpanel.admin import customers_queries as queries
+from smmpanel.admin.keyset import AFTER, BEFORE, cursor_from, keyset_address
 from smmpanel.admin.payments import status_label
 from smmpanel.catalog.service import find_service, set_customer_price
 from smmpanel.errors import Refusal, refusal
@@ -16,7 +17,7 @@ from smmpanel.pagekit import forms, i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
 from smmpanel.pagekit.pages import OperatorVisit, Visit
-from smmpanel.pagekit.pagination import list_address, page_number
+from smmpanel.pagekit.pagination import page_number
 from smmpanel.payments.service import payment_rows
 
 router = APIRouter()
@@ -36,20 +37,23 @@ def detail_path(customer_id: int) -> str:
 
 
 @router.get("/admin/customers")
-async def customer_list(
-    current: OperatorVisit, q: str = "", status: str = "", page: str = ""
-) -> Response:
+async def customer_list(current: OperatorVisit, q: str = "", status: str = "") -> Response:
     search = q.strip()[:LONGEST_SEARCH]
     status = status if status in STATUSES else ""
+    cursor = cursor_from(current.request.query_params)
     async with current.db.read() as conn:
-        found = await queries.search_customers(conn, search, status, page_number(page))
+        found = await queries.search_customers(conn, search, status, cursor)
+    filters = {"q": search, "status": status}
     return current.render(
         "admin/customers.html",
         found=found,
         search=search,
         status=status,
         statuses=STATUSES,
-        page_url=lambda number: list_address("/admin/customers", number, q=search, status=status),
+        recent_days=queries.RECENT_DAYS.days,
+        page_url=lambda before=None, after=None: keyset_address(
+            "/admin/customers", filters, **{BEFORE: before, AFTER: after}
+        ),
     )
 
 

@@ -1,15 +1,18 @@
 """What the operator's customer pages read, beyond what accounts.service offers."""
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
+from smmpanel.admin.keyset import Cursor, KeysetPage, keyset_page
 from smmpanel.catalog.models import customer_prices, services
-from smmpanel.db.base import AnyRow
+from smmpanel.db.base import MAX_INT64, AnyRow, utcnow
 from smmpanel.orders.models import orders
-from smmpanel.pagekit.pagination import Page, select_page
 
 PAGE_SIZE = 50
+RECENT_DAYS = timedelta(days=30)
 RECENT_ORDERS = 20
 CUSTOMER_COLUMNS = (
     customers.c.id,
@@ -21,19 +24,43 @@ CUSTOMER_COLUMNS = (
 )
 
 
-async def search_customers(conn: AsyncConnection, search: str, status: str, number: int) -> Page:
-    """Customers whose name or e-mail contains `search`, or whose id it is; newest first."""
-    order_count = (
+async def search_customers(
+    conn: AsyncConnection, search: str, status: str, cursor: Cursor
+) -> KeysetPage:
+    """Customers whose name or e-mail contains `search`, or whose id it is; newest first. Each
+    with the orders they placed in the last RECENT_DAYS: a count over all their orders would
+    grow with them, and one kept on the customer's row is a write every order would wait on."""
+    since = utcnow() - RECENT_DAYS
+    recent = (
         select(func.count())
-        .where(orders.c.customer_id == customers.c.id, orders.c.parent_id.is_(None))
+        .where(
+            orders.c.customer_id == customers.c.id,
+            orders.c.id >= await _first_order_since(conn, since),
+            orders.c.created_at >= since,
+            orders.c.parent_id.is_(None),
+        )
         .scalar_subquery()
     )
-    query = select(*CUSTOMER_COLUMNS, order_count.label("orders")).order_by(customers.c.id.desc())
+    query = select(*CUSTOMER_COLUMNS, recent.label("recent_orders"))
     if search:
         query = query.where(_matches(search))
     if status:
         query = query.where(customers.c.status == status)
-    return await select_page(conn, query, number, PAGE_SIZE)
+    return await keyset_page(conn, query, customers.c.id, cursor, PAGE_SIZE)
+
+
+async def _first_order_since(conn: AsyncConnection, since: datetime) -> int:
+    """The id of the first order placed since then (ids grow with time): counting a customer's
+    orders from it reads their recent entries of ix_orders_customer_id_id, and no others (the
+    time is checked still, for the rare order written later than its time)."""
+    query = (
+        select(orders.c.id)
+        .where(orders.c.created_at >= since)
+        .order_by(orders.c.created_at)
+        .limit(1)
+    )
+    found = await conn.scalar(query)
+    return found if found is not None else MAX_INT64
 
 
 def _matches(search: str) -> ColumnElement[bool]:

@@ -12,11 +12,21 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from smmpanel.admin.charts import bar_chart
-from smmpanel.admin.dashboard_queries import Day, counts_by_status, figures, last_days
+from smmpanel.db.base import utcnow
 from smmpanel.money import render_balance
+from smmpanel.orders.figures import (
+    STATUS_COUNT_SECONDS,
+    Board,
+    Day,
+    count_days_to_keep,
+    count_statuses,
+    read_board,
+    write_days,
+    write_status_counts,
+)
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
-from smmpanel.pagekit.pages import OperatorVisit
+from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.providers.service import provider_stats
 
 router = APIRouter()
@@ -60,11 +70,10 @@ def count_label(count: int) -> str:
 
 @router.get("/admin")
 async def dashboard(current: OperatorVisit) -> Response:
+    board = await _board(current)
     async with current.db.read() as conn:
-        today = await figures(conn)
-        days = await last_days(conn)
-        statuses = await counts_by_status(conn)
         providers = await provider_stats(conn)
+    days = board.days
     charts = [
         chart_of(days, lambda day: day.orders, count_label, title=_("Orders per day")),
         chart_of(
@@ -77,5 +86,27 @@ async def dashboard(current: OperatorVisit) -> Response:
         chart_of(days, lambda day: day.profit, render_balance, title=_("Profit per day")),
     ]
     return current.render(
-        "admin/dashboard.html", today=today, charts=charts, statuses=statuses, providers=providers
+        "admin/dashboard.html",
+        today=board.today,
+        charts=charts,
+        statuses=board.statuses,
+        count_minutes=round(STATUS_COUNT_SECONDS / 60),
+        providers=providers,
     )
+
+
+async def _board(current: Visit) -> Board:
+    """The figures; those the worker keeps are counted and written first when missing."""
+    today = utcnow().date()
+    async with current.db.read() as conn:
+        board = await read_board(conn, today)
+        if board.statuses is not None and not board.days_missing:
+            return board
+        counted = await count_statuses(conn) if board.statuses is None else None
+        days = await count_days_to_keep(conn, today)
+    async with current.db.write() as conn:
+        if counted is not None:
+            await write_status_counts(conn, counted)
+        await write_days(conn, days)
+    async with current.db.read() as conn:
+        return await read_board(conn, today)

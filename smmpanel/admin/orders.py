@@ -13,25 +13,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from smmpanel.admin import orders_requests
+from smmpanel.admin.keyset import AFTER, BEFORE, KeysetPage, cursor_from, keyset_address
 from smmpanel.admin.orders_forms import (
     FORWARD_LABELS,
     change_message,
     manual_change,
     not_found,
     order_filters,
-    page_number,
     refund_message,
     status_choices,
     upstream_order_id,
 )
 from smmpanel.admin.orders_queries import (
     MANUAL,
+    SEARCH_WINDOW,
     OrderInFull,
     find_orders,
     order_for_change,
     order_in_full,
     provider_choices,
-    service_choices,
     waiting_counts,
 )
 from smmpanel.errors import N_, Refusal, RefusalKind, refusal
@@ -52,7 +52,6 @@ from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import optional_count
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
-from smmpanel.pagekit.pagination import Page, list_address
 from smmpanel.providers.doubts import (
     orders_in_doubt,
     resolve_as_not_sent,
@@ -65,7 +64,7 @@ router.include_router(orders_requests.router)
 
 ORDERS = "/admin/orders"
 DOUBTS = "/admin/orders/doubts"
-FILTER_FIELDS = ("q", "status", "service", "provider", "forward", "page")
+FILTER_FIELDS = ("q", "status", "service", "provider", "forward")
 CHANGE_FIELDS = ("status", "start_count", "remains")
 DOUBTS_SHOWN = 200
 RESEND, SENT, CANCEL = "resend", "sent", "cancel"
@@ -101,25 +100,25 @@ POST_PAGE_WORDING: dict[RefusalKind, str] = {
 
 @router.get(ORDERS)
 async def order_list(current: OperatorVisit) -> Response:
-    typed = {name: current.request.query_params.get(name, "").strip() for name in FILTER_FIELDS}
+    params = current.request.query_params
+    typed = {name: params.get(name, "").strip() for name in FILTER_FIELDS}
     try:
-        filters, number = order_filters(typed), page_number(typed["page"])
+        filters = order_filters(typed)
     except Refusal as refused:
         return await _list_page(current, typed, None, i18n.explain(refused))
     async with current.db.read() as conn:
-        found = await find_orders(conn, filters, number)
+        found = await find_orders(conn, filters, cursor_from(params))
     return await _list_page(current, typed, found)
 
 
 async def _list_page(
     current: Visit,
     typed: dict[str, str],
-    found: Page | None,
+    found: KeysetPage | None,
     error: str | None = None,
 ) -> Response:
     async with current.db.read() as conn:
         counts = await waiting_counts(conn)
-        services = await service_choices(conn)
         providers = await provider_choices(conn)
     return current.render(
         "admin/orders.html",
@@ -128,13 +127,13 @@ async def _list_page(
         found=found,
         error=error,
         counts=counts,
-        services=services,
         providers=providers,
         statuses=ALL_STATUSES,
         forward_labels=FORWARD_LABELS,
         manual=MANUAL,
-        page_url=lambda number: list_address(
-            ORDERS, number, **{name: value for name, value in typed.items() if name != "page"}
+        search_window=SEARCH_WINDOW,
+        page_url=lambda before=None, after=None: keyset_address(
+            ORDERS, typed, **{BEFORE: before, AFTER: after}
         ),
     )
 

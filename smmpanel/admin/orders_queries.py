@@ -1,23 +1,26 @@
 """What the operator's order pages read: the searchable list, one order in full, the requests."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers, ledger_entries
-from smmpanel.catalog.models import services
+from smmpanel.admin.keyset import Cursor, KeysetPage, keyset_page
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 from smmpanel.orders.queries import cancel_request_rows, order_with_names, refill_request_rows
-from smmpanel.orders.statuses import CANCEL_PENDING, FORWARD_IN_DOUBT, REFILL_OPEN
+from smmpanel.orders.statuses import FORWARD_IN_DOUBT
 from smmpanel.pagekit.order_rows import order_rows
 from smmpanel.pagekit.pagination import Page, select_page
 from smmpanel.providers.models import providers
 
 PAGE_SIZE = 50
 MANUAL = "manual"  # the provider filter's value for orders fulfilled by hand
+# Orders a page of a search, or of a filter other than the status, reads at most (keyset.py):
+# no index serves a search in links, so without a bound a page of few matches reads them all.
+SEARCH_WINDOW = 20_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _order_rows() -> Select:
     )
 
 
-def _matching(filters: OrderFilters) -> list:
+def _matching(filters: OrderFilters) -> list[ColumnElement[bool]]:
     conditions = []
     if filters.search:
         found = [
@@ -76,6 +79,11 @@ def _matching(filters: OrderFilters) -> list:
         if filters.order_id is not None:
             found.append(orders.c.id == filters.order_id)
         conditions.append(or_(*found))
+    return conditions + _filtered(filters)
+
+
+def _filtered(filters: OrderFilters) -> list[ColumnElement[bool]]:
+    conditions = []
     if filters.status is not None:
         conditions.append(orders.c.status == filters.status)
     if filters.service_id is not None:
@@ -89,25 +97,37 @@ def _matching(filters: OrderFilters) -> list:
     return conditions
 
 
-async def find_orders(conn: AsyncConnection, filters: OrderFilters, number: int) -> Page:
-    query = _order_rows().where(*_matching(filters)).order_by(orders.c.id.desc())
-    return await select_page(conn, query, number, PAGE_SIZE)
+def _indexed(filters: OrderFilters) -> bool:
+    """Whether an index reads the matching orders newest first (the primary key, or
+    ix_orders_status), so a page reads a page of rows whatever matches."""
+    return not (filters.search or filters.service_id or filters.provider or filters.forward_state)
+
+
+async def find_orders(conn: AsyncConnection, filters: OrderFilters, cursor: Cursor) -> KeysetPage:
+    """A page of the matching orders, newest first; the order whose id was typed comes first
+    on the newest page, however old it is."""
+    window = None if _indexed(filters) else SEARCH_WINDOW
+    query = _order_rows().where(*_matching(filters))
+    found = await keyset_page(conn, query, orders.c.id, cursor, PAGE_SIZE, window)
+    if filters.order_id is None or cursor != Cursor():
+        return found
+    exact = _order_rows().where(orders.c.id == filters.order_id, *_filtered(filters))
+    typed = (await conn.execute(exact)).first()
+    if typed is None or any(row.id == typed.id for row in found.rows):
+        return found
+    return replace(found, rows=[typed, *found.rows])
 
 
 async def waiting_counts(conn: AsyncConnection) -> WaitingCounts:
+    """What waits for the operator, each counted through an index of what is open alone: a
+    request is open while its `open_order_id` is set."""
     in_doubt = select(func.count()).where(orders.c.forward_state == FORWARD_IN_DOUBT)
-    open_refills = select(func.count()).where(refills.c.status.in_(REFILL_OPEN))
-    open_cancels = select(func.count()).where(cancel_requests.c.status == CANCEL_PENDING)
+    open_refills = select(func.count()).where(refills.c.open_order_id.is_not(None))
+    open_cancels = select(func.count()).where(cancel_requests.c.open_order_id.is_not(None))
     return WaitingCounts(
         in_doubt=await conn.scalar(in_doubt) or 0,
         open_refills=await conn.scalar(open_refills) or 0,
         open_cancels=await conn.scalar(open_cancels) or 0,
-    )
-
-
-async def service_choices(conn: AsyncConnection) -> list:
-    return list(
-        (await conn.execute(select(services.c.id, services.c.name).order_by(services.c.id))).all()
     )
 
 

@@ -77,7 +77,8 @@ orders = Table(
     Index("ix_orders_customer_id_id", "customer_id", "id"),
     Index("ix_orders_customer_id_status_id", "customer_id", "status", "id"),
     Index("ix_orders_forward_state_next_action_at", "forward_state", "next_action_at"),
-    Index("ix_orders_status", "status"),
+    # By id within a status: the operator's list filtered by status reads one page of it.
+    Index("ix_orders_status", "status", "id"),
     # Only child orders (drip-feed runs, posts) are looked up by parent: leaving the top-level
     # orders out keeps SQLite's planner from walking all of them for `parent_id IS NULL`.
     Index(
@@ -145,4 +146,28 @@ cancel_requests = Table(
     Column("forward_state", String(20), nullable=True),
     Column("next_action_at", Timestamp, nullable=True),
     Column("last_error", Text, nullable=True),
+)
+
+# What the operator's dashboard reads rather than counting every order at each view
+# (orders/figures.py). The orders per status as the worker last counted them: each
+# count is a snapshot of rows sharing its `counted_at`, written whole, never updated, so two
+# counts at once cannot collide; the newest is read.
+order_status_counts = Table(
+    "order_status_counts",
+    metadata,
+    Column("counted_at", Timestamp, primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+)
+
+# The figures of each day before yesterday (UTC dates), written once: what is counted on a day
+# (orders placed, money moved) no longer changes once it is over.
+daily_figures = Table(
+    "daily_figures",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+    Column("revenue", BigInteger, nullable=False),
+    Column("profit", BigInteger, nullable=False),
+    Column("deposits", BigInteger, nullable=False),
 )

@@ -2,6 +2,14 @@
 
 from datetime import timedelta
 
+from smmpanel.db.base import utcnow
+from smmpanel.orders.figures import (
+    STATUS_COUNT_SECONDS,
+    count_days_to_keep,
+    count_statuses,
+    write_days,
+    write_status_counts,
+)
 from smmpanel.orders.subscriptions import expire_subscriptions
 from smmpanel.payments.service import expire_due
 from smmpanel.providers.catalog_sync import refresh_due_balances, sync_due_providers
@@ -67,6 +75,18 @@ async def expire_payments(context: WorkerContext) -> int:
         return await expire_due(conn)
 
 
+async def keep_dashboard_figures(context: WorkerContext) -> int:
+    """The dashboard's orders per status and past days (orders/figures.py), counted
+    in a read and written in a short write; 0 whatever it finds, so it keeps its schedule."""
+    async with context.db.read() as conn:
+        counted = await count_statuses(conn)
+        days = await count_days_to_keep(conn, utcnow().date())
+    async with context.db.write() as conn:
+        await write_status_counts(conn, counted)
+        await write_days(conn, days)
+    return 0
+
+
 JOBS = (
     Job("forward_orders", 1.0, forward_orders),
     Job("poll_orders", 1.0, poll_orders),
@@ -78,4 +98,5 @@ JOBS = (
     Job("expire_payments", 60.0, expire_payments),
     Job("sync_catalogues", 60.0, sync_catalogues),
     Job("refresh_balances", 60.0, refresh_balances),
+    Job("keep_dashboard_figures", STATUS_COUNT_SECONDS, keep_dashboard_figures),
 )

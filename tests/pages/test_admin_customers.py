@@ -1,15 +1,20 @@
 """The operator's customer pages: search, details, suspend, funds and custom prices."""
 
+import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from page_client import PageClient, customer_with_password, text_of, unique
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import create_api_key, create_customer
 from smmpanel.catalog.service import custom_rate
+from smmpanel.db.base import utcnow
 from smmpanel.money import to_micros
+from smmpanel.orders.models import orders
+from smmpanel.orders.placement import place_order
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -48,21 +53,52 @@ async def test_search_finds_by_name_email_and_id_and_filters_by_status(operator,
     assert f'href="/admin/customers/{customer_id}"' not in suspended
     nobody = await operator.page("/admin/customers", q=unique("nobody"))
     assert "No customer matches." in nobody
-    # Wildcards typed in the search are plain characters, and odd pages are page 1.
+    # Wildcards typed in the search are plain characters, and odd cursors the newest page.
     assert "No customer matches." in await operator.page("/admin/customers", q="%_%_%_%_%")
-    assert (await operator.get("/admin/customers", page="abc", status="x")).status_code == 200
+    assert (await operator.get("/admin/customers", before="abc", status="x")).status_code == 200
 
 
-async def test_the_list_pages_by_50(operator, db):
+async def test_the_list_pages_by_50_newest_first_and_back(operator, db):
     prefix = unique("paged")
     async with db.write() as conn:
         for number in range(51):
             await create_customer(conn, f"{prefix}-{number:02d}")
     first = await operator.page("/admin/customers", q=prefix)
-    second = await operator.page("/admin/customers", q=prefix, page="2")
-    assert first.count(f">{prefix}-") == 50 and "Next page" in first
+    assert first.count(f">{prefix}-") == 50 and f">{prefix}-00<" not in first
+    assert 'rel="prev"' not in first
+    second = await operator.page(link(first, "next"))
     assert second.count(f">{prefix}-") == 1 and f">{prefix}-00<" in second
-    assert "Previous page" in second and "Next page" not in second
+    assert 'rel="next"' not in second
+    back = await operator.page(link(second, "prev"))
+    assert back.count(f">{prefix}-") == 50 and f">{prefix}-50<" in back
+
+
+def link(html: str, rel: str) -> str:
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
+    assert found, f"no {rel} link"
+    return found.group(1).replace("&amp;", "&")
+
+
+async def test_the_list_counts_each_customers_orders_of_the_last_30_days(operator, db, shop):
+    customer_id, name = await customer_with_password(db, balance="100")
+    service_id = await shop.service(rate="1")
+    async with db.write() as conn:
+        placed = [
+            await place_order(
+                conn,
+                customer_id,
+                {"service": str(service_id), "link": f"https://x.example/{n}", "quantity": "100"},
+            )
+            for n in range(3)
+        ]
+        long_ago = utcnow() - timedelta(days=40)
+        await conn.execute(
+            update(orders).where(orders.c.id == placed[0]).values(created_at=long_ago)
+        )
+    html = await operator.page("/admin/customers", q=name)
+    assert "Orders, last 30 days" in html
+    row = re.search(rf'href="/admin/customers/{customer_id}".*?</tr>', html, flags=re.S)
+    assert row and '<td class="number">2</td>' in row.group(0)
 
 
 async def test_names_with_markup_are_shown_escaped(operator, db):

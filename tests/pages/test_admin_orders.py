@@ -241,10 +241,12 @@ async def test_filters_by_status_service_provider_and_forward_state(operator, db
     assert await found(provider=str(provider_id)) == {forwarded}
     assert await found(forward=FORWARD_IN_DOUBT) == {forwarded}
     assert await found(forward=FORWARD_SENT) == set()
-    for bad in ({"status": "Lost"}, {"service": "x1"}, {"forward": "away"}, {"page": "-1"}):
+    for bad in ({"status": "Lost"}, {"service": "x1"}, {"forward": "away"}):
         response = await operator.get("/admin/orders", **bad)
         assert response.status_code == 400, bad
         assert "flash error" in response.text
+    # A cursor that is not an id reads the newest page.
+    assert (await operator.get("/admin/orders", before="-1", after="x")).status_code == 200
 
 
 async def test_pages_of_fifty_keep_the_search_and_filters(operator, db, shop):
@@ -257,14 +259,49 @@ async def test_pages_of_fifty_keep_the_search_and_filters(operator, db, shop):
     ]
 
     first = await operator.page("/admin/orders", q=marker, status=PENDING)
-    next_link = re.search(r'href="([^"]+)" rel="next"', first)
-    assert next_link and "page=2" in next_link.group(1)
-    assert f"q={marker}" in next_link.group(1) and "status=Pending" in next_link.group(1)
-    second = await operator.page(next_link.group(1).replace("&amp;", "&"))
-    first_ids = set(map(int, re.findall(r'href="/admin/orders/(\d+)"', first)))
-    second_ids = set(map(int, re.findall(r'href="/admin/orders/(\d+)"', second)))
-    assert len(first_ids) == 50 and second_ids == set(placed) - first_ids
-    assert 'rel="prev"' in second and 'rel="next"' not in second
+    next_link = link(first, "next")
+    assert f"before={placed[2]}" in next_link
+    assert f"q={marker}" in next_link and "status=Pending" in next_link
+    second = await operator.page(next_link)
+    assert order_ids(first) == set(placed[2:]) and order_ids(second) == set(placed[:2])
+    assert 'rel="prev"' not in first and 'rel="next"' not in second
+    assert order_ids(await operator.page(link(second, "prev"))) == set(placed[2:])
+
+
+async def test_pages_by_status_read_older_orders_through_the_index(operator, db, shop):
+    customer_id, _ = await customer_with_password(db, balance="100")
+    service_id = await shop.service(rate="0.1")
+    completed = []
+    for _ in range(52):
+        order_id = await place(db, customer_id, service_id, quantity=10)
+        async with db.write() as conn:
+            await update_order(conn, order_id, status=COMPLETED)
+        completed.append(order_id)
+    newest = await operator.page("/admin/orders", status=COMPLETED)
+    assert order_ids(newest) == set(completed[2:])
+    older = order_ids(await operator.page(link(newest, "next")))
+    assert set(completed[:2]) <= older and not older & set(completed[2:])
+
+
+async def test_an_order_id_typed_in_the_search_is_found_with_the_other_filters(operator, db, shop):
+    customer_id, _ = await customer_with_password(db, balance="100")
+    service_id = await shop.service(rate=RATE)
+    order_id = await place(db, customer_id, service_id)
+    html = await operator.page("/admin/orders", q=str(order_id), status=PENDING)
+    assert order_id in order_ids(html)
+    assert order_id not in order_ids(
+        await operator.page("/admin/orders", q=str(order_id), status=COMPLETED)
+    )
+
+
+def order_ids(html: str) -> set[int]:
+    return {int(found) for found in re.findall(r'href="/admin/orders/(\d+)"', html)}
+
+
+def link(html: str, rel: str) -> str:
+    found = re.search(rf'href="([^"]+)" rel="{rel}"', html)
+    assert found, f"no {rel} link"
+    return found.group(1).replace("&amp;", "&")
 
 
 async def test_markup_in_a_link_or_a_customer_name_is_shown_escaped(operator, db, shop):

@@ -16,10 +16,11 @@ from forwarding_fixtures import FAST_FORWARDING, FAST_POLLING
 from sqlalchemy import select, update
 
 from smmpanel.accounts.service import create_customer
-from smmpanel.admin.dashboard_queries import last_days
 from smmpanel.catalog.models import services
+from smmpanel.db.base import utcnow
 from smmpanel.errors import Refusal
 from smmpanel.money import to_micros
+from smmpanel.orders.figures import count_days
 from smmpanel.orders.models import orders
 from smmpanel.orders.placement import place_order
 from smmpanel.panel.rates import NO_EXCHANGE_RATE, set_rate
@@ -149,8 +150,9 @@ async def test_a_sent_order_records_its_cost_at_the_rate_of_then_and_profit_subt
     # 500 at 37.80 TWD is 18.90; the upstream's 500 at 1.00 USD is 0.50 USD, 15.75 TWD.
     assert await _order(twd_db, order_id) == ("sent", micros("18.90"), micros("15.75"))
     async with twd_db.read() as conn:
-        [today] = await last_days(conn, 1)
-    assert (today.revenue, today.profit) == (micros("18.90"), micros("3.15"))
+        today = utcnow().date()
+        [today_figures] = await count_days(conn, today, today)
+    assert (today_figures.revenue, today_figures.profit) == (micros("18.90"), micros("3.15"))
 
 
 async def test_a_dripfeed_run_here_costs_its_first_run_times_its_runs(

@@ -20,6 +20,7 @@ import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 WRK = "/usr/bin/wrk"
 THREADS, CONNECTIONS = 1, 32
@@ -60,14 +61,17 @@ end
 
 STATIC_BODY = 'wrk.body = "{body}"\n'
 
-# `add`: each request a new link, so each is a new order (a run tag, the thread, a counter).
-VARYING_LINK = """\
+# A body made per request: the key of one of many customers in turn, and for `add` a new link
+# each time, so each request is a new order (a run tag, the thread, a counter).
+VARYING_BODY = """\
+local keys = {{{keys}}}
 function request()
   counter = counter + 1
-  return wrk.format(nil, nil, nil,
-    "{body}&link=https%3A%2F%2Finstagram.com%2Fp%2F{tag}-" .. thread_id .. "-" .. counter)
+  local key = keys[(counter + thread_id) % #keys + 1]
+  return wrk.format(nil, nil, nil, "key=" .. key .. "&{body}"{link})
 end
 """
+NEW_LINK = ' .. "&link=https%3A%2F%2Finstagram.com%2Fp%2F{tag}-" .. thread_id .. "-" .. counter'
 
 
 @dataclass
@@ -109,16 +113,23 @@ def write_script(
     directory: Path,
     name: str,
     body: str,
+    keys: list[str],
     *,
     check_replies: bool = True,
     link_tag: str | None = None,
 ) -> Path:
-    """A Lua script POSTing `body` (plus a new link per request if `link_tag` is given)."""
+    """A Lua script POSTing the urlencoded `body` with one of `keys` (in turn, if several),
+    plus a new link per request if `link_tag` is given. One key and no link: a static body,
+    which costs wrk least."""
     script = COMMON + (CHECK_REPLIES if check_replies else "")
-    if link_tag is None:
-        script += STATIC_BODY.format(body=body)
+    if len(keys) == 1 and link_tag is None:
+        script += STATIC_BODY.format(body=f"key={quote(keys[0])}&{body}")
     else:
-        script += VARYING_LINK.format(body=body, tag=link_tag)
+        script += VARYING_BODY.format(
+            keys=", ".join(f'"{quote(key)}"' for key in keys),
+            body=body,
+            link="" if link_tag is None else NEW_LINK.format(tag=link_tag),
+        )
     path = directory / f"{name}.lua"
     path.write_text(script)
     return path

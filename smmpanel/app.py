@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 from smmpanel import admin
 from smmpanel.api_v2.actions import Api
 from smmpanel.api_v2.ratelimit import ApiLimits, RateLimiter
-from smmpanel.api_v2.route import api_routes
+from smmpanel.api_v2.route import API_PATH, ApiEndpoint, api_routes
 from smmpanel.config import Settings, get_settings
 from smmpanel.db import Database
 from smmpanel.logs import configure_logging
@@ -39,9 +39,13 @@ def tune_garbage_collector() -> None:
 
 
 class PanelApp(FastAPI):
+    api_endpoint: ApiEndpoint | None = None
+
     def build_middleware_stack(self) -> ASGIApp:
-        # Outside Starlette's own error layer, so that its error pages get the headers too.
-        return Outermost(super().build_middleware_stack())
+        # Outside Starlette's own error layer, so that its error pages get the headers too;
+        # the API's requests go straight to it (measured: a quarter of a request's CPU).
+        direct = None if self.api_endpoint is None else (API_PATH, self.api_endpoint)
+        return Outermost(super().build_middleware_stack(), direct)
 
 
 def create_app(settings: Settings | None = None, *, with_worker: bool | None = None) -> FastAPI:
@@ -69,8 +73,8 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         customers=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),
         addresses=RateLimiter(settings.api_address_rate_limit, settings.api_address_rate_burst),
     )
-    for route in api_routes(api, limits):
-        app.router.routes.append(route)
+    app.api_endpoint = ApiEndpoint(api, limits)
+    app.router.routes.extend(api_routes(app.api_endpoint))
     app.router.routes.extend(ops_routes(db, settings))
 
     app.state.pages = Pages(db=db, settings=settings, templates=build_environment())

@@ -25,8 +25,14 @@ HTTPS_HEADERS = [*SECURITY_HEADERS, (b"strict-transport-security", b"max-age=315
 
 
 class Outermost:
-    def __init__(self, app: ASGIApp) -> None:
+    """`direct`, if given, is a path and the app that answers it and every path below it
+    straight from here, past the framework's layers (routing, error pages, dependencies):
+    the API, which answers its own errors, and whose every request pays for those layers."""
+
+    def __init__(self, app: ASGIApp, direct: tuple[str, ASGIApp] | None = None) -> None:
         self.app = app
+        self.direct_path, self.direct_app = direct or ("", app)
+        self.direct_below = self.direct_path + "/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,8 +47,14 @@ class Outermost:
                 message["headers"] = [*own, *(h for h in headers if h[0] not in named)]
             await send(message)
 
+        path = scope["path"]
+        app = (
+            self.direct_app
+            if self.direct_path and (path == self.direct_path or path.startswith(self.direct_below))
+            else self.app
+        )
         try:
-            await self.app(scope, receive, send_with_headers)
+            await app(scope, receive, send_with_headers)
         except ClientDisconnect:
             pass  # the client left: nobody reads the reply
         except Exception:

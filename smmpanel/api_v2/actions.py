@@ -15,7 +15,7 @@ from smmpanel.errors import Refusal
 from smmpanel.money import render_balance
 from smmpanel.orders import refusals
 from smmpanel.orders.placement import place_in_transaction
-from smmpanel.orders.queries import customer_orders_status
+from smmpanel.orders.queries import OrderStatuses, customer_orders_status
 from smmpanel.orders.requests import refill_status, request_cancel, request_refill
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.panel.service import get_settings
@@ -123,22 +123,25 @@ class Api:
     async def status(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
         currency = await self.currency()
         if "orders" in fields:
-            ids = split_ids(fields["orders"])
-            found = await self._statuses(customer, ids)
+            given_ids = [
+                (given, parse_positive_int(given)) for given in split_ids(fields["orders"])
+            ]
+            found = await self._statuses(customer, [oid for _, oid in given_ids if oid])
+            rows, children = found.rows, found.children
+            not_found = replies.refused(refusals.INCORRECT_ORDER())
             return {
-                given: replies.order_status(found[oid], currency)
-                if (oid := parse_positive_int(given)) in found
-                else replies.refused(refusals.INCORRECT_ORDER())
-                for given in ids
+                given: replies.order_status(rows[oid], children.get(oid), currency)
+                if oid in rows
+                else not_found
+                for given, oid in given_ids
             }
-        found = await self._statuses(customer, [fields.get("order", "")])
         order_id = parse_positive_int(fields.get("order", ""))
-        if order_id not in found:
+        found = await self._statuses(customer, [order_id] if order_id else [])
+        if order_id not in found.rows:
             return replies.refused(refusals.INCORRECT_ORDER())
-        return replies.order_status(found[order_id], currency)
+        return replies.order_status(found.rows[order_id], found.children.get(order_id), currency)
 
-    async def _statuses(self, customer: ApiCustomer, given_ids: list[str]) -> dict[int, dict]:
-        order_ids = [oid for oid in map(parse_positive_int, given_ids) if oid is not None]
+    async def _statuses(self, customer: ApiCustomer, order_ids: list[int]) -> OrderStatuses:
         return await customer_orders_status(self.db.hot, customer.id, order_ids)
 
     async def refill(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:

@@ -17,21 +17,23 @@ def refused(refusal: Refusal) -> dict:
     return {"error": refusal.message}
 
 
-def order_status(row: dict, currency: str) -> dict:
+def order_status(row: tuple, children: list[int] | None, currency: str) -> dict:
+    """One order's status from `orders.queries.STATUS_SQL`'s columns and its child orders."""
+    order_id, status, charge, start_count, remains, runs, type_, posts_delivered = row
     reply = {
-        "order": str(row["id"]),
-        "status": row["status"],
-        "charge": render_charge(row["charge"]),
-        "start_count": str(row["start_count"]),
-        "remains": str(row["remains"]),
+        "order": str(order_id),
+        "status": status,
+        "charge": render_charge(charge),
+        "start_count": str(start_count),
+        "remains": str(remains),
         "currency": currency,
     }
-    if row["type"] == SUBSCRIPTIONS:
-        reply["posts"] = str(row["posts_delivered"] or 0)
-        reply["orders"] = row.get("orders", [])
-    elif row["runs"]:
-        reply["runs"] = str(row["runs"])
-        reply["orders"] = row.get("orders", [])
+    if type_ == SUBSCRIPTIONS:
+        reply["posts"] = str(posts_delivered or 0)
+        reply["orders"] = children or []
+    elif runs:
+        reply["runs"] = str(runs)
+        reply["orders"] = children or []
     return reply
 
 

@@ -28,8 +28,14 @@ class BadRequest(Exception):
 
 async def read_fields(request: Request) -> dict[str, str]:
     fields = _urlencoded_fields(request.scope.get("query_string", b""))
-    if request.method == "POST":
+    if request.scope["method"] == "POST":
         fields.update(await _readable_body_fields(request))
+    return fields
+
+
+def _storable(fields: dict[str, str]) -> dict[str, str]:
+    """The fields, once every name and value is checked storable (form fields are checked as
+    they are decoded)."""
     try:
         for name, value in fields.items():
             check_storable(name)
@@ -56,12 +62,14 @@ async def _body_fields(request: Request) -> dict[str, str]:
     body = await _limited_body(request)
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";")[0].strip().lower()
+    if media_type == "application/x-www-form-urlencoded":  # the usual one, checked first
+        return _urlencoded_fields(body)
     if media_type == "multipart/form-data":
-        return _multipart_fields(body, content_type)
+        return _storable(_multipart_fields(body, content_type))
     if media_type == "application/json" or (
         media_type in ("", "text/plain") and body.lstrip().startswith(b"{")
     ):
-        return _json_fields(body)
+        return _storable(_json_fields(body))
     return _urlencoded_fields(body)
 
 

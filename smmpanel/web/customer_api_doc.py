@@ -44,8 +44,10 @@ def _example(reply: object) -> str:
 
 
 def _order_status(order_id: int, status: str, charge: int, currency: str) -> dict:
-    row = {"id": order_id, "status": status, "charge": charge, "start_count": 0, "remains": 0}
-    return replies.order_status({**row, "runs": None, "type": "Default"}, currency)
+    # orders.queries.STATUS_SQL's columns: id, status, charge, start_count, remains, runs, type,
+    # posts_delivered.
+    row = (order_id, status, charge, 0, 0, None, "Default", None)
+    return replies.order_status(row, None, currency)
 
 
 def _add_sections(catalogue: list) -> list[Section]:

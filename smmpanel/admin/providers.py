@@ -426,7 +426,8 @@ async def _import(current: Visit, provider_id: int, form: FormData, rule: PriceR
             summary = await import_services(current.db, client, provider_id, rule, chosen)
     except Refusal as error:
         return await _import_refused(current, provider_id, error)
-    return current.redirect("/admin/catalog", _imported_message(summary))
+    # The catalogue filtered to this provider's services: those just imported among them.
+    return current.redirect(f"/admin/catalog?provider={provider_id}", _imported_message(summary))
 
 
 async def _import_refused(current: Visit, provider_id: int, refused: Refusal) -> Response:

@@ -47,7 +47,8 @@ async def test_the_operator_filters_switches_and_reprices_the_checked_services(
     category_id, name, ids = await category_of_three(db)
     operator = await signed_in_operator(new_visitor, db)
     await operator.goto("/admin/catalog")
-    await operator.get_by_label("Category").select_option(label=name)
+    filters = operator.get_by_role("search")
+    await filters.get_by_label("Category").select_option(label=name)
     await operator.get_by_role("button", name="Search").click()
     await expect(operator.locator("#matching")).to_have_text("3 services match.")
     assert "category=" in operator.url

@@ -176,7 +176,7 @@ async def test_import_previews_marked_up_rates_and_imports_the_checked_services(
 
     fields = [*marked_up.items(), ("service", "501"), ("service", "503")]
     imported = await operator.submit(f"{page}/import", fields, page=page)
-    assert imported.headers["location"] == "/admin/catalog"
+    assert imported.headers["location"] == f"/admin/catalog?provider={provider_id}"
     catalogue = await operator.follow(imported)
     assert "2 new, 0 updated, 0 skipped" in text_of(catalogue)
     async with db.read() as conn:

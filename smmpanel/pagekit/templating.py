@@ -56,6 +56,8 @@ def build_environment() -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship with the code and change with it: no disk check of each one per render.
+        auto_reload=False,
     )
     cast(_GettextInstaller, environment).install_gettext_callables(
         i18n.gettext, i18n.ngettext, newstyle=True

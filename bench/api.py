@@ -215,8 +215,11 @@ def _wait_until_answering(
     raise RuntimeError(f"no answer on port {port} after {timeout} s")
 
 
-def panel_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "smmpanel", "serve", "--no-worker", "--port", str(port)]
+def panel_command(port: int, web_processes: int = 1) -> list[str]:
+    return [
+        *(sys.executable, "-m", "smmpanel", "serve", "--no-worker", "--port", str(port)),
+        *("--workers", str(web_processes)),
+    ]
 
 
 def panel_env(database_url: str) -> dict:
@@ -464,7 +467,8 @@ def _measure_all(
     args: argparse.Namespace,
 ) -> list[Measured]:
     panel_port, bare_port = free_port(), free_port()
-    with running("panel", panel_command(panel_port), panel_port, tmp_dir, panel_env(url)) as panel:
+    command = panel_command(panel_port, args.web_processes)
+    with running("panel", command, panel_port, tmp_dir, panel_env(url)) as panel:
         panel_api = f"http://127.0.0.1:{panel_port}/api/v2"
         services_body = post(panel_api, {"key": data.key, "action": "services"})
         if not services_body.startswith(b"["):
@@ -565,7 +569,7 @@ def _report(
         f"== {backend}: {size.services:,} services in {size.categories} categories, "
         f"{size.customers} customers, {size.orders:,} orders ({data.bench_orders:,} the bench "
         f"customer's); wrk -t{loadgen.THREADS} -c{loadgen.CONNECTIONS} -d{args.duration:g}s "
-        f"--latency{' (QUICK)' if args.quick else ''} =="
+        f"--latency{' (QUICK)' if args.quick else ''}; {args.web_processes} web process(es) =="
     )
     print(format_row(tuple(name for name, _, _ in COLUMNS)))
     for m in results:
@@ -591,6 +595,7 @@ def _report(
         "code": _code_version(),
         "quick": args.quick,
         "profiled": args.profile,
+        "web_processes": args.web_processes,
         "wrk": {
             "threads": loadgen.THREADS,
             "connections": loadgen.CONNECTIONS,
@@ -617,7 +622,8 @@ def write_results(report: dict, actions: list[str] | None) -> Path:
     """bench/results/api-<backend>.json (a subset of actions goes to a file of its own)."""
     RESULTS_DIR.mkdir(exist_ok=True)
     subset = "-" + "-".join(actions) if actions else ""
-    path = RESULTS_DIR / f"api-{report['backend']}{subset}.json"
+    processes = f"-{report['web_processes']}-processes" * (report["web_processes"] > 1)
+    path = RESULTS_DIR / f"api-{report['backend']}{subset}{processes}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return path
 
@@ -645,6 +651,12 @@ def parse_args() -> argparse.Namespace:
         "--profile",
         action="store_true",
         help="record py-spy profiles of the panel to bench/results/",
+    )
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=1,
+        help="`serve --workers N`: how add and status scale with processes (CPU summed over them)",
     )
     args = parser.parse_args()
     unknown = set(args.actions or ()) - {a.name for a in ACTIONS}

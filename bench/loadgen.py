@@ -160,12 +160,34 @@ def run_wrk(
 
 
 def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU time of a process so far (Linux), or None."""
+    """User + system CPU time so far of a process and its live descendants (Linux: a server
+    started with several web processes works in its children), or None."""
+    if pid is None or _stat_fields(pid) is None:
+        return None
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in _tree_stats(pid))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (state first), or None."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_stats(root: int) -> list[list[str]]:
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
+            stats[int(entry.name)] = fields
+    tree, frontier = [root], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, fields in stats.items() if int(fields[1]) == parent]
+        tree += children
+        frontier += children
+    return [stats[pid] for pid in tree if pid in stats]
 
 
 def parse_report(report: str, min_reply_bytes: int = 0) -> Run:

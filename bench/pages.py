@@ -87,6 +87,7 @@ PAGES = (
     Page("/order/new"),
     Page("/funds"),
     Page("/api"),
+    Page("/services"),
     Page("/admin", operator=True),
     Page("/admin/orders", operator=True),
     Page("/admin/customers", operator=True),

@@ -77,6 +77,8 @@ orders = Table(
     Index("ix_orders_customer_id_id", "customer_id", "id"),
     Index("ix_orders_customer_id_status_id", "customer_id", "status", "id"),
     Index("ix_orders_forward_state_next_action_at", "forward_state", "next_action_at"),
+    # A service's last completed orders: the services page's average completion time.
+    Index("ix_orders_service_id_status_id", "service_id", "status", "id"),
     # By id within a status: the operator's list filtered by status reads one page of it.
     Index("ix_orders_status", "status", "id"),
     # Only child orders (drip-feed runs, posts) are looked up by parent: leaving the top-level

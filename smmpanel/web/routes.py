@@ -4,7 +4,16 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from smmpanel.pagekit.pages import AnyVisit
-from smmpanel.web import api_page, auth, dashboard, funds, orders, payment_notices
+from smmpanel.web import (
+    api_page,
+    auth,
+    dashboard,
+    funds,
+    orders,
+    payment_notices,
+    services_page,
+    updates_page,
+)
 
 home_router = APIRouter()
 
@@ -18,4 +27,5 @@ async def home(current: AnyVisit) -> Response:
 
 def routers() -> list[APIRouter]:
     customer = [home_router, auth.router, dashboard.router, orders.router, funds.router]
+    customer += [services_page.router, updates_page.router]
     return customer + [api_page.router, payment_notices.router]

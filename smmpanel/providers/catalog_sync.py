@@ -69,6 +69,8 @@ TRACKED = {
     "upstream_dripfeed": "upstream_dripfeed",
 }
 RATE_COLUMNS = ("rate", "upstream_rate")
+# The change-log label of a service new to the catalogue, with its rate (customers' "Updates").
+ADDED = "added"
 
 # What went wrong with an upstream call, and what the operator can do about it.
 UPSTREAM_UNREACHABLE = refusal(
@@ -643,9 +645,16 @@ class CatalogWriter:
             for category, columns in self.new
         ]
         inserted = await self.conn.execute(
-            insert(services).returning(services.c.provider_service_id, services.c.id), rows
+            insert(services).returning(
+                services.c.provider_service_id, services.c.id, services.c.rate
+            ),
+            rows,
         )
-        return {upstream_id: service_id for upstream_id, service_id in inserted}
+        created = {}
+        for upstream_id, service_id, rate in inserted:
+            created[upstream_id] = service_id
+            self.note(service_id, ADDED, None, _shown("rate", rate))
+        return created
 
     def note(self, service_id: int, label: str, old: str | None, new: str | None) -> None:
         self.changes.append(ServiceChange(service_id, self.provider_id, label, old, new, self.now))

@@ -18,13 +18,14 @@ from smmpanel.catalog.models import customer_prices, services
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.pages import CustomerVisit
 from smmpanel.pagekit.pagination import list_address
+from smmpanel.providers.catalog_sync import ADDED
 from smmpanel.providers.models import service_changes
 
 router = APIRouter()
 PATH = "/updates"
 PAGE_SIZE = 50
 # The change log's fields a customer is shown; "added" is a service new to the catalogue.
-ADDED, ENABLED, RATE = "added", "enabled", "rate"
+ENABLED, RATE = "enabled", "rate"
 SHOWN_FIELDS = (ADDED, ENABLED, RATE)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from smmpanel.catalog.models import categories, services
 from smmpanel.catalog.types import TYPE_NAMES
 from smmpanel.db import Database
+from smmpanel.providers import catalog_sync
 from smmpanel.providers.models import providers, service_changes
 from smmpanel.providers.service import add_provider
 
@@ -96,7 +97,8 @@ async def services_of(db: Database, provider_id: int) -> dict[str, object]:
 
 
 async def changes_of(db: Database, provider_id: int) -> list[tuple]:
-    """(upstream id, field, old, new) of each recorded change, oldest first."""
+    """(upstream id, field, old, new) of each recorded change, oldest first, but for the
+    "added" row an import writes for each new service (tests/providers/test_import.py)."""
     async with db.read() as conn:
         rows = await conn.execute(
             select(
@@ -106,7 +108,10 @@ async def changes_of(db: Database, provider_id: int) -> list[tuple]:
                 service_changes.c.new_value,
             )
             .join(services, services.c.id == service_changes.c.service_id)
-            .where(service_changes.c.provider_id == provider_id)
+            .where(
+                service_changes.c.provider_id == provider_id,
+                service_changes.c.field != catalog_sync.ADDED,
+            )
             .order_by(service_changes.c.id)
         )
         return [tuple(row) for row in rows]

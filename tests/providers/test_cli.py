@@ -59,8 +59,11 @@ def test_add_list_import_sync_changes_balance(provider_fresh_cli, catalog_upstre
         ["upstream", "listed", "gone"],
         ["upstream_rate", "1", "1.5"],
         ["rate", "1.21", "1.81"],
+        ["added", "-", "1.21"],  # service 3, by the second import
+        ["added", "-", "2.41"],
+        ["added", "-", "1.21"],
     ]
-    assert [row[1] for row in changes] == [NAME] * 4
+    assert [row[1] for row in changes] == [NAME] * 7
     assert rows_of(ok("provider", "changes", "--limit", "1"))[0][4:] == ["enabled", "yes", "no"]
 
     catalog_upstream.control(balance="12.5")

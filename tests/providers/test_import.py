@@ -24,6 +24,7 @@ from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import FORWARD_QUEUED
 from smmpanel.providers import catalog_sync
 from smmpanel.providers.catalog_sync import PriceRule, import_services
+from smmpanel.providers.models import service_changes
 
 D = Decimal
 RULE = PriceRule(percent=D(20), fixed=D("0.01"), decimals=2, floor=D("0.05"))
@@ -115,7 +116,8 @@ async def test_importing_again_updates_and_never_duplicates(
     catalog_upstream.offer([offered(1, rate="2.00", max="500"), offered(2), offered(3)])
     summary = await import_services(db, catalog_client, catalog_provider, PriceRule(percent=D(50)))
     after = await services_of(db, catalog_provider)
-    assert (summary.created, summary.updated, summary.changes) == (1, 2, 4)
+    # 4 changed fields of the services there were, and service 3 added.
+    assert (summary.created, summary.updated, summary.changes) == (1, 2, 4 + 1)
     assert {k: row.id for k, row in after.items() if k != "3"} == {
         k: row.id for k, row in before.items()
     }
@@ -126,6 +128,7 @@ async def test_importing_again_updates_and_never_duplicates(
     )
     assert after["2"].rate == micros("1.5")  # the new rule re-prices the unchanged one too
     assert await _catalog_version(db) == version + 1
+    assert await _logged_of(db, after["3"].id) == [("added", None, "1.5")]
 
 
 async def test_only_the_chosen_ids_are_imported_and_missing_ones_are_reported(
@@ -231,3 +234,15 @@ async def test_imported_services_can_be_ordered_and_are_queued_for_the_provider(
 async def _catalog_version(db) -> int:  # type: ignore[no-untyped-def]
     async with db.read() as conn:
         return await catalog_version(conn)
+
+
+async def _logged_of(db, service_id: int) -> list[tuple]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(
+                service_changes.c.field, service_changes.c.old_value, service_changes.c.new_value
+            )
+            .where(service_changes.c.service_id == service_id)
+            .order_by(service_changes.c.id)
+        )
+        return [tuple(row) for row in rows]

@@ -266,10 +266,21 @@ def _orderable(row: tuple) -> OrderableService:
     )
 
 
+def at_customer_rate(query: Select[Any], customer_id: int | None) -> Select[Any]:
+    """`query` over services with a `rate` column: the customer's own price where one is set
+    (`customer_id` None: every service's own rate)."""
+    if customer_id is None:
+        return query.add_columns(services.c.rate.label("rate"))
+    own_price = (customer_prices.c.service_id == services.c.id) & (
+        customer_prices.c.customer_id == customer_id
+    )
+    rate = func.coalesce(customer_prices.c.rate, services.c.rate)
+    return query.outerjoin(customer_prices, own_price).add_columns(rate.label("rate"))
+
+
 async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> list[AnyRow]:
     """Enabled services in the operator's order, with this customer's rates."""
-    rate: ColumnElement[int] = services.c.rate
-    query = select(
+    query: Select[Any] = select(
         services.c.id,
         services.c.name,
         categories.c.name.label("category"),
@@ -281,14 +292,7 @@ async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> li
         services.c.refill,
         services.c.cancel,
     ).join(categories, categories.c.id == services.c.category_id)
-    if customer_id is not None:
-        query = query.outerjoin(
-            customer_prices,
-            (customer_prices.c.service_id == services.c.id)
-            & (customer_prices.c.customer_id == customer_id),
-        )
-        rate = func.coalesce(customer_prices.c.rate, services.c.rate)
-    query = query.add_columns(rate.label("rate")).where(services.c.enabled.is_(True))
+    query = at_customer_rate(query, customer_id).where(services.c.enabled.is_(True))
     query = query.order_by(
         categories.c.position, categories.c.id, services.c.position, services.c.id
     )

@@ -6,10 +6,11 @@ the form lists the categories, and only the chosen category's services.
 
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.catalog.models import categories, customer_prices, services
+from smmpanel.catalog.models import categories, services
+from smmpanel.catalog.service import at_customer_rate
 from smmpanel.db.base import AnyRow
 from smmpanel.money import render_rate
 from smmpanel.web.customer_fields import charge_rule, is_flat, type_fields
@@ -40,23 +41,17 @@ async def category_of(conn: AsyncConnection, service_id: int) -> int | None:
 
 async def services_in(conn: AsyncConnection, customer_id: int, category_id: int) -> list[AnyRow]:
     """The category's enabled services in the operator's order, at this customer's rates."""
-    own_rate = customer_prices.c.rate
+    query = select(
+        services.c.id,
+        services.c.name,
+        services.c.type,
+        services.c.min_quantity,
+        services.c.max_quantity,
+        services.c.description,
+        services.c.dripfeed,
+    )
     query = (
-        select(
-            services.c.id,
-            services.c.name,
-            services.c.type,
-            services.c.min_quantity,
-            services.c.max_quantity,
-            services.c.description,
-            services.c.dripfeed,
-            func.coalesce(own_rate, services.c.rate).label("rate"),
-        )
-        .outerjoin(
-            customer_prices,
-            (customer_prices.c.service_id == services.c.id)
-            & (customer_prices.c.customer_id == customer_id),
-        )
+        at_customer_rate(query, customer_id)
         .where(services.c.category_id == category_id, services.c.enabled.is_(True))
         .order_by(services.c.position, services.c.id)
     )

@@ -30,8 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from smmpanel.catalog.models import categories, customer_prices, services
-from smmpanel.catalog.service import catalog_version
+from smmpanel.catalog.models import categories, services
+from smmpanel.catalog.service import at_customer_rate, catalog_version
 from smmpanel.catalog.types import TYPE_NAMES
 from smmpanel.db.base import AnyRow, as_utc
 from smmpanel.orders.models import orders
@@ -143,7 +143,6 @@ async def _page_ids(conn: AsyncConnection, chosen: ServiceSearch) -> Page:
 async def _service_rows(
     conn: AsyncConnection, ids: list[int], customer_id: int | None
 ) -> dict[int, AnyRow]:
-    rate: ColumnElement[int] = services.c.rate
     query = select(
         services.c.id,
         services.c.name,
@@ -155,14 +154,7 @@ async def _service_rows(
         services.c.cancel,
         func.substr(services.c.description, 1, DESCRIPTION_SHOWN + 1).label("description"),
     ).join(categories, categories.c.id == services.c.category_id)
-    if customer_id is not None:
-        query = query.outerjoin(
-            customer_prices,
-            (customer_prices.c.service_id == services.c.id)
-            & (customer_prices.c.customer_id == customer_id),
-        )
-        rate = func.coalesce(customer_prices.c.rate, services.c.rate)
-    query = query.add_columns(rate.label("rate")).where(services.c.id.in_(ids))
+    query = at_customer_rate(query, customer_id).where(services.c.id.in_(ids))
     return {row.id: row for row in (await conn.execute(query)).all()}
 
 

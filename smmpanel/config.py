@@ -1,8 +1,10 @@
 """Settings from the environment (prefix SMMPANEL_) or a .env file."""
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -66,6 +68,22 @@ class Settings(BaseSettings):
     public_url: str = ""
     # Session cookies carry the Secure flag: on by default only for requests made over https.
     cookie_secure: bool | None = None
+    # The SMTP server the worker sends e-mail through: smtp://user:password@host:587?starttls=true
+    # or smtps://... (TLS from the start); empty: no e-mail is sent, messages wait in the outbox.
+    smtp_url: str = ""
+    # The From address of every e-mail; required with smtp_url.
+    mail_from: str = ""
+    # Where operator alerts go by e-mail: addresses, comma-separated; empty: not by e-mail.
+    alert_email: str = ""
+    # Operator alerts by Telegram (the Bot API's sendMessage): both empty means not by Telegram.
+    telegram_bot_token: str = ""
+    telegram_chat_id: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    # Attempts at one message before it is given up as failed; waits double from the first.
+    outbox_max_attempts: int = 8
+    outbox_first_retry_seconds: int = 30
+    # Operator alerts sent per minute at most; the rest wait their turn.
+    alerts_per_minute: int = 20
 
     @field_validator("database_url")
     @classmethod
@@ -78,6 +96,48 @@ class Settings(BaseSettings):
         for proxy in proxy_list(proxies):
             ipaddress.ip_network(proxy, strict=False)  # its ValueError names the bad entry
         return proxies
+
+    @field_validator("smtp_url")
+    @classmethod
+    def check_smtp_url(cls, url: str) -> str:
+        if url:
+            smtp_server(url)  # its ValueError says what is wrong
+        return url
+
+    @field_validator("outbox_max_attempts", "outbox_first_retry_seconds", "alerts_per_minute")
+    @classmethod
+    def check_at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"must be 1 or more, not {value}")
+        return value
+
+    @field_validator("alert_email")
+    @classmethod
+    def check_alert_addresses(cls, addresses: str) -> str:
+        for address in address_list(addresses):
+            if "@" not in address or any(char.isspace() for char in address):
+                raise ValueError(f"not an e-mail address: {address!r}")
+        return addresses
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def check_telegram_api_url(cls, url: str) -> str:
+        if not url.startswith(("https://", "http://")):
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        return url.rstrip("/")
+
+    @model_validator(mode="after")
+    def refuse_half_mail_settings(self) -> "Settings":
+        if self.smtp_url and "@" not in self.mail_from:
+            raise ValueError(
+                "SMMPANEL_MAIL_FROM must be an e-mail address when SMMPANEL_SMTP_URL is set"
+            )
+        if bool(self.telegram_bot_token) != bool(self.telegram_chat_id):
+            raise ValueError(
+                "SMMPANEL_TELEGRAM_BOT_TOKEN and SMMPANEL_TELEGRAM_CHAT_ID go together:"
+                " set both or neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def refuse_weak_secret(self) -> "Settings":
@@ -109,6 +169,72 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def smtp(self) -> "SmtpServer | None":
+        return smtp_server(self.smtp_url) if self.smtp_url else None
+
+    @property
+    def alert_addresses(self) -> list[str]:
+        return address_list(self.alert_email)
+
+    @property
+    def telegram_configured(self) -> bool:
+        return bool(self.telegram_bot_token and self.telegram_chat_id)
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    # TLS from the first byte (smtps://), or upgraded by STARTTLS after the greeting: always
+    # (true), never (false) or when the server offers it (None: starttls not given).
+    use_tls: bool
+    start_tls: bool | None
+
+
+def smtp_server(url: str) -> SmtpServer:
+    """An SMTP URL read: smtp://[user:password@]host[:port][?starttls=true|false] or
+    smtps://...; the port is 587 (smtp) or 465 (smtps) unless given."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"not an SMTP URL (smtp://... or smtps://...): scheme {parts.scheme!r}")
+    if not parts.hostname:
+        raise ValueError("the SMTP URL names no host (smtp://user:password@host:587)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the SMTP URL's port is not a number from 1 to 65535") from None
+    options = parse_qs(parts.query)
+    unknown = set(options) - {"starttls"}
+    if unknown:
+        raise ValueError(f"unknown SMTP URL options: {', '.join(sorted(unknown))} (only starttls)")
+    start_tls = _flag(options["starttls"][-1]) if "starttls" in options else None
+    implicit_tls = parts.scheme == "smtps"
+    if implicit_tls and start_tls:
+        raise ValueError("smtps:// is TLS already: starttls=true goes with smtp:// only")
+    return SmtpServer(
+        host=parts.hostname,
+        port=port or (465 if implicit_tls else 587),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        use_tls=implicit_tls,
+        start_tls=start_tls,
+    )
+
+
+def _flag(value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"starttls must be true or false, not {value!r}")
+
+
+def address_list(addresses: str) -> list[str]:
+    return [address.strip() for address in addresses.split(",") if address.strip()]
 
 
 def async_database_url(url: str) -> str:

@@ -92,6 +92,7 @@ async def dashboard(current: OperatorVisit) -> Response:
         statuses=board.statuses,
         count_minutes=round(STATUS_COUNT_SECONDS / 60),
         providers=providers,
+        mail_set_up=current.pages.settings.smtp is not None,
     )
 
 

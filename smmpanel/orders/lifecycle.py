@@ -36,6 +36,7 @@ from smmpanel.orders.statuses import (
     is_finished,
     refund_cause,
 )
+from smmpanel.outbox.order_mails import Ending, mail_order_endings
 
 NO_ORDER = refusal("no_such_order", "no order %(id)s: see `smmpanel order list`")
 UNKNOWN_STATUS = refusal("unknown_order_status", "unknown status %(status)r; use one of: %(known)s")
@@ -160,6 +161,8 @@ async def update_order(
             await _close_refills(conn, order_id)
         if order.parent_id is not None:
             await settle_dripfeed(conn, order.parent_id)
+    if new_status != order.status:
+        await mail_order_endings(conn, [Ending(order_id, new_status, new_remains)])
     return OrderChange(
         order_id=order_id,
         status=new_status,
@@ -225,6 +228,9 @@ async def settle_finished(conn: AsyncConnection, changes: list[Progress]) -> lis
         writes = [_progress_write(order, change, now) for order, change in settled]
         await _write_progress(conn, writes, finishing=True)
         await _close_cancel_requests(conn, [order.id for order, _ in settled], None)
+        await mail_order_endings(
+            conn, [Ending(write.order, write.status, write.remains) for write in writes]
+        )
     return left
 
 

@@ -20,6 +20,8 @@ from smmpanel.accounts.service import credit
 from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.errors import refusal
 from smmpanel.money import render_balance
+from smmpanel.outbox.queue import panel_url, queue_alert, queue_mail
+from smmpanel.panel.service import get_settings as get_panel_settings
 from smmpanel.payments.gateways import FAILED as NOTICE_FAILED
 from smmpanel.payments.gateways import INFO, Notice
 from smmpanel.payments.gateways import PAID as NOTICE_PAID
@@ -209,7 +211,32 @@ async def settle_paid(
             payment_id=payment_id,
             cause="payment:bonus",
         )
+    await _mail_receipt(conn, payment)
     return True
+
+
+async def _mail_receipt(conn: AsyncConnection, payment: Payment) -> None:
+    """The customer's receipt, if they gave an address; once per payment."""
+    customer = (
+        await conn.execute(
+            select(customers.c.name, customers.c.email).where(customers.c.id == payment.customer_id)
+        )
+    ).one()
+    if not customer.email:
+        return
+    panel = await get_panel_settings(conn)
+    await queue_mail(
+        conn,
+        to=customer.email,
+        language=panel.default_language,
+        kind="deposit_receipt",
+        context={
+            "name": customer.name,
+            "amount": f"{render_balance(payment.credited + payment.bonus)} {panel.currency}",
+            "url": panel_url(f"/funds/payments/{payment.id}"),
+        },
+        dedup_key=f"deposit_receipt:{payment.id}",
+    )
 
 
 async def _move(
@@ -290,6 +317,8 @@ async def _apply_paid(
         mismatch = f"paid after it was {payment.status}"
     if mismatch:
         moved = await _move(conn, payment.id, REVIEW, (PENDING, EXPIRED, FAILED), mismatch)
+        if moved:
+            await _alert_review(conn, payment.id)
         return f"review: {mismatch}" if moved else f"ignored: the payment is {payment.status}"
     quote = None
     if notice.amount is not None and notice.amount > payment.amount:
@@ -297,6 +326,18 @@ async def _apply_paid(
     if await settle_paid(conn, payment.id, (PENDING,), quote, note=notice.summary):
         return "credited"
     return f"ignored: the payment is {payment.status}"
+
+
+async def _alert_review(conn: AsyncConnection, payment_id: int) -> None:
+    await queue_alert(
+        conn,
+        kind="payment_review",
+        dedup_key=str(payment_id),
+        context={
+            "payment_id": str(payment_id),
+            "url": panel_url(f"/admin/payments/{payment_id}"),
+        },
+    )
 
 
 def _mismatch(payment: Payment, notice: Notice, merchant: str | None) -> str:

@@ -21,6 +21,7 @@ from smmpanel.config import Settings
 from smmpanel.db import Database
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import locked, one_of
+from smmpanel.money import render_balance
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.polls import start_polling
@@ -33,6 +34,7 @@ from smmpanel.orders.statuses import (
     FORWARD_SENT,
     SUBSCRIPTIONS,
 )
+from smmpanel.outbox.queue import panel_url, queue_alert
 from smmpanel.panel.rates import Conversion, conversion
 from smmpanel.providers.client import Endpoint, NoAnswer, Rejected, Unreachable, UpstreamClient
 from smmpanel.providers.costs import cost_in_panel_currency, upstream_charge
@@ -353,6 +355,7 @@ async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: Forwar
         why = f"upstream short of funds: {outcome.rejection}"
         await pause_provider(conn, provider_id, now + times.pause_short_of_funds, why)
         await _requeue(conn, order_id, now + times.pause_short_of_funds, why)
+        await _alert_short_of_funds(conn, provider_id, now)
     elif outcome.rejection is not None:
         await _rejected(conn, outcome, str(outcome.rejection))
     elif outcome.unreachable is not None:
@@ -365,6 +368,26 @@ async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: Forwar
     else:
         why = f"no answer to add: {outcome.no_answer}"
         await _in_doubt(conn, order_id, why, outcome.claimed.cost)
+
+
+async def _alert_short_of_funds(conn: AsyncConnection, provider_id: int, now: datetime) -> None:
+    """At most once a day per provider: it asks again every pause while it stays short."""
+    provider = (
+        await conn.execute(
+            select(providers.c.name, providers.c.balance, providers.c.balance_currency).where(
+                providers.c.id == provider_id
+            )
+        )
+    ).one()
+    balance = "unknown"
+    if provider.balance is not None:
+        balance = f"{render_balance(provider.balance)} {provider.balance_currency or ''}".strip()
+    await queue_alert(
+        conn,
+        kind="provider_funds",
+        dedup_key=f"{provider_id}:{now.date().isoformat()}",
+        context={"provider": provider.name, "balance": balance},
+    )
 
 
 async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> None:
@@ -403,13 +426,25 @@ async def _requeue(conn: AsyncConnection, order_id: int, when: datetime, why: st
 async def _in_doubt(conn: AsyncConnection, order_id: int, why: str, cost: int | None) -> None:
     """Perhaps taken upstream: it costs what it would if it was."""
     log.warning("order in doubt", extra={"order_id": order_id, "reason": why})
-    await _set(
+    put_in_doubt = await _set(
         conn,
         order_id,
         forward_state=FORWARD_IN_DOUBT,
         next_action_at=None,
         last_error=why,
         cost=cost,
+    )
+    if put_in_doubt:
+        await alert_doubt(conn, order_id)
+
+
+async def alert_doubt(conn: AsyncConnection, order_id: int) -> None:
+    """Tell the operators, once per order, that it waits for them to settle it."""
+    await queue_alert(
+        conn,
+        kind="order_doubt",
+        dedup_key=str(order_id),
+        context={"order_id": str(order_id), "url": panel_url(f"/admin/orders/{order_id}")},
     )
 
 
@@ -458,7 +493,7 @@ async def sweep_stale_sending(db: Database, grace: timedelta) -> int:
         timeouts = (await conn.execute(select(providers.c.id, providers.c.timeout_seconds))).all()
         swept = 0
         for provider_id, timeout in timeouts:
-            result = await conn.execute(
+            doubted = await conn.scalars(
                 update(orders)
                 .where(
                     orders.c.provider_id == provider_id,
@@ -470,8 +505,12 @@ async def sweep_stale_sending(db: Database, grace: timedelta) -> int:
                     sending_since=None,
                     last_error="no answer recorded: the worker stopped while sending",
                 )
+                .returning(orders.c.id)
             )
-            if result.rowcount:
-                swept += result.rowcount
-                await record_outcome(conn, provider_id, in_doubt=result.rowcount)
+            order_ids = list(doubted)
+            if order_ids:
+                swept += len(order_ids)
+                await record_outcome(conn, provider_id, in_doubt=len(order_ids))
+                for order_id in order_ids:
+                    await alert_doubt(conn, order_id)
     return swept

@@ -11,6 +11,8 @@ from smmpanel.orders.figures import (
     write_status_counts,
 )
 from smmpanel.orders.subscriptions import expire_subscriptions
+from smmpanel.outbox.channels import configured_senders
+from smmpanel.outbox.sending import RetryPolicy, send_due
 from smmpanel.payments.service import expire_due
 from smmpanel.providers.catalog_sync import refresh_due_balances, sync_due_providers
 from smmpanel.providers.dripfeed import place_due_runs
@@ -87,6 +89,13 @@ async def keep_dashboard_figures(context: WorkerContext) -> int:
     return 0
 
 
+async def send_outbox(context: WorkerContext) -> int:
+    settings = context.settings
+    return await send_due(
+        context.db, configured_senders(settings), RetryPolicy.from_settings(settings)
+    )
+
+
 JOBS = (
     Job("forward_orders", 1.0, forward_orders),
     Job("poll_orders", 1.0, poll_orders),
@@ -99,4 +108,5 @@ JOBS = (
     Job("sync_catalogues", 60.0, sync_catalogues),
     Job("refresh_balances", 60.0, refresh_balances),
     Job("keep_dashboard_figures", STATUS_COUNT_SECONDS, keep_dashboard_figures),
+    Job("send_outbox", 5.0, send_outbox),
 )

@@ -1,0 +1,1 @@
+"""Messages to people outside the panel: e-mails and operator alerts, sent by the worker."""

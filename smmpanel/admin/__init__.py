@@ -1,23 +1,33 @@
-"""Operator pages under /admin."""
+"""Operator pages under /admin.
 
-from fastapi import APIRouter
+Every page but signing in and out is reached through `guarded`, whose dependency refuses a
+route the operator's role may not use (admin/roles.py).
+"""
+
+from fastapi import APIRouter, Depends
 
 
 def routers() -> list[APIRouter]:
     from smmpanel.admin import (
+        audit,
         auth,
         catalog,
         customers,
         dashboard,
+        operators,
         orders,
+        outbox,
         payment_methods,
         payments,
         providers,
+        roles,
         settings,
+        tickets,
+        two_factor,
     )
 
-    return [
-        auth.router,
+    guarded = APIRouter(dependencies=[Depends(roles.require_role)])
+    for router in (
         dashboard.router,
         customers.router,
         catalog.router,
@@ -26,4 +36,11 @@ def routers() -> list[APIRouter]:
         payments.router,
         payment_methods.router,
         settings.router,
-    ]
+        operators.router,
+        audit.router,
+        tickets.router,
+        two_factor.router,
+        outbox.router,
+    ):
+        guarded.include_router(router)
+    return [auth.router, two_factor.sign_in_router, guarded]

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from smmpanel.admin.audit import note
 from smmpanel.admin.catalog_forms import (
     CATALOGUE,
     Listing,
@@ -143,7 +144,8 @@ async def add_category(current: OperatorVisit) -> Response:
     try:
         name = required_text(form, "category_name", _("Category name"), CATEGORY_NAME_LENGTH)
         async with current.db.write() as conn:
-            await catalog.add_category(conn, name)
+            category_id = await catalog.add_category(conn, name)
+            await note(conn, current, "category.add", f"category:{category_id}", name)
     except Refusal as error:
         return await _categories_page(current, 400, i18n.explain(error), typed_values(form))
     return current.redirect(CATEGORIES, _("Category %(name)s added.") % {"name": name})
@@ -160,9 +162,11 @@ async def change_category(category_id: int, current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             if action in MOVES:
                 await catalog.move_category(conn, category_id, MOVES[action])
+                await note(conn, current, "category.move", f"category:{category_id}", action)
                 return current.redirect(CATEGORIES, _("The order of the categories is saved."))
             name = required_text(form, "name", _("Category name"), CATEGORY_NAME_LENGTH)
             await catalog.rename_category(conn, category_id, name)
+            await note(conn, current, "category.rename", f"category:{category_id}", name)
     except Refusal as error:
         return await _categories_page(current, 400, i18n.explain(error))
     return current.redirect(CATEGORIES, _("Category renamed to %(name)s.") % {"name": name})
@@ -237,6 +241,7 @@ async def add_service(current: OperatorVisit) -> Response:
         async with current.db.write() as conn:
             await _check_category(conn, category_id)
             service_id = await catalog.create_service(conn, category_id, **fields)
+            await note(conn, current, "service.add", f"service:{service_id}", str(fields["name"]))
     except Refusal as error:
         return await _new_service_page(current, 400, i18n.explain(error), typed_values(form))
     message = _("Service %(id)s added.") % {"id": service_id}
@@ -293,6 +298,7 @@ async def edit_service(service_id: int, current: OperatorVisit) -> Response:
             await _check_category(conn, category_id)
             await catalog.edit_service(conn, service_id, **values)
             await catalog.set_fallback(conn, service_id, *await _fallback(conn, form))
+            await note(conn, current, "service.edit", f"service:{service_id}", _changes(values))
     except Refusal as error:
         return await _service_page(
             current, service_id, 400, back_of(form), i18n.explain(error), typed_values(form)
@@ -318,6 +324,8 @@ async def switch_service(service_id: int, current: OperatorVisit) -> Response:
         if await catalog.service_row(conn, service_id) is None:
             return not_found(current)
         await catalog.set_service_enabled(conn, service_id, enabled)
+        action = "service.enable" if enabled else "service.disable"
+        await note(conn, current, action, f"service:{service_id}")
     message = _("Service %(id)s is on offer.") if enabled else _("Service %(id)s is disabled.")
     return current.redirect(back_of(form), message % {"id": service_id})
 
@@ -334,6 +342,8 @@ async def switch_services(current: OperatorVisit) -> Response:
         return await _back_page(current, form, 400, error, {})
     async with current.db.write() as conn:
         changed = await catalog.set_services_enabled(conn, chosen, enabled)
+        action = "services.enable" if enabled else "services.disable"
+        await note(conn, current, action, "services", _id_list(chosen))
     if enabled:
         message = ngettext(
             "%(num)d service put on offer.", "%(num)d services put on offer.", changed
@@ -383,12 +393,23 @@ async def change_prices(current: OperatorVisit) -> Response:
             if not confirmed or _previewed_rates_differ(form, rows):
                 return _preview(current, form, rows, stale=confirmed)
             await catalog.apply_repricing(conn, rows)
+            detail = f"{kind} {change}: {_id_list([row.id for row in rows])}"
+            await note(conn, current, "services.reprice", "services", detail)
     except Refusal as error:
         return await _back_page(current, form, 400, i18n.explain(error), typed_values(form))
     message = ngettext(
         "Changed the rate of %(num)d service.", "Changed the rates of %(num)d services.", len(rows)
     ) % {"num": len(rows)}
     return current.redirect(back_of(form), message)
+
+
+def _changes(values: dict[str, object]) -> str:
+    """The saved fields, for the audit log."""
+    return ", ".join(f"{name}={value}" for name, value in values.items())
+
+
+def _id_list(service_ids: list[int]) -> str:
+    return "services " + ", ".join(str(service_id) for service_id in service_ids)
 
 
 def _preview(

@@ -1,4 +1,5 @@
-"""Operator pages: customers (search, details and last payments, suspend, funds, custom prices)."""
+"""Operator pages: customers (search, details and last payments, suspend, funds, custom prices,
+signing in as the customer)."""
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -8,6 +9,7 @@ from starlette.responses import Response
 from smmpanel.accounts.models import CUSTOMER_ACTIVE, CUSTOMER_SUSPENDED
 from smmpanel.accounts.service import adjust_funds, list_api_keys, set_customer_status
 from smmpanel.admin import customers_queries as queries
+from smmpanel.admin.audit import note
 from smmpanel.admin.keyset import AFTER, BEFORE, cursor_from, keyset_address
 from smmpanel.admin.payments import status_label
 from smmpanel.catalog.service import find_service, set_customer_price
@@ -16,8 +18,9 @@ from smmpanel.money import render_balance, to_micros
 from smmpanel.pagekit import forms, i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
-from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.pages import SESSION_COOKIE, OperatorVisit, Visit
 from smmpanel.pagekit.pagination import page_number
+from smmpanel.pagekit.sessions import start_customer_session
 from smmpanel.payments.service import payment_rows
 
 router = APIRouter()
@@ -30,6 +33,13 @@ EMPTY_PRICE = {"service": "", "rate": ""}
 
 CHOOSE_STATUS = refusal("form_choose_customer_status", "Choose a status.")
 NO_SUCH_SERVICE = refusal("form_no_such_service", "There is no service %(id)s.")
+SUSPENDED_NOT_SIGNED_IN = refusal(
+    "customer_suspended_no_sign_in", "A suspended customer cannot be signed in as."
+)
+
+
+def subject(customer_id: int) -> str:
+    return f"customer:{customer_id}"
 
 
 def detail_path(customer_id: int) -> str:
@@ -106,6 +116,8 @@ async def change_status(current: OperatorVisit, customer_id: int) -> Response:
         if await queries.customer_details(conn, customer_id) is None:
             raise HTTPException(404)
         await set_customer_status(conn, customer_id, status == CUSTOMER_ACTIVE)
+        action = "customer.unsuspend" if status == CUSTOMER_ACTIVE else "customer.suspend"
+        await note(conn, current, action, subject(customer_id))
     message = (
         _("The customer is active again and may sign in.")
         if status == CUSTOMER_ACTIVE
@@ -125,7 +137,10 @@ async def change_funds(current: OperatorVisit, customer_id: int) -> Response:
         async with current.db.write() as conn:
             if await queries.customer_details(conn, customer_id) is None:
                 raise HTTPException(404)
-            balance = await adjust_funds(conn, customer_id, amount, typed["reason"])
+            reason = _signed_reason(current, typed["reason"])
+            balance = await adjust_funds(conn, customer_id, amount, reason)
+            detail = f"{typed['amount']}: {typed['reason']}"
+            await note(conn, current, "customer.funds", subject(customer_id), detail)
     except Refusal as error:
         return await _detail_page(current, customer_id, 400, error=i18n.explain(error), funds=typed)
     message = _("Funds changed. The balance is now %(balance)s.") % {
@@ -147,6 +162,8 @@ async def change_price(current: OperatorVisit, customer_id: int) -> Response:
                 raise HTTPException(404)
             await _existing_service(conn, service_id)
             await set_customer_price(conn, customer_id, service_id, rate)
+            detail = f"service {service_id}: {typed['rate'] or '-'}"
+            await note(conn, current, "customer.price", subject(customer_id), detail)
     except Refusal as error:
         return await _detail_page(current, customer_id, 400, error=i18n.explain(error), price=typed)
     message = (
@@ -155,6 +172,33 @@ async def change_price(current: OperatorVisit, customer_id: int) -> Response:
         else _("The custom price is removed: the list price applies.")
     )
     return current.redirect(detail_path(customer_id), message)
+
+
+@router.post("/admin/customers/{customer_id:id}/sign-in-as")
+async def sign_in_as(current: OperatorVisit, customer_id: int) -> Response:
+    """Start a session of this customer in the operator's browser, to see what they see."""
+    await current.form()
+    async with current.db.write() as conn:
+        customer = await queries.customer_details(conn, customer_id)
+        if customer is None:
+            raise HTTPException(404)
+        if customer.status == CUSTOMER_ACTIVE:
+            token = await start_customer_session(conn, customer_id)
+            await note(conn, current, "customer.sign_in_as", subject(customer_id), customer.name)
+    if customer.status != CUSTOMER_ACTIVE:
+        error = i18n.explain(SUSPENDED_NOT_SIGNED_IN())
+        return await _detail_page(current, customer_id, 400, error=error)
+    # No max_age: the customer's session cookie goes when the operator's browser closes.
+    current.set_cookie(SESSION_COOKIE, token)
+    message = _("You are signed in as %(name)s.") % {"name": customer.name}
+    return current.redirect("/dashboard", message)
+
+
+def _signed_reason(current: Visit, reason: str) -> str:
+    """The reason kept in the ledger, naming the operator; an empty one stays empty (refused).
+    Not translated: the row is read later, in any language."""
+    assert current.operator is not None
+    return f"{reason} (operator: {current.operator.name})" if reason.strip() else reason
 
 
 async def _existing_service(conn: AsyncConnection, service_id: int) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from smmpanel.admin import orders_requests
+from smmpanel.admin.audit import note
 from smmpanel.admin.keyset import AFTER, BEFORE, KeysetPage, cursor_from, keyset_address
 from smmpanel.admin.orders_forms import (
     FORWARD_LABELS,
@@ -191,14 +192,14 @@ async def change_order(order_id: int, current: OperatorVisit) -> Response:
     typed = {name: str(form.get(name, "")).strip() for name in CHANGE_FIELDS}
     try:
         async with current.db.write() as conn:
-            message = await _apply_change(conn, order_id, typed, current.panel.currency)
+            message = await _apply_change(conn, current, order_id, typed)
     except Refusal as refused:
         return await _order_page(current, order_id, 400, i18n.explain(refused), typed)
     return current.redirect(f"{ORDERS}/{order_id}", message)
 
 
 async def _apply_change(
-    conn: AsyncConnection, order_id: int, typed: Mapping[str, str], currency: str
+    conn: AsyncConnection, current: Visit, order_id: int, typed: Mapping[str, str]
 ) -> str:
     before = await order_for_change(conn, order_id)
     if before is None:
@@ -213,7 +214,9 @@ async def _apply_change(
         start_count=change.start_count,
         remains=change.remains,
     )
-    return change_message(before, done, currency)
+    detail = ", ".join(f"{name}={value}" for name, value in typed.items())
+    await note(conn, current, "order.change", f"order:{order_id}", detail)
+    return change_message(before, done, current.panel.currency)
 
 
 # ---- a new post of a subscription fulfilled by hand
@@ -227,6 +230,8 @@ async def record_new_post(order_id: int, current: OperatorVisit) -> Response:
         quantity = _post_quantity(typed)
         async with current.db.write() as conn:
             recorded = await record_post(conn, order_id, quantity)
+            detail = f"quantity {quantity}, new order {recorded.order_id or '-'}"
+            await note(conn, current, "order.post", f"order:{order_id}", detail)
     except Refusal as refused:
         if refused.kind is NO_ORDER:
             raise not_found() from refused
@@ -308,6 +313,8 @@ async def resolve_doubt(order_id: int, current: OperatorVisit) -> Response:
             message = await _resolve(
                 conn, order_id, resolution, upstream_id, current.panel.currency
             )
+            detail = f"{resolution} {upstream_id}".strip()
+            await note(conn, current, "order.resolve", f"order:{order_id}", detail)
     except Refusal as refused:
         return await _doubts_page(current, 400, i18n.explain(refused), {order_id: upstream_id})
     return current.redirect(DOUBTS, message)

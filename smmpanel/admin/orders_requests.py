@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from smmpanel.admin.audit import note
 from smmpanel.admin.orders_forms import (
     check_remains,
     page_number,
@@ -103,6 +104,7 @@ async def change_refill(refill_id: int, current: OperatorVisit) -> Response:
             raise CHOOSE_REFILL_STATUS()
         async with current.db.write() as conn:
             await update_refill(conn, refill_id, status)
+            await note(conn, current, "refill.status", f"refill:{refill_id}", status)
     except Refusal as refused:
         return await _refills_page(current, status_code=400, error=i18n.explain(refused))
     message = _("Refill %(id)s is now %(status)s.") % {
@@ -142,6 +144,8 @@ async def answer_cancel(cancel_id: int, current: OperatorVisit) -> Response:
     try:
         async with current.db.write() as conn:
             message = await _answer(conn, cancel_id, decision, remains_text, current.panel.currency)
+            detail = f"{decision} {remains_text}".strip()
+            await note(conn, current, "cancel.answer", f"cancel:{cancel_id}", detail)
     except Refusal as refused:
         return await _cancels_page(current, status_code=400, error=i18n.explain(refused))
     return current.redirect(CANCELS, message)

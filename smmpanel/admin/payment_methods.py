@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from smmpanel.admin.audit import note
 from smmpanel.errors import N_, Refusal, RefusalKind, Term, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.pagekit import forms, i18n
@@ -212,6 +213,9 @@ async def add_new_method(current: OperatorVisit) -> Response:
             method_id = await add_method(conn, gateway=gateway, **values)
             if not forms.flag(form, "enabled"):
                 await edit_method(conn, method_id, enabled=False)
+            # Names only: the settings hold the gateway's secrets.
+            detail = f"{gateway}: {values['name']}"
+            await note(conn, current, "payment_method.add", f"payment_method:{method_id}", detail)
     except Refusal as refused:
         return _new_form(current, 400, explain(refused), typed_again(form))
     return current.redirect(METHODS, _("Payment method %(name)s added.") % values)
@@ -265,6 +269,8 @@ async def change_method(method_id: int, current: OperatorVisit) -> Response:
         values = method_values(form, method.gateway, method.settings)
         async with current.db.write() as conn:
             await edit_method(conn, method_id, **values, enabled=forms.flag(form, "enabled"))
+            detail = f"{values['name']}, enabled={forms.flag(form, 'enabled')}"
+            await note(conn, current, "payment_method.edit", f"payment_method:{method_id}", detail)
     except Refusal as refused:
         return _edit_form(current, method, 400, explain(refused), typed_again(form))
     return current.redirect(METHODS, _("Payment method %(name)s saved.") % values)

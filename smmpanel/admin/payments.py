@@ -16,6 +16,7 @@ from starlette.responses import Response
 from smmpanel.accounts.models import customers
 from smmpanel.accounts.names import name_key
 from smmpanel.accounts.service import customer_name
+from smmpanel.admin.audit import note
 from smmpanel.db.base import AnyRow
 from smmpanel.errors import N_, Refusal, refusal
 from smmpanel.money import render_balance
@@ -241,6 +242,7 @@ async def approve_payment(payment_id: int, current: OperatorVisit) -> Response:
     try:
         async with current.db.write() as conn:
             approved = await approve(conn, payment_id)
+            await note(conn, current, "payment.approve", f"payment:{payment_id}")
     except Refusal as refused:
         return await _refused(current, payment_id, refused)
     message = _("Payment %(id)s approved: %(amount)s %(currency)s added to the balance.") % {
@@ -260,6 +262,7 @@ async def reject_payment(payment_id: int, current: OperatorVisit) -> Response:
             raise forms.FIELD_TOO_LONG(field=_("Reason"), count=LONGEST_REASON)
         async with current.db.write() as conn:
             await reject(conn, payment_id, reason)
+            await note(conn, current, "payment.reject", f"payment:{payment_id}", reason)
     except Refusal as refused:
         return await _refused(current, payment_id, refused, reason)
     message = _("Payment %(id)s rejected; nothing was credited.") % {"id": payment_id}

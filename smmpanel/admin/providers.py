@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from smmpanel.admin.audit import note
 from smmpanel.errors import Refusal, RefusalKind, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.pagekit import i18n
@@ -195,6 +196,7 @@ async def add(current: OperatorVisit) -> Response:
         api_url, timeout = _api_url(form), _timeout(form)
         async with current.db.write() as conn:
             provider_id = await add_provider(conn, name, api_url, text(form, "api_key"), timeout)
+            await note(conn, current, "provider.add", f"provider:{provider_id}", name)
     except Refusal as error:
         return await _list_page(current, 400, i18n.explain(error), typed)
     message = _("Provider %(name)s added; its key is stored and never shown again.") % {
@@ -285,6 +287,10 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
                 enabled=flag(form, "enabled"),
                 sync_hours=sync_hours,
             )
+            detail = f"api_url={api_url}, timeout={timeout}, sync_hours={sync_hours}, " + (
+                f"enabled={flag(form, 'enabled')}, new key={bool(text(form, 'api_key'))}"
+            )
+            await note(conn, current, "provider.edit", f"provider:{provider_id}", detail)
     except Refusal as error:
         typed = {name: value for name, value in typed_values(form).items() if name != "api_key"}
         return await _provider_page(
@@ -426,6 +432,10 @@ async def _import(current: Visit, provider_id: int, form: FormData, rule: PriceR
             summary = await import_services(current.db, client, provider_id, rule, chosen)
     except Refusal as error:
         return await _import_refused(current, provider_id, error)
+    # The import runs its own transactions, one per batch: the log tells its outcome after.
+    async with current.db.write() as conn:
+        detail = f"{summary.created} new, {summary.updated} updated, {len(summary.skipped)} skipped"
+        await note(conn, current, "provider.import", f"provider:{provider_id}", detail)
     # The catalogue filtered to this provider's services: those just imported among them.
     return current.redirect(f"/admin/catalog?provider={provider_id}", _imported_message(summary))
 

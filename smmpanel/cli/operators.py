@@ -17,10 +17,15 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 operator_app = typer.Typer(
-    help="Add, disable, enable and remove operators and set their passwords for the admin pages."
+    help="Add, disable, enable and remove operators, set their roles and passwords for the admin "
+    "pages."
 )
 
 PASSWORD_STDIN_HELP = "Read the password from the first line of standard input (for scripts)."
+ROLE_HELP = (
+    "owner (everything), admin (catalogue, providers, orders, customers), support (orders, "
+    "refills, cancels) or finance (funds, payments, payment methods)."
+)
 
 
 def _password_hash(from_stdin: bool) -> str:
@@ -40,17 +45,36 @@ def _password_hash(from_stdin: bool) -> str:
 def add_operator(
     name: str = typer.Argument(..., help="The name to sign in with at /admin/signin."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help=PASSWORD_STDIN_HELP),
+    role: str = typer.Option("owner", "--role", help=ROLE_HELP),
 ) -> None:
     """Add an operator; asks for the password twice."""
-    from smmpanel.accounts.operators import create_operator
+    from smmpanel.accounts.operators import check_role, create_operator
 
+    try:
+        check_role(role)
+    except Refusal as refused:
+        fail(refused.message)
     password_hash = _password_hash(password_stdin)
 
     async def use_case(conn: AsyncConnection) -> int:
-        return await create_operator(conn, name, password_hash)
+        return await create_operator(conn, name, password_hash, role)
 
     operator_id = in_transaction(use_case)
-    typer.echo(f"added operator {operator_id} ({name.strip()}): sign in at /admin/signin")
+    typer.echo(f"added operator {operator_id} ({name.strip()}) as {role}: sign in at /admin/signin")
+
+
+@operator_app.command("role")
+def change_role(
+    name: str = typer.Argument(..., help="The operator's name."),
+    role: str = typer.Argument(..., help=ROLE_HELP),
+) -> None:
+    """Give an operator another role; the last active owner stays an owner."""
+    from smmpanel.accounts.operators import set_operator_role
+
+    async def use_case(conn: AsyncConnection) -> str:
+        return await set_operator_role(conn, name, role)
+
+    typer.echo(f"operator {in_transaction(use_case)} is now {role}")
 
 
 @operator_app.command("password")
@@ -109,7 +133,7 @@ def list_operators_command() -> None:
 
     rows = read_only(list_operators)
     print_table(
-        ("id", "name", "status", "added"),
-        [(row.id, row.name, row.status, moment(row.created_at)) for row in rows],
+        ("id", "name", "status", "role", "added"),
+        [(row.id, row.name, row.status, row.role, moment(row.created_at)) for row in rows],
         empty="no operators yet: add one with `smmpanel operator add NAME`",
     )

@@ -1,4 +1,4 @@
-"""operator add, password and list: the accounts that sign in to the admin pages."""
+"""operator add, password, role and list: the accounts that sign in to the admin pages."""
 
 import httpx
 from cli_helpers import table_rows, unique_name
@@ -116,6 +116,47 @@ def test_operator_passwords_are_refused_when_common_and_names_when_odd(cli):
     cli.checked("operator", "add", name, "--password-stdin", stdin=PASSWORD)
     taken = cli.run("operator", "add", name.lower(), "--password-stdin", stdin=PASSWORD)
     assert taken.code == 1 and "exists already" in taken.err
+
+
+async def test_an_operator_added_with_a_role_gets_only_its_pages_until_given_another(cli, panel):
+    name = unique_name("op")
+    added = cli.checked(
+        "operator", "add", name, "--role", "support", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    assert f"({name}) as support" in added.out
+    assert table_row_of(cli.ok("operator", "list"), name)[2:4] == ["active", "support"]
+    async with httpx.AsyncClient(base_url=panel.url) as browser:
+        assert (await _sign_in(browser, name, PASSWORD)).status_code == 303
+        assert (await browser.get("/admin/orders")).status_code == 200
+        assert (await browser.get("/admin/catalog")).status_code == 403
+        assert f"{name} is now admin" in cli.ok("operator", "role", name.upper(), "admin")
+        assert (await browser.get("/admin/catalog")).status_code == 200
+    assert table_row_of(cli.ok("operator", "list"), name)[3] == "admin"
+
+
+def test_unknown_roles_are_refused_and_operators_are_owners_by_default(cli):
+    name = unique_name("op")
+    assert "there is no role 'boss'" in cli.refused("operator", "add", name, "--role", "boss")
+    assert name not in cli.ok("operator", "list")
+    cli.checked("operator", "add", name, "--password-stdin", stdin=PASSWORD + "\n")
+    assert table_row_of(cli.ok("operator", "list"), name)[3] == "owner"
+    assert "there is no role" in cli.refused("operator", "role", name, "root")
+    assert "smmpanel operator list" in cli.refused("operator", "role", unique_name("x"), "admin")
+
+
+async def test_the_last_active_owner_keeps_the_role_and_stays_active(fresh_cli):
+    cli = await fresh_cli()
+    owner, helper = unique_name("op"), unique_name("op")
+    cli.checked("operator", "add", owner, "--password-stdin", stdin=PASSWORD + "\n")
+    cli.checked(
+        "operator", "add", helper, "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
+    )
+    for command in (("role", owner, "finance"), ("disable", owner), ("remove", owner)):
+        assert "only active owner" in cli.refused("operator", *command)
+    assert table_row_of(cli.ok("operator", "list"), owner)[2:4] == ["active", "owner"]
+    cli.checked("operator", "role", helper, "owner")
+    cli.checked("operator", "role", owner, "finance")  # another owner is active now
+    assert table_row_of(cli.ok("operator", "list"), owner)[3] == "finance"
 
 
 def table_row_of(output: str, name: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -32,6 +33,12 @@ customers = Table(
     Column("balance", BigInteger, nullable=False, server_default="0"),
     Column("password_hash", String(200), nullable=True),
     Column("created_at", Timestamp, nullable=False),
+    # When the customer proved the address is theirs; NULL: not (yet) verified.
+    Column("email_verified_at", Timestamp, nullable=True),
+    # An IANA zone such as Asia/Taipei; NULL: the panel's default.
+    Column("time_zone", String(64), nullable=True),
+    # Whether an order canceled or partially delivered is told by e-mail.
+    Column("mail_order_updates", Boolean, nullable=False, server_default="1"),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
 )
@@ -77,6 +84,10 @@ OPERATOR_ACTIVE = "active"
 OPERATOR_DISABLED = "disabled"
 OPERATOR_REMOVED = "removed"
 
+# What an operator may do on the admin pages (admin/roles.py says which page takes which role).
+OPERATOR_OWNER = "owner"
+OPERATOR_ROLES = (OPERATOR_OWNER, "admin", "support", "finance")
+
 # A removed operator stays, for what refers to it, with no key: its name is free again.
 operators = Table(
     "operators",
@@ -87,7 +98,9 @@ operators = Table(
     Column("status", String(20), nullable=False, server_default=OPERATOR_ACTIVE),
     Column("password_hash", String(200), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("role", String(20), nullable=False, server_default=OPERATOR_OWNER),
     CheckConstraint("status IN ('active', 'disabled', 'removed')", name="status_known"),
+    CheckConstraint("role IN ('owner', 'admin', 'support', 'finance')", name="role_known"),
 )
 
 # A signed-in browser: the cookie holds a random token, the table only its SHA-256 digest.

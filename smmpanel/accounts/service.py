@@ -3,8 +3,10 @@
 import hashlib
 import secrets
 import string
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,6 +54,9 @@ ADJUSTMENT_WITHOUT_REASON = refusal(
 BALANCE_TOO_SMALL = refusal(
     "balance_too_small", "the balance is smaller than the amount to subtract; nothing changed"
 )
+UNKNOWN_TIME_ZONE = refusal(
+    "unknown_time_zone", "%(zone)r is not a time zone: choose one of the list, such as Asia/Taipei"
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,18 @@ class ApiCustomer:
         """Whether to record the key's use: at most once a minute, so reads stay reads."""
         last = self.key_last_used
         return last is None or as_utc(last) < utcnow() - LAST_USED_GRANULARITY
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """What a customer's account page shows and changes."""
+
+    name: str
+    email: str | None
+    email_verified_at: datetime | None
+    time_zone: str | None
+    mail_order_updates: bool
+    password_hash: str | None
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,56 @@ async def set_customer_password(
 ) -> None:
     await conn.execute(
         update(customers).where(customers.c.id == customer_id).values(password_hash=password_hash)
+    )
+
+
+async def account_settings(conn: AsyncConnection, customer_id: int) -> AccountSettings:
+    row = (
+        await conn.execute(
+            select(
+                customers.c.name,
+                customers.c.email,
+                customers.c.email_verified_at,
+                customers.c.time_zone,
+                customers.c.mail_order_updates,
+                customers.c.password_hash,
+            ).where(customers.c.id == customer_id)
+        )
+    ).first()
+    if row is None:
+        raise NO_CUSTOMER_ID(id=customer_id)
+    return AccountSettings(*row)
+
+
+def check_email(email: str) -> None:
+    """An address a link can be sent to: something on both sides of one @, no spaces."""
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in email):
+        raise NOT_AN_EMAIL(email=email)
+    check_fits(customers.c.email, email, N_("the e-mail address"))
+
+
+@cache
+def time_zones() -> list[str]:
+    """The IANA zones this system knows, in order."""
+    return sorted(zoneinfo.available_timezones())
+
+
+def check_time_zone(zone: str) -> None:
+    if zone not in time_zones():
+        raise UNKNOWN_TIME_ZONE(zone=zone)
+
+
+async def set_preferences(
+    conn: AsyncConnection, customer_id: int, *, time_zone: str | None, mail_order_updates: bool
+) -> None:
+    """The customer's time zone (None: the panel's) and whether order updates are e-mailed."""
+    if time_zone is not None:
+        check_time_zone(time_zone)
+    await conn.execute(
+        update(customers)
+        .where(customers.c.id == customer_id)
+        .values(time_zone=time_zone, mail_order_updates=mail_order_updates)
     )
 
 

@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, ColumnElement, Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -91,3 +91,35 @@ async def _owner(
 async def end_session(conn: AsyncConnection, token: str) -> None:
     await conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == _digest(token)))
     await conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= utcnow()))
+
+
+@dataclass(frozen=True)
+class SessionShown:
+    """One of a customer's signed-in browsers, as their account page lists it."""
+
+    created_at: datetime
+    expires_at: datetime
+    current: bool
+
+
+async def customer_sessions(
+    conn: AsyncConnection, customer_id: int, current_token: str | None
+) -> list[SessionShown]:
+    """The customer's live sessions, newest first; `current` marks the one of `current_token`."""
+    current = _digest(current_token) if current_token else None
+    rows = await conn.execute(
+        select(web_sessions.c.token_hash, web_sessions.c.created_at, web_sessions.c.expires_at)
+        .where(web_sessions.c.customer_id == customer_id, web_sessions.c.expires_at > utcnow())
+        .order_by(web_sessions.c.id.desc())
+    )
+    return [SessionShown(row.created_at, row.expires_at, row.token_hash == current) for row in rows]
+
+
+async def end_customer_sessions(
+    conn: AsyncConnection, customer_id: int, keep_token: str | None = None
+) -> None:
+    """Sign the customer out everywhere, or everywhere but the session of `keep_token`."""
+    query = delete(web_sessions).where(web_sessions.c.customer_id == customer_id)
+    if keep_token is not None:
+        query = query.where(web_sessions.c.token_hash != _digest(keep_token))
+    await conn.execute(query)

@@ -6,13 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from smmpanel.accounts import two_factor
+from smmpanel.admin.audit import note
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.panel.rates import rates, read_rate, set_rate
-from smmpanel.panel.service import EDITABLE, change_settings
+from smmpanel.panel.service import EDITABLE, change_settings, require_operator_two_factor
 
 router = APIRouter()
 PATH = "/admin/settings"
@@ -21,6 +23,10 @@ RATE_FIELD = "rate_"  # + the currency code: the rate of a currency that has one
 CHOOSE_LANGUAGE = refusal("form_choose_language", "Choose one of the languages offered.")
 NEW_RATE_WITHOUT_CODE = refusal(
     "form_new_rate_without_code", "Give the currency code of the new exchange rate."
+)
+OWN_TWO_FACTOR_FIRST = refusal(
+    "two_factor_own_first",
+    "Turn on two-factor sign-in for yourself first, then require it of every operator.",
 )
 
 
@@ -31,10 +37,14 @@ def _render(
     new_rate: dict[str, str],
     status_code: int = 200,
     error: str | None = None,
+    two_factor_required: bool | None = None,
 ) -> Response:
+    if two_factor_required is None:
+        two_factor_required = current.panel.operators_need_two_factor
     return current.render(
         "admin/settings.html",
         status_code,
+        two_factor_required=two_factor_required,
         typed=typed,
         rates=typed_rates,
         new_rate=new_rate,
@@ -62,16 +72,44 @@ async def save_settings(current: OperatorVisit) -> Response:
         "currency": str(form.get("new_rate_currency", "")).strip().upper(),
         "rate": str(form.get("new_rate", "")).strip(),
     }
+    two_factor_required = form.get("operators_need_two_factor") == "on"
     try:
         # The panel service stores any language code; only those the pages speak are offered.
         if i18n.known_language(typed["default_language"]) != typed["default_language"]:
             raise CHOOSE_LANGUAGE()
         async with current.db.write() as conn:
             await _save(conn, typed, typed_rates, new_rate)
+            await note(conn, current, "settings.change", "settings", _settings_detail(typed))
+            await _save_two_factor_rule(conn, current, two_factor_required)
     except Refusal as error:
         explained = i18n.explain(error)
-        return _render(current, typed, typed_rates, new_rate, 400, explained)
+        return _render(current, typed, typed_rates, new_rate, 400, explained, two_factor_required)
     return current.redirect(PATH, _("Settings saved."))
+
+
+def _settings_detail(typed: dict[str, str]) -> str:
+    """The short settings as saved; the instructions only by their length."""
+    return ", ".join(
+        f"{name}={value}" if len(value) <= 40 else f"{name}=({len(value)} characters)"
+        for name, value in typed.items()
+    )
+
+
+async def _save_two_factor_rule(conn: AsyncConnection, current: Visit, required: bool) -> None:
+    """The owner's rule that every operator signs in with two-factor sign-in. It is turned on
+    by one who has it; operators without it are signed out then, and their next sign-in sets
+    it up before any other admin page."""
+    if required == current.panel.operators_need_two_factor:
+        return
+    if required:
+        assert current.operator is not None
+        owner = two_factor.Account("operator", current.operator.account_id)
+        if not await two_factor.is_on(conn, owner):
+            raise OWN_TWO_FACTOR_FIRST()
+        await two_factor.end_sessions_of_operators_without_it(conn)
+    await require_operator_two_factor(conn, required)
+    detail = "operators_need_two_factor=" + ("yes" if required else "no")
+    await note(conn, current, "settings.change", "settings", detail)
 
 
 def _typed_rates(form: FormData) -> dict[str, str]:

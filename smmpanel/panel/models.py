@@ -1,6 +1,6 @@
 """Panel-wide settings: one row; and the exchange rates the operator sets."""
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Integer, String, Table, Text
 
 from smmpanel.db.base import Timestamp, metadata
 
@@ -14,6 +14,8 @@ panel_settings = Table(
     Column("default_language", String(10), nullable=False, server_default="en"),
     # Bumped by every catalogue or price change; API processes key their services cache on it.
     Column("catalog_version", Integer, nullable=False, server_default="1"),
+    # The owner's rule: every operator signs in with two-factor sign-in (TOTP), set up first.
+    Column("operators_need_two_factor", Boolean, nullable=False, server_default="0"),
 )
 
 # What one unit of another currency is worth in the panel's, as the operator sets it: rate is

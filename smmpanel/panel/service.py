@@ -44,11 +44,18 @@ class PanelSettings:
     currency: str
     payment_instructions: str
     default_language: str
+    operators_need_two_factor: bool = False
 
 
 async def get_settings(conn: AsyncConnection) -> PanelSettings:
-    row = (await conn.execute(select(*(panel_settings.c[name] for name in EDITABLE)))).one()
+    columns = [panel_settings.c[name] for name in EDITABLE]
+    row = (await conn.execute(select(*columns, panel_settings.c.operators_need_two_factor))).one()
     return PanelSettings(**row._mapping)
+
+
+async def require_operator_two_factor(conn: AsyncConnection, required: bool) -> None:
+    """The owner's rule that every operator signs in with two-factor sign-in, or not."""
+    await conn.execute(update(panel_settings).values(operators_need_two_factor=required))
 
 
 async def change_settings(conn: AsyncConnection, **values: str) -> None:

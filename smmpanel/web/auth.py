@@ -48,6 +48,8 @@ def _suspended(account: SigningInCustomer) -> Refusal | None:
 CUSTOMERS = Door(
     path="/signin",
     template="web/signin.html",
+    layout="web/layout.html",
+    kind="customer",
     home=HOME,
     find_account=customer_for_sign_in,
     start_session=start_customer_session,
@@ -66,6 +68,16 @@ async def sign_in_page(current: AnyVisit, next: str = "") -> Response:
 @router.post("/signin")
 async def sign_in(current: AnyVisit) -> Response:
     return await signing_in.sign_in(current, CUSTOMERS)
+
+
+@router.get("/signin/code")
+async def code_page(current: AnyVisit) -> Response:
+    return signing_in.code_page(current, CUSTOMERS)
+
+
+@router.post("/signin/code")
+async def enter_code(current: AnyVisit) -> Response:
+    return await signing_in.enter_code(current, CUSTOMERS)
 
 
 @router.get("/signup")

@@ -5,13 +5,17 @@ from starlette.responses import Response
 
 from smmpanel.pagekit.pages import AnyVisit
 from smmpanel.web import (
+    account,
     api_page,
     auth,
     dashboard,
     funds,
     orders,
+    password_reset,
     payment_notices,
     services_page,
+    tickets,
+    two_factor,
     updates_page,
 )
 
@@ -28,4 +32,6 @@ async def home(current: AnyVisit) -> Response:
 def routers() -> list[APIRouter]:
     customer = [home_router, auth.router, dashboard.router, orders.router, funds.router]
     customer += [services_page.router, updates_page.router]
+    customer += [password_reset.router, account.router]
+    customer += [tickets.router, two_factor.router]
     return customer + [api_page.router, payment_notices.router]

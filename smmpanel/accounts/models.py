@@ -39,6 +39,8 @@ customers = Table(
     Column("time_zone", String(64), nullable=True),
     # Whether an order canceled or partially delivered is told by e-mail.
     Column("mail_order_updates", Boolean, nullable=False, server_default="1"),
+    # The language of the customer's e-mails ("en", "zh_TW"); NULL: the panel's default.
+    Column("language", String(10), nullable=True),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
 )
@@ -99,6 +101,8 @@ operators = Table(
     Column("password_hash", String(200), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("role", String(20), nullable=False, server_default=OPERATOR_OWNER),
+    # An IANA zone such as Asia/Taipei; NULL: the panel's default.
+    Column("time_zone", String(64), nullable=True),
     CheckConstraint("status IN ('active', 'disabled', 'removed')", name="status_known"),
     CheckConstraint("role IN ('owner', 'admin', 'support', 'finance')", name="role_known"),
 )

@@ -24,6 +24,7 @@ from smmpanel.accounts.models import (
     web_sessions,
 )
 from smmpanel.accounts.names import check_new_name, name_key
+from smmpanel.accounts.service import check_time_zone
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import insert_or_ignore, locked
 from smmpanel.errors import N_, check_fits, refusal
@@ -185,6 +186,17 @@ async def _known_operator(conn: AsyncConnection, name: str) -> Operator:
     if operator is None:
         raise NO_OPERATOR(name=name)
     return operator
+
+
+async def set_operator_time_zone(
+    conn: AsyncConnection, operator_id: int, time_zone: str | None
+) -> None:
+    """The IANA zone the operator reads the admin pages' times in; None: the panel's."""
+    if time_zone is not None:
+        check_time_zone(time_zone)
+    await conn.execute(
+        update(operators).where(operators.c.id == operator_id).values(time_zone=time_zone)
+    )
 
 
 async def _end_sessions(conn: AsyncConnection, operator_id: int) -> None:

@@ -1,5 +1,5 @@
-"""Operator pages: panel-wide settings (name, currency, payment instructions, language) and the
-exchange rates providers in other currencies are priced with."""
+"""Operator pages: panel-wide settings (name, currency, payment instructions, language, the
+default time zone) and the exchange rates providers in other currencies are priced with."""
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -7,6 +7,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from smmpanel.accounts import two_factor
+from smmpanel.accounts.service import time_zones
 from smmpanel.admin.audit import note
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate
@@ -14,7 +15,12 @@ from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.panel.rates import rates, read_rate, set_rate
-from smmpanel.panel.service import EDITABLE, change_settings, require_operator_two_factor
+from smmpanel.panel.service import (
+    EDITABLE,
+    change_settings,
+    require_operator_two_factor,
+    set_default_time_zone,
+)
 
 router = APIRouter()
 PATH = "/admin/settings"
@@ -49,12 +55,13 @@ def _render(
         rates=typed_rates,
         new_rate=new_rate,
         error=error,
+        time_zones=time_zones(),
     )
 
 
 @router.get(PATH)
 async def settings_page(current: OperatorVisit) -> Response:
-    typed = {name: getattr(current.panel, name) for name in EDITABLE}
+    typed = {name: getattr(current.panel, name) for name in (*EDITABLE, "time_zone")}
     async with current.db.read() as conn:
         stored = await rates(conn)
     typed_rates = {code: render_rate(micros) for code, micros in stored.items()}
@@ -64,8 +71,10 @@ async def settings_page(current: OperatorVisit) -> Response:
 @router.post(PATH)
 async def save_settings(current: OperatorVisit) -> Response:
     form = await current.form()
-    typed = {name: str(form.get(name, "")) for name in EDITABLE}
+    typed = {name: str(form.get(name, "")) for name in (*EDITABLE, "time_zone")}
     typed["name"] = typed["name"].strip()
+    # A form without the field (an older page) leaves the zone as it is.
+    typed["time_zone"] = str(form.get("time_zone", current.panel.time_zone)).strip()
     typed["currency"] = typed["currency"].strip().upper()
     typed_rates = _typed_rates(form)
     new_rate = {
@@ -130,7 +139,8 @@ async def _save(
     """The settings first, then each rate changed and the new one, in the currency saved: a
     changed currency has removed the rates that were in the old one."""
     stored = await rates(conn)
-    await change_settings(conn, **typed)
+    await change_settings(conn, **{name: typed[name] for name in EDITABLE})
+    await set_default_time_zone(conn, typed["time_zone"])
     for code, text in typed_rates.items():
         micros = read_rate(code, text)
         if code in stored and micros != stored[code]:

@@ -8,6 +8,7 @@ from smmpanel.catalog import models as catalog_models
 from smmpanel.db.base import metadata
 from smmpanel.orders import models as orders_models
 from smmpanel.outbox import models as outbox_models
+from smmpanel.panel import content as content_pages_models
 from smmpanel.panel import models as panel_models
 from smmpanel.payments import models as payments_models
 from smmpanel.providers import models as providers_models
@@ -17,6 +18,7 @@ __all__ = [
     "accounts_models",
     "accounts_recovery",
     "catalog_models",
+    "content_pages_models",
     "metadata",
     "operator_audit_models",
     "orders_models",

@@ -2,7 +2,8 @@
 
 Every `.po` file under `smmpanel/locale/<language>/LC_MESSAGES/` is merged into that language's
 catalogue, so each part of the pages keeps its own file. The language of the request being
-rendered lives in a context variable, which the templates' `_()` reads.
+rendered lives in a context variable, which the templates' `_()` reads; the time zone its times
+are shown in lives in another.
 """
 
 import contextvars
@@ -21,6 +22,10 @@ DEFAULT_LANGUAGE = "en"
 
 current_language: contextvars.ContextVar[str] = contextvars.ContextVar(
     "current_language", default=DEFAULT_LANGUAGE
+)
+# The IANA zone the request's viewer reads times in (pages.start_visit sets it).
+current_time_zone: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "current_time_zone", default="UTC"
 )
 
 

@@ -248,6 +248,7 @@ async def start_visit(request: Request) -> Visit:
         or i18n.DEFAULT_LANGUAGE
     )
     i18n.current_language.set(language)
+    i18n.current_time_zone.set(_viewers_time_zone(request, panel, customer, operator))
     visitor_id = request.cookies.get(VISITOR_COOKIE) or ""
     new_visitor = len(visitor_id) < 20
     return Visit(
@@ -264,6 +265,16 @@ async def start_visit(request: Request) -> Visit:
         customer_unread_tickets=customer_unread,
         operator_unread_tickets=operator_unread,
     )
+
+
+def _viewers_time_zone(
+    request: Request, panel: PanelSettings, customer: SignedIn | None, operator: SignedIn | None
+) -> str:
+    """The zone the pages' times are shown in: on /admin pages the operator's, elsewhere the
+    customer's (a browser may hold both sessions), else the panel's default."""
+    admin_page = request.url.path == "/admin" or request.url.path.startswith("/admin/")
+    viewer = operator if admin_page else customer
+    return (viewer and viewer.time_zone) or panel.time_zone
 
 
 async def customer_visit(request: Request, current: Annotated[Visit, Depends(visit)]) -> Visit:

@@ -27,6 +27,8 @@ class SignedIn:
 
     account_id: int
     name: str
+    # The account's own IANA zone; None: the panel's default.
+    time_zone: str | None = None
 
 
 def _digest(token: str) -> str:
@@ -76,7 +78,7 @@ async def _owner(
     """The account of `accounts` a live session with this token belongs to."""
     row = (
         await conn.execute(
-            select(accounts.c.id, accounts.c.name)
+            select(accounts.c.id, accounts.c.name, accounts.c.time_zone)
             .join(web_sessions, owner_id == accounts.c.id)
             .where(
                 web_sessions.c.token_hash == _digest(token),
@@ -85,7 +87,7 @@ async def _owner(
             )
         )
     ).first()
-    return SignedIn(row.id, row.name) if row else None
+    return SignedIn(row.id, row.name, row.time_zone) if row else None
 
 
 async def end_session(conn: AsyncConnection, token: str) -> None:

@@ -16,6 +16,8 @@ panel_settings = Table(
     Column("catalog_version", Integer, nullable=False, server_default="1"),
     # The owner's rule: every operator signs in with two-factor sign-in (TOTP), set up first.
     Column("operators_need_two_factor", Boolean, nullable=False, server_default="0"),
+    # The IANA zone times are shown in to whoever has not chosen their own.
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
 )
 
 # What one unit of another currency is worth in the panel's, as the operator sets it: rate is

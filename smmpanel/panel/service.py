@@ -6,6 +6,7 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import ledger_entries
+from smmpanel.accounts.service import check_time_zone
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.orders.models import orders
 from smmpanel.panel.models import exchange_rates, panel_settings
@@ -45,17 +46,29 @@ class PanelSettings:
     payment_instructions: str
     default_language: str
     operators_need_two_factor: bool = False
+    # Times are shown in this IANA zone to whoever has not chosen their own.
+    time_zone: str = "UTC"
 
 
 async def get_settings(conn: AsyncConnection) -> PanelSettings:
     columns = [panel_settings.c[name] for name in EDITABLE]
-    row = (await conn.execute(select(*columns, panel_settings.c.operators_need_two_factor))).one()
+    row = (
+        await conn.execute(
+            select(*columns, panel_settings.c.operators_need_two_factor, panel_settings.c.time_zone)
+        )
+    ).one()
     return PanelSettings(**row._mapping)
 
 
 async def require_operator_two_factor(conn: AsyncConnection, required: bool) -> None:
     """The owner's rule that every operator signs in with two-factor sign-in, or not."""
     await conn.execute(update(panel_settings).values(operators_need_two_factor=required))
+
+
+async def set_default_time_zone(conn: AsyncConnection, zone: str) -> None:
+    """The IANA zone (such as Asia/Taipei) times are shown in to whoever has not chosen one."""
+    check_time_zone(zone)
+    await conn.execute(update(panel_settings).values(time_zone=zone))
 
 
 async def change_settings(conn: AsyncConnection, **values: str) -> None:

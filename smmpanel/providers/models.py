@@ -30,6 +30,10 @@ providers = Table(
     Column("balance", BigInteger, nullable=True),
     Column("balance_currency", String(3), nullable=True),
     Column("balance_checked_at", Timestamp, nullable=True),
+    # An alert goes out (once a day) while the balance is below this; NULL: no threshold.
+    Column("balance_alert_below", BigInteger, nullable=True),
+    # Syncs and sends that failed since the last success; at FAILURES_TO_ALERT an alert goes out.
+    Column("failures_in_a_row", Integer, nullable=False, server_default="0"),
 )
 
 # What a catalogue sync changed, for the operator to read.

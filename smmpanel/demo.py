@@ -12,6 +12,7 @@ from smmpanel.accounts.passwords import hash_password
 from smmpanel.accounts.service import create_api_key, create_customer
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.money import parse, to_micros
+from smmpanel.panel.content import KIND_PAGE, PageText, add_page, set_published
 from smmpanel.payments.methods import add_method
 
 DEMO_CUSTOMER = "demo"
@@ -63,6 +64,46 @@ DEMO_CATALOG = {
     ],
 }
 
+# Published from the start, so that the footer shows its links.
+DEMO_PAGES = [
+    PageText(
+        slug="terms",
+        kind=KIND_PAGE,
+        title_en="Terms of service",
+        title_zh_tw="服務條款",
+        body_en=(
+            "# Orders\n\n"
+            "- Check the link before you order: an order for a wrong or private link is not"
+            " refunded.\n"
+            "- Each service's refill period is on the [services page](/services).\n\n"
+            "# Payments\n\nFunds added to your balance are not paid back in cash."
+        ),
+        body_zh_tw=(
+            "# 訂單\n\n"
+            "- 下單前請確認連結：連結錯誤或未公開的訂單不予退款。\n"
+            "- 各服務的補量期限請見[服務列表](/services)。\n\n"
+            "# 付款\n\n已加值至餘額的款項不以現金退還。"
+        ),
+    ),
+    PageText(
+        slug="faq",
+        kind=KIND_PAGE,
+        title_en="Frequently asked questions",
+        title_zh_tw="常見問題",
+        body_en=(
+            "# When does my order start?\n\nMost orders start within an hour; the services"
+            " page shows each service's average time.\n\n"
+            "# Can I cancel an order?\n\nWhere the service allows it, from the order's page,"
+            " until the order starts."
+        ),
+        body_zh_tw=(
+            "# 訂單何時開始？\n\n大多數訂單會在一小時內開始；服務列表會顯示各服務的平均完成"
+            "時間。\n\n"
+            "# 可以取消訂單嗎？\n\n若服務允許，在訂單開始前可於訂單頁面申請取消。"
+        ),
+    ),
+]
+
 
 async def database_is_empty(conn: AsyncConnection) -> bool:
     return not await conn.scalar(select(func.count()).select_from(customers))
@@ -104,5 +145,7 @@ async def create_demo_data(conn: AsyncConnection) -> DemoAccess:
     )
     await create_operator(conn, DEMO_OPERATOR, await hash_password(operator_password))
     await add_method(conn, **DEMO_PAYMENT_METHOD)
+    for page in DEMO_PAGES:
+        await set_published(conn, await add_page(conn, page), True)
     api_key = await create_api_key(conn, customer_id)
     return DemoAccess(api_key, customer_password, operator_password)

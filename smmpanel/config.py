@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # Attempts at one message before it is given up as failed; waits double from the first.
     outbox_max_attempts: int = 8
     outbox_first_retry_seconds: int = 30
+    # Days a sent message stays in the outbox (a failed one three times as long).
+    outbox_keep_days: int = Field(default=30, ge=1)
     # Operator alerts sent per minute at most; the rest wait their turn.
     alerts_per_minute: int = 20
 

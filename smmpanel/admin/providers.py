@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from smmpanel.admin.audit import note
 from smmpanel.errors import Refusal, RefusalKind, refusal
-from smmpanel.money import render_rate, to_micros
+from smmpanel.money import render_balance, render_rate, to_micros
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
     amount,
@@ -22,12 +22,14 @@ from smmpanel.pagekit.forms import (
     not_found,
     required_text,
     text,
+    typed_amount,
     typed_values,
     whole_number,
 )
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.pagekit.pagination import page_number
+from smmpanel.providers.alerts import balance_threshold, set_balance_threshold
 from smmpanel.providers.catalog_sync import (
     CURRENCY_REFUSALS,
     UPSTREAM_ANSWERED_ERROR,
@@ -236,6 +238,7 @@ async def _provider_page(
     async with current.db.read() as conn:
         settings = await provider_settings(conn, provider_id)
         stats = next((row for row in await provider_stats(conn) if row.id == provider_id), None)
+        threshold = await balance_threshold(conn, provider_id)
     if settings is None:
         return not_found(current)
     return current.render(
@@ -248,6 +251,7 @@ async def _provider_page(
         balance=balance,
         trouble=trouble,
         rule=rule or await _saved_rule_fields(current, provider_id),
+        threshold="" if threshold is None else render_balance(threshold),
     )
 
 
@@ -277,6 +281,7 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     try:
         api_url, timeout, sync_hours = _api_url(form), _timeout(form), _sync_hours(form)
+        threshold = _balance_threshold(form)
         async with current.db.write() as conn:
             await edit_provider(
                 conn,
@@ -287,8 +292,10 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
                 enabled=flag(form, "enabled"),
                 sync_hours=sync_hours,
             )
+            await set_balance_threshold(conn, provider_id, threshold)
             detail = f"api_url={api_url}, timeout={timeout}, sync_hours={sync_hours}, " + (
-                f"enabled={flag(form, 'enabled')}, new key={bool(text(form, 'api_key'))}"
+                f"enabled={flag(form, 'enabled')}, new key={bool(text(form, 'api_key'))}, "
+                f"alert below={'none' if threshold is None else render_balance(threshold)}"
             )
             await note(conn, current, "provider.edit", f"provider:{provider_id}", detail)
     except Refusal as error:
@@ -297,6 +304,18 @@ async def edit(provider_id: int, current: OperatorVisit) -> Response:
             current, provider_id, 400, error=i18n.explain(error), typed=typed
         )
     return current.redirect(f"{PROVIDERS}/{provider_id}", _("The provider's settings are saved."))
+
+
+def _balance_threshold(form: FormData) -> int | None:
+    """The balance below which an alert goes out, in micros; blank: no alert."""
+    typed = text(form, "balance_alert_below")
+    if not typed:
+        return None
+    label = _("Alert when the balance there is below")
+    micros = to_micros(typed_amount(typed, label))
+    if micros < 0:
+        raise NEGATIVE_MARKUP(field=label)
+    return micros
 
 
 @router.post(PROVIDERS + "/{provider_id:id}/test")

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from smmpanel.admin.audit import note
 from smmpanel.errors import Refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import text
@@ -25,6 +26,14 @@ CANNED_PATH = "/admin/canned-replies"
 
 def ticket_path(ticket_id: int) -> str:
     return f"/admin/tickets/{ticket_id}"
+
+
+def ticket_subject(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+def canned_subject(reply_id: int) -> str:
+    return f"canned_reply:{reply_id}"
 
 
 def operator_id(current: Visit) -> int:
@@ -119,6 +128,7 @@ async def reply(current: OperatorVisit, ticket_id: int) -> Response:
             await support.operator_reply(
                 conn, operator_id(current), ticket_id, typed, base_url=base_url
             )
+            await note(conn, current, "ticket.reply", ticket_subject(ticket_id), typed)
     except Refusal as refused:
         return await _refused(current, ticket_id, refused, typed)
     return current.redirect(ticket_path(ticket_id), _("The reply is sent."))
@@ -131,6 +141,8 @@ async def assign(current: OperatorVisit, ticket_id: int) -> Response:
     try:
         async with current.db.write() as conn:
             await support.assign(conn, ticket_id, operator_id(current) if to_me else None)
+            detail = "to me" if to_me else "to nobody"
+            await note(conn, current, "ticket.assign", ticket_subject(ticket_id), detail)
     except Refusal as refused:
         return await _refused(current, ticket_id, refused)
     message = _("The ticket is yours.") if to_me else _("The ticket is assigned to nobody.")
@@ -143,6 +155,7 @@ async def close(current: OperatorVisit, ticket_id: int) -> Response:
     try:
         async with current.db.write() as conn:
             await support.close_ticket(conn, ticket_id)
+            await note(conn, current, "ticket.close", ticket_subject(ticket_id))
     except Refusal as refused:
         return await _refused(current, ticket_id, refused)
     return current.redirect(ticket_path(ticket_id), _("The ticket is closed."))
@@ -154,6 +167,7 @@ async def reopen(current: OperatorVisit, ticket_id: int) -> Response:
     try:
         async with current.db.write() as conn:
             await support.reopen_ticket(conn, ticket_id)
+            await note(conn, current, "ticket.reopen", ticket_subject(ticket_id))
     except Refusal as refused:
         return await _refused(current, ticket_id, refused)
     return current.redirect(ticket_path(ticket_id), _("The ticket is open again."))
@@ -210,7 +224,8 @@ async def canned_add(current: OperatorVisit) -> Response:
     typed = {name: text(form, name) for name in CANNED_FIELDS}
     try:
         async with current.db.write() as conn:
-            await canned.add_canned_reply(conn, canned.CannedReply(**typed))
+            reply_id = await canned.add_canned_reply(conn, canned.CannedReply(**typed))
+            await note(conn, current, "canned_reply.add", canned_subject(reply_id), typed["title"])
     except Refusal as refused:
         return await _canned_page(current, error=i18n.explain(refused), typed=typed)
     return current.redirect(CANNED_PATH, _("The canned reply is added."))
@@ -223,6 +238,7 @@ async def canned_save(current: OperatorVisit, reply_id: int) -> Response:
     try:
         async with current.db.write() as conn:
             await canned.change_canned_reply(conn, reply_id, canned.CannedReply(**typed))
+            await note(conn, current, "canned_reply.edit", canned_subject(reply_id), typed["title"])
     except Refusal as refused:
         if refused.kind is canned.NO_SUCH_CANNED_REPLY:
             raise HTTPException(404) from None
@@ -237,6 +253,7 @@ async def canned_remove(current: OperatorVisit, reply_id: int) -> Response:
     try:
         async with current.db.write() as conn:
             await canned.remove_canned_reply(conn, reply_id)
+            await note(conn, current, "canned_reply.remove", canned_subject(reply_id))
     except Refusal:
         raise HTTPException(404) from None
     return current.redirect(CANNED_PATH, _("The canned reply is removed."))

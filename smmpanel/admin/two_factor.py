@@ -3,9 +3,13 @@ operator without it is sent to after the password when the owner requires it of 
 the operator has no session yet, only the pending step of signing in, and gets the session
 once the first code proves the app works."""
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from smmpanel.accounts.operator_audit import record
 from smmpanel.accounts.two_factor import Account
 from smmpanel.admin.auth import OPERATORS
 from smmpanel.errors import Refusal, refusal
@@ -37,7 +41,19 @@ def _place(current: Visit, operator_id: int, name: str) -> Place:
         issuer=f"{current.panel.name} (admin)",
         off_refused=REQUIRED_OF_OPERATORS() if required else None,
         set_up_action=OPERATORS.set_up_path if current.operator is None else "",
+        noted=_audit(operator_id),
     )
+
+
+def _audit(operator_id: int) -> Callable[[AsyncConnection, str], Awaitable[None]]:
+    """The audit row of a change to the operator's own two-factor sign-in; recorded by its id
+    rather than the session's, as the required set-up comes before any session."""
+
+    async def noted(conn: AsyncConnection, change: str) -> None:
+        subject = f"operator:{operator_id}"
+        await record(conn, operator_id=operator_id, action=f"two_factor.{change}", subject=subject)
+
+    return noted
 
 
 def _own_place(current: Visit) -> Place:

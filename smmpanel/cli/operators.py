@@ -94,6 +94,34 @@ def change_password(
     typer.echo(f"the password of operator {name} is changed; its sessions are ended")
 
 
+@operator_app.command("two-factor-off")
+def two_factor_off(name: str = typer.Argument(..., help="The operator's name.")) -> None:
+    """Turn off an operator's two-factor sign-in (a lost phone and lost recovery codes); its
+    sessions end, and it signs in with the password alone, or sets it up again when the owner
+    requires it."""
+
+    async def use_case(conn: AsyncConnection) -> str:
+        return await _turn_off_two_factor(conn, name)
+
+    stored = in_transaction(use_case)
+    typer.echo(f"two-factor sign-in of operator {stored} is off; its sessions are ended")
+
+
+async def _turn_off_two_factor(conn: AsyncConnection, name: str) -> str:
+    from sqlalchemy import delete
+
+    from smmpanel.accounts import two_factor
+    from smmpanel.accounts.models import web_sessions
+    from smmpanel.accounts.operators import NO_OPERATOR, operator_by_name
+
+    operator = await operator_by_name(conn, name)
+    if operator is None:
+        raise NO_OPERATOR(name=name)
+    await two_factor.turn_off(conn, two_factor.Account("operator", operator.id))
+    await conn.execute(delete(web_sessions).where(web_sessions.c.operator_id == operator.id))
+    return operator.name
+
+
 @operator_app.command("disable")
 def disable_operator_command(name: str = typer.Argument(..., help="The operator's name.")) -> None:
     """Stop an operator from signing in; its open sessions end at once."""

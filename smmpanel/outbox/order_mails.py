@@ -11,8 +11,8 @@ from smmpanel.accounts.models import customers
 from smmpanel.db.dialect import one_of
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import CANCELED, PARTIAL
+from smmpanel.outbox.languages import mail_language
 from smmpanel.outbox.queue import panel_url, queue_mail
-from smmpanel.panel.service import get_settings as get_panel_settings
 
 MAIL_KINDS = {CANCELED: "order_canceled", PARTIAL: "order_partial"}
 
@@ -25,13 +25,12 @@ class Ending(NamedTuple):
 
 async def mail_order_endings(conn: AsyncConnection, endings: Sequence[Ending]) -> None:
     """Queue the mail of each order that became Canceled or Partial. Drip-feed runs are left
-    out: their order tells the customer when it ends. In the panel's default language, as
-    the customer's choice lives in their browser."""
+    out: their order tells the customer when it ends. In the customer's language."""
     told = {ending.order_id: ending for ending in endings if ending.status in MAIL_KINDS}
     if not told:
         return
     readers = await conn.execute(
-        select(orders.c.id, customers.c.name, customers.c.email)
+        select(orders.c.id, customers.c.name, customers.c.email, customers.c.language)
         .join(customers, customers.c.id == orders.c.customer_id)
         .where(
             one_of(conn, orders.c.id, list(told)),
@@ -41,14 +40,13 @@ async def mail_order_endings(conn: AsyncConnection, endings: Sequence[Ending]) -
             customers.c.mail_order_updates,
         )
     )
-    language = (await get_panel_settings(conn)).default_language
-    for order_id, name, email in readers:
+    for order_id, name, email, chosen in readers:
         ending = told[order_id]
         kind = MAIL_KINDS[ending.status]
         await queue_mail(
             conn,
             to=email,
-            language=language,
+            language=await mail_language(conn, chosen),
             kind=kind,
             context={
                 "name": name,

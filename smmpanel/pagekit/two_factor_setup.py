@@ -10,12 +10,14 @@ shows them, so the form's answer can be a redirect like every other. Turning it 
 current password (throttled like signing in) and a code.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import segno
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -57,6 +59,12 @@ class Place:
     issuer: str  # what authenticator apps list the account under
     off_refused: Refusal | None = None  # why it may not be turned off; None when it may
     set_up_action: str = ""  # where the set-up form posts, when not to the page's own
+    # Told each change ("on", "off", "recovery_codes") in its write transaction (the audit log).
+    noted: Callable[[AsyncConnection, str], Awaitable[None]] | None = None
+
+    async def note(self, conn: AsyncConnection, change: str) -> None:
+        if self.noted is not None:
+            await self.noted(conn, change)
 
     @property
     def on_action(self) -> str:
@@ -125,6 +133,7 @@ async def confirm(current: Visit, place: Place, form: FormData) -> list[str]:
         codes = await two_factor.turn_on(
             conn, place.account, secret, str(form.get("code", "")), utcnow()
         )
+        await place.note(conn, "on")
     return codes
 
 
@@ -153,6 +162,7 @@ async def _new_codes(current: Visit, place: Place, form: FormData) -> list[str]:
         if not await two_factor.accept_code(conn, place.account, code, utcnow()):
             raise two_factor.WRONG_CODE()
         await drop_attempt(conn, attempt)
+        await place.note(conn, "recovery_codes")
         return await two_factor.new_recovery_codes(conn, place.account)
 
 
@@ -183,6 +193,7 @@ async def _turn_off(current: Visit, place: Place, form: FormData) -> None:
         if not await two_factor.accept_code(conn, place.account, code, utcnow()):
             raise two_factor.WRONG_CODE()
         await two_factor.turn_off(conn, place.account)
+        await place.note(conn, "off")
         await drop_attempt(conn, attempt)
 
 

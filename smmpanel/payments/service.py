@@ -20,6 +20,7 @@ from smmpanel.accounts.service import credit
 from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.errors import refusal
 from smmpanel.money import render_balance
+from smmpanel.outbox.languages import mail_language
 from smmpanel.outbox.queue import panel_url, queue_alert, queue_mail
 from smmpanel.panel.service import get_settings as get_panel_settings
 from smmpanel.payments.gateways import FAILED as NOTICE_FAILED
@@ -219,7 +220,9 @@ async def _mail_receipt(conn: AsyncConnection, payment: Payment) -> None:
     """The customer's receipt, if they gave an address; once per payment."""
     customer = (
         await conn.execute(
-            select(customers.c.name, customers.c.email).where(customers.c.id == payment.customer_id)
+            select(customers.c.name, customers.c.email, customers.c.language).where(
+                customers.c.id == payment.customer_id
+            )
         )
     ).one()
     if not customer.email:
@@ -228,7 +231,7 @@ async def _mail_receipt(conn: AsyncConnection, payment: Payment) -> None:
     await queue_mail(
         conn,
         to=customer.email,
-        language=panel.default_language,
+        language=await mail_language(conn, customer.language),
         kind="deposit_receipt",
         context={
             "name": customer.name,

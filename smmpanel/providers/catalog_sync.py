@@ -25,6 +25,7 @@ from smmpanel.db.dialect import locked, one_of
 from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_rate, to_micros
 from smmpanel.panel.rates import NO_EXCHANGE_RATE, conversion, is_currency_code
+from smmpanel.providers.alerts import SYNC, alert_if_below_threshold, count_failure, count_success
 from smmpanel.providers.client import Endpoint, Rejected, Unreachable, UpstreamClient, UpstreamError
 from smmpanel.providers.listing import Listing, Skipped, UpstreamService, read_listing
 from smmpanel.providers.models import providers, service_changes
@@ -280,6 +281,7 @@ async def sync_provider(db: Database, client: UpstreamClient, provider_id: int) 
         await conn.execute(
             update(providers).where(providers.c.id == provider.id).values(synced_at=writer.now)
         )
+        await count_success(conn, provider.id)
         if summary.changes:
             await bump_catalog_version(conn)
     return summary
@@ -339,6 +341,7 @@ async def _sync_and_log(db: Database, client: UpstreamClient, provider_id: int) 
         log.warning("catalogue sync failed", extra={"provider_id": provider_id, "why": str(exc)})
         async with db.write() as conn:
             await record_outcome(conn, provider_id, error=f"catalogue sync: {exc}")
+            await count_failure(conn, provider_id, SYNC, str(exc), utcnow())
         return 0
     log.info(
         "catalogue synced",
@@ -377,6 +380,7 @@ async def check_balance(db: Database, client: UpstreamClient, provider_id: int) 
                 balance_checked_at=utcnow(),
             )
         )
+        await alert_if_below_threshold(conn, provider.id, utcnow())
     return Balance(provider.name, micros, currency)
 
 

@@ -21,7 +21,6 @@ from smmpanel.config import Settings
 from smmpanel.db import Database
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import locked, one_of
-from smmpanel.money import render_balance
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.polls import start_polling
@@ -36,6 +35,12 @@ from smmpanel.orders.statuses import (
 )
 from smmpanel.outbox.queue import panel_url, queue_alert
 from smmpanel.panel.rates import Conversion, conversion
+from smmpanel.providers.alerts import (
+    FORWARDING,
+    alert_short_of_funds,
+    count_failure,
+    count_success,
+)
 from smmpanel.providers.client import Endpoint, NoAnswer, Rejected, Unreachable, UpstreamClient
 from smmpanel.providers.costs import cost_in_panel_currency, upstream_charge
 from smmpanel.providers.models import providers
@@ -277,6 +282,10 @@ async def record_outcomes(
             error=counts.error,
             success=counts.success,
         )
+        if counts.success:
+            await count_success(conn, provider_id)
+        elif counts.error is not None:
+            await count_failure(conn, provider_id, FORWARDING, counts.error, utcnow())
 
 
 def _claims_id(claimed: Claimed, upstream_id: str, taken: set[tuple[int, str]]) -> bool:
@@ -355,7 +364,7 @@ async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: Forwar
         why = f"upstream short of funds: {outcome.rejection}"
         await pause_provider(conn, provider_id, now + times.pause_short_of_funds, why)
         await _requeue(conn, order_id, now + times.pause_short_of_funds, why)
-        await _alert_short_of_funds(conn, provider_id, now)
+        await alert_short_of_funds(conn, provider_id, now)
     elif outcome.rejection is not None:
         await _rejected(conn, outcome, str(outcome.rejection))
     elif outcome.unreachable is not None:
@@ -368,26 +377,6 @@ async def _record_failure(conn: AsyncConnection, outcome: Outcome, times: Forwar
     else:
         why = f"no answer to add: {outcome.no_answer}"
         await _in_doubt(conn, order_id, why, outcome.claimed.cost)
-
-
-async def _alert_short_of_funds(conn: AsyncConnection, provider_id: int, now: datetime) -> None:
-    """At most once a day per provider: it asks again every pause while it stays short."""
-    provider = (
-        await conn.execute(
-            select(providers.c.name, providers.c.balance, providers.c.balance_currency).where(
-                providers.c.id == provider_id
-            )
-        )
-    ).one()
-    balance = "unknown"
-    if provider.balance is not None:
-        balance = f"{render_balance(provider.balance)} {provider.balance_currency or ''}".strip()
-    await queue_alert(
-        conn,
-        kind="provider_funds",
-        dedup_key=f"{provider_id}:{now.date().isoformat()}",
-        context={"provider": provider.name, "balance": balance},
-    )
 
 
 async def _rejected(conn: AsyncConnection, outcome: Outcome, message: str) -> None:

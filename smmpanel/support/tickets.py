@@ -19,8 +19,8 @@ from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import locked, one_of
 from smmpanel.errors import N_, refusal
 from smmpanel.orders.models import orders
+from smmpanel.outbox.languages import mail_language
 from smmpanel.outbox.queue import queue_alert, queue_mail
-from smmpanel.panel.service import get_settings as get_panel_settings
 from smmpanel.support.models import (
     MESSAGE_LENGTH,
     SUBJECTS,
@@ -312,13 +312,14 @@ async def _mail_the_customer(
 ) -> None:
     customer = (
         await conn.execute(
-            select(customers.c.name, customers.c.email).where(customers.c.id == ticket.customer_id)
+            select(customers.c.name, customers.c.email, customers.c.language).where(
+                customers.c.id == ticket.customer_id
+            )
         )
     ).one()
     if not customer.email:
         return
-    # Customers choose no language of their own: the panel's is theirs.
-    language = (await get_panel_settings(conn)).default_language
+    language = await mail_language(conn, customer.language)
     url = base_url.rstrip("/") + CUSTOMER_TICKET_PATH.format(id=ticket.id)
     await queue_mail(
         conn,

@@ -26,6 +26,7 @@ from smmpanel.accounts.service import (
     time_zones,
 )
 from smmpanel.errors import Refusal, refusal
+from smmpanel.outbox.languages import choose_language
 from smmpanel.outbox.queue import queue_mail
 from smmpanel.pagekit import i18n, signing_in
 from smmpanel.pagekit.forms import flag, text, typed_values
@@ -237,6 +238,7 @@ async def save_preferences(current: CustomerVisit) -> Response:
                 time_zone=time_zone,
                 mail_order_updates=flag(form, "mail_order_updates"),
             )
+            await choose_language(conn, current.customer_id, language)
     except Refusal as refused:
         return await _refused(current, "preferences", refused, form)
     current.set_cookie(LANGUAGE_COOKIE, language, max_age=YEAR_SECONDS)

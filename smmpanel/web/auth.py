@@ -14,6 +14,7 @@ from smmpanel.accounts.service import (
     customer_for_sign_in,
 )
 from smmpanel.errors import Refusal, refusal
+from smmpanel.outbox.languages import choose_language, chosen_language
 from smmpanel.pagekit import i18n, signing_in
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import (
@@ -157,4 +158,15 @@ async def switch_language(language: str, current: AnyVisit, next: str = "/") -> 
     chosen = i18n.known_language(language)
     if chosen:
         current.set_cookie(LANGUAGE_COOKIE, chosen, max_age=YEAR_SECONDS)
+        if current.customer is not None:
+            await _keep_mail_language(current, current.customer.account_id, chosen)
     return current.redirect(safe_next(next, "/"))
+
+
+async def _keep_mail_language(current: AnyVisit, customer_id: int, chosen: str) -> None:
+    """The customer's e-mails follow the language they read the pages in."""
+    async with current.db.read() as conn:
+        kept = await chosen_language(conn, customer_id)
+    if kept != chosen:
+        async with current.db.write() as conn:
+            await choose_language(conn, customer_id, chosen)

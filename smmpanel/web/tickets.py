@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from smmpanel.errors import Refusal
 from smmpanel.pagekit import i18n
-from smmpanel.pagekit.forms import not_found, text
+from smmpanel.pagekit.forms import is_id, not_found, text
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.support import queries
@@ -27,8 +27,11 @@ def base_url(current: Visit) -> str:
 
 
 @router.get("/tickets")
-async def ticket_list(current: CustomerVisit, before: str = "") -> Response:
-    return await _list_page(current, before=before)
+async def ticket_list(current: CustomerVisit, before: str = "", order: str = "") -> Response:
+    """The list; `order` (from an order's page, "Ask about this order") fills in the new
+    ticket's order id and subject. Whose order it is, is checked when the ticket is opened."""
+    asked = {"subject": "order", "order_ids": order} if is_id(order) else None
+    return await _list_page(current, before=before, typed=asked)
 
 
 async def _list_page(

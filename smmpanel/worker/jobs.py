@@ -12,6 +12,7 @@ from smmpanel.orders.figures import (
 )
 from smmpanel.orders.subscriptions import expire_subscriptions
 from smmpanel.outbox.channels import configured_senders
+from smmpanel.outbox.retention import prune_outbox
 from smmpanel.outbox.sending import RetryPolicy, send_due
 from smmpanel.payments.service import expire_due
 from smmpanel.providers.catalog_sync import refresh_due_balances, sync_due_providers
@@ -96,6 +97,11 @@ async def send_outbox(context: WorkerContext) -> int:
     )
 
 
+async def prune_outbox_messages(context: WorkerContext) -> int:
+    keep = timedelta(days=context.settings.outbox_keep_days)
+    return await prune_outbox(context.db, utcnow(), keep)
+
+
 JOBS = (
     Job("forward_orders", 1.0, forward_orders),
     Job("poll_orders", 1.0, poll_orders),
@@ -109,4 +115,5 @@ JOBS = (
     Job("refresh_balances", 60.0, refresh_balances),
     Job("keep_dashboard_figures", STATUS_COUNT_SECONDS, keep_dashboard_figures),
     Job("send_outbox", 5.0, send_outbox),
+    Job("prune_outbox", 3600.0, prune_outbox_messages),
 )

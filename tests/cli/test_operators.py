@@ -3,6 +3,10 @@
 import httpx
 from cli_helpers import table_rows, unique_name
 
+from smmpanel.accounts import two_factor
+from smmpanel.accounts.operators import operator_by_name
+from smmpanel.db.base import utcnow
+
 PASSWORD = "operator password 1"
 
 
@@ -157,6 +161,28 @@ async def test_the_last_active_owner_keeps_the_role_and_stays_active(fresh_cli):
     cli.checked("operator", "role", helper, "owner")
     cli.checked("operator", "role", owner, "finance")  # another owner is active now
     assert table_row_of(cli.ok("operator", "list"), owner)[3] == "finance"
+
+
+async def test_two_factor_off_ends_the_sessions_of_an_operator_who_lost_the_phone(cli, panel, db):
+    name, browser = await _signed_in_operator(cli, panel)
+    async with db.write() as conn:
+        operator = await operator_by_name(conn, name)
+        assert operator is not None
+        account = two_factor.Account("operator", operator.id)
+        secret = two_factor.new_secret()
+        now = utcnow()
+        code = two_factor.code_at(secret, two_factor.time_step(now))
+        await two_factor.turn_on(conn, account, secret, code, now)
+
+    assert "is off; its sessions are ended" in cli.ok("operator", "two-factor-off", name.upper())
+    assert not await _is_signed_in(browser)
+    async with db.read() as conn:
+        assert not await two_factor.is_on(conn, account)
+    assert (await _sign_in(browser, name, PASSWORD)).headers["location"] == "/admin"
+    await browser.aclose()
+    assert "off already" in cli.refused("operator", "two-factor-off", name)
+    unknown = cli.refused("operator", "two-factor-off", unique_name("nobody"))
+    assert "smmpanel operator list" in unknown
 
 
 def table_row_of(output: str, name: str) -> list[str]:

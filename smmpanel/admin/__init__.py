@@ -12,8 +12,10 @@ def routers() -> list[APIRouter]:
         audit,
         auth,
         catalog,
+        content_pages,
         customers,
         dashboard,
+        me,
         operators,
         orders,
         outbox,
@@ -40,7 +42,9 @@ def routers() -> list[APIRouter]:
         audit.router,
         tickets.router,
         two_factor.router,
+        me.router,
         outbox.router,
+        content_pages.router,
     ):
         guarded.include_router(router)
     return [auth.router, two_factor.sign_in_router, guarded]

@@ -45,6 +45,7 @@ METHOD = "/admin/payment-methods/{method_id:id}"
 OPERATOR = "/admin/operators/{operator_id:id}"
 TICKET = "/admin/tickets/{ticket_id:id}"
 CANNED_REPLY = "/admin/canned-replies/{reply_id:id}"
+CONTENT_PAGE = "/admin/pages/{page_id:id}"
 
 # (method, path) -> the roles besides the owner that may use it.
 RULES: dict[tuple[str, str], frozenset[str]] = {
@@ -54,6 +55,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/two-factor/on"): ANY_ROLE,
     ("POST", "/admin/two-factor/recovery-codes"): ANY_ROLE,
     ("POST", "/admin/two-factor/off"): ANY_ROLE,
+    # One's own time zone
+    ("GET", "/admin/me"): ANY_ROLE,
+    ("POST", "/admin/me"): ANY_ROLE,
     # Customers
     ("GET", "/admin/customers"): frozenset({ADMIN, SUPPORT, FINANCE}),
     ("GET", CUSTOMER): frozenset({ADMIN, SUPPORT, FINANCE}),
@@ -114,6 +118,14 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", CANNED_REPLY): frozenset({ADMIN, SUPPORT}),
     ("POST", CANNED_REPLY): frozenset({ADMIN, SUPPORT}),
     ("POST", CANNED_REPLY + "/delete"): frozenset({ADMIN, SUPPORT}),
+    # The pages the public reads: terms, FAQ, news
+    ("GET", "/admin/pages"): frozenset({ADMIN}),
+    ("GET", "/admin/pages/new"): frozenset({ADMIN}),
+    ("POST", "/admin/pages"): frozenset({ADMIN}),
+    ("GET", CONTENT_PAGE): frozenset({ADMIN}),
+    ("POST", CONTENT_PAGE): frozenset({ADMIN}),
+    ("POST", CONTENT_PAGE + "/published"): frozenset({ADMIN}),
+    ("POST", CONTENT_PAGE + "/delete"): frozenset({ADMIN}),
     # The outbox of e-mails and alerts
     ("GET", "/admin/outbox"): frozenset({ADMIN}),
     # The owner's own

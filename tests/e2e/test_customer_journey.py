@@ -122,11 +122,11 @@ async def test_funds_an_order_and_a_partial_refund_from_sign_up_to_the_ledger(
     await expect(balance_card(customer)).to_contain_text("18.50")
     await customer.goto("/funds")
     ledger = customer.get_by_role("row")
-    await expect(ledger.filter(has_text="Deposit")).to_contain_text("+20.00")
+    await expect(ledger.filter(has_text="Deposit")).to_contain_text("+USD 20.00")
     await expect(ledger.filter(has_text="Bank transfer 42")).to_have_count(1)
-    await expect(ledger.filter(has_text="Order charge")).to_contain_text("-2.50")
+    await expect(ledger.filter(has_text="Order charge")).to_contain_text("-USD 2.50")
     refund = ledger.filter(has_text="Refund")
-    await expect(refund).to_contain_text("+1.00")
+    await expect(refund).to_contain_text("+USD 1.00")
     await expect(refund).to_contain_text(f"Order {order_id}, refund of what was not delivered")
 
 

@@ -247,7 +247,8 @@ async def test_a_bulk_percent_change_previews_then_changes_exactly_the_checked_r
     assert preview.status_code == 200, preview.text[:500]
     shown = text_of(preview.text)
     assert "changes by +10%." in shown
-    assert "1 1.1" in shown and "2 2.2" in shown and f"service-{ids[2]}" not in preview.text
+    assert "USD 1.00 USD 1.10" in shown and "USD 2.00 USD 2.20" in shown
+    assert f"service-{ids[2]}" not in preview.text
     assert await rates_of(db, ids) == [1_000_000, 2_000_000, 3_000_000]
 
     confirmed = await operator.submit(
@@ -294,7 +295,8 @@ async def test_a_rate_changed_after_the_preview_stops_the_bulk_change(operator, 
     category, ids = await new_category_with_services(db, "4", "5")
     fields = {"kind": "fixed", "change": "-0.5", "category": category}
     preview = await operator.submit(f"{CATALOGUE}/prices", fields, page=CATALOGUE)
-    assert "4 3.5" in text_of(preview.text) and "5 4.5" in text_of(preview.text)
+    assert "USD 4.00 USD 3.50" in text_of(preview.text)
+    assert "USD 5.00 USD 4.50" in text_of(preview.text)
     page = f"{CATALOGUE}/services/{ids[0]}"
     row = await service_by_id(db, ids[0])
     edit = service_form(category, row.name, rate="6", refill=None, position="0", enabled="1")
@@ -305,7 +307,7 @@ async def test_a_rate_changed_after_the_preview_stops_the_bulk_change(operator, 
     )
     assert stale.status_code == 409 and "changed since the preview" in text_of(stale.text)
     assert await rates_of(db, ids) == [6_000_000, 5_000_000]
-    assert "6 5.5" in text_of(stale.text)
+    assert "USD 6.00 USD 5.50" in text_of(stale.text)
 
 
 async def test_the_catalogue_speaks_traditional_chinese(operator):

@@ -116,7 +116,7 @@ async def test_detail_shows_balance_keys_orders_and_ledger(operator, db):
     async with db.write() as conn:
         key = await create_api_key(conn, customer_id)
     html = await operator.page(f"/admin/customers/{customer_id}")
-    assert 'id="balance">7.00<' in html
+    assert 'id="balance">USD\u00a07.00<' in html
     assert f"<code>{key[:6]}…</code>" in html and key not in html
     assert "Opening balance" in text_of(html)
     assert (await operator.get("/admin/customers/999999999")).status_code == 404

@@ -23,7 +23,7 @@ from smmpanel.worker.jobs import keep_dashboard_figures
 def card(html: str, name: str) -> Decimal:
     found = re.search(rf'id="{name}">(?:<a [^>]*>)?([^<]+)<', html)
     assert found, f"no card {name}"
-    return Decimal(found.group(1).replace(",", ""))
+    return Decimal(found.group(1).replace(",", "").removeprefix("USD\u00a0"))
 
 
 def today_in_chart(html: str, position: int) -> Decimal:

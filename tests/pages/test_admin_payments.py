@@ -118,7 +118,7 @@ async def books(db: Database, customer_id: int) -> tuple[int, int]:
 def card(html: str, name: str) -> Decimal:
     found = re.search(rf'id="{name}">(?:<a [^>]*>)?([^<]+)<', html)
     assert found, f"no card {name}"
-    return Decimal(found.group(1).replace(",", ""))
+    return Decimal(found.group(1).replace(",", "").removeprefix("USD\u00a0"))
 
 
 async def post(operator: PageClient, payment_id: int, action: str, **fields: object):
@@ -136,7 +136,7 @@ async def test_a_method_added_on_the_page_takes_a_payment_the_operator_approves_
     dashboard_before = await operator.page("/admin")
 
     listed = await operator.page("/admin/payments", customer=name)
-    assert f'href="/admin/payments/{payment_id}"' in listed and "1000.00 TWD" in listed
+    assert f'href="/admin/payments/{payment_id}"' in listed and "TWD\u00a01,000.00" in listed
     assert "Approve" in await operator.page(f"/admin/payments/{payment_id}")
     approved = await operator.follow(await post(operator, payment_id, "approve"))
 

@@ -50,7 +50,7 @@ async def test_an_import_needs_the_rate_of_the_providers_currency(operator, upst
             await set_rate(conn, code, 2_500_000)
         preview = await operator.submit(f"{page}/import-preview", rule(), page=page)
         row = re.search(r'<tr id="upstream-601">(.*?)</tr>', preview.text, re.S)
-        assert row and "1.00 2.5" in text_of(row.group(1))  # its rate, ours
+        assert row and "1.00 USD 2.50" in text_of(row.group(1))  # its rate, ours
         imported = await operator.submit(f"{page}/import", fields, page=page)
         assert imported.status_code == 303
     finally:

@@ -111,10 +111,10 @@ async def test_the_test_button_shows_the_balance_at_the_provider(operator, upstr
     page = await added_provider(operator, upstream.api_url)
     response = await operator.submit(f"{page}/test", {}, page=page)
     assert response.status_code == 200
-    assert "our balance there is 123.45 USD" in text_of(response.text)
+    assert "our balance there is USD 123.45." in text_of(response.text)
     await operator.get("/language/zh_TW", next=page)
     response = await operator.submit(f"{page}/test", {}, page=page)
-    assert "我們在對方的餘額為 123.45 USD" in text_of(response.text)
+    assert "我們在對方的餘額為 USD 123.45。" in text_of(response.text)
 
 
 @pytest.mark.parametrize(
@@ -165,9 +165,9 @@ async def test_import_previews_marked_up_rates_and_imports_the_checked_services(
             r'<tr id="upstream-(\d+)">(.*?)</tr>', preview.text, re.S
         )
     }
-    assert "1.00 1.35" in rows["501"]  # 1.00 × 1.3 + 0.05
-    assert "2.5 3.3" in rows["502"]  # 3.25 + 0.05
-    assert "0.333 0.5" in rows["503"]  # 0.4829 rounds up to 0.49, below the floor
+    assert "1.00 USD 1.35" in rows["501"]  # 1.00 × 1.3 + 0.05
+    assert "2.5 USD 3.30" in rows["502"]  # 3.25 + 0.05
+    assert "0.333 USD 0.50" in rows["503"]  # 0.4829 rounds up to 0.49, below the floor
     async with db.read() as conn:
         assert (
             await conn.scalar(select(services.c.id).where(services.c.provider_id == provider_id))

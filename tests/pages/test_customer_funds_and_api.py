@@ -47,10 +47,10 @@ async def test_funds_show_the_instructions_escaped_and_the_ledger_newest_first(c
             await change_settings(conn, payment_instructions=before)
     assert "Wire to IBAN X-123<br>Then write to &lt;pay@example.com&gt;" in html
     text = text_of(html)
-    assert "Balance 104.00 USD" in text
-    charge = text.index(f"Order charge -1.00 {order_id} Order {order_id}")
-    bonus = text.index("Deposit +5.00 bonus for March")
-    opening = text.index("Deposit +100.00 Opening balance")
+    assert "Balance USD 104.00" in text
+    charge = text.index(f"Order charge -USD 1.00 {order_id} Order {order_id}")
+    bonus = text.index("Deposit +USD 5.00 bonus for March")
+    opening = text.index("Deposit +USD 100.00 Opening balance")
     assert charge < bonus < opening
     assert f'href="/orders/{order_id}"' in html
 

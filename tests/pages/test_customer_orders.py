@@ -95,10 +95,10 @@ async def test_placing_an_order_charges_exactly_the_charge_and_shows_it(customer
     detail = text_of(await client.follow(response))
     assert f"Order {order_id} placed" in detail
     # 1.5 per 1000 × 1234 = 1.851
-    assert "1.8510 USD" in detail and "https://example.com/p/1" in detail
+    assert "Charge USD 1.851 " in detail and "https://example.com/p/1" in detail
     assert await balance(db, customer_id) == 100_000_000 - 1_851_000
     listing = text_of(await client.page("/orders"))
-    assert str(order_id) in listing and "1.8510" in listing
+    assert str(order_id) in listing and "USD 1.851 " in listing
 
 
 async def test_drip_feed_and_list_types_are_charged_by_their_units(customer, shop, db):
@@ -114,7 +114,7 @@ async def test_drip_feed_and_list_types_are_charged_by_their_units(customer, sho
     # 2 × 300 / 1000 = 0.6, then 10 × 3 lines / 1000 = 0.03
     assert before - await balance(db, customer_id) == 600_000 + 30_000
     detail = text_of(await client.follow(response))
-    assert "Nice, great" in detail and "0.0300" in detail
+    assert "Nice, great" in detail and "Charge USD 0.03 " in detail
 
 
 async def test_refused_orders_show_why_keep_what_was_typed_and_change_nothing(customer, shop, db):
@@ -145,7 +145,7 @@ async def test_show_charge_tells_the_charge_and_places_nothing(customer, shop, d
     fields = {"link": "https://example.com/c", "quantity": 3000, "intent": "preview"}
     response = await order_new(client, service_id, **fields)
     assert response.status_code == 200
-    assert "This order will cost 2.1000 USD" in text_of(response.text)
+    assert "This order will cost USD 2.10." in text_of(response.text)
     assert await order_count(db, customer_id) == before
 
 
@@ -185,7 +185,7 @@ async def test_mass_order_places_the_good_lines_and_reports_each_bad_one(custome
     assert f"Order {order_id} placed" in text
     assert "Wrong format" in text and "Incorrect service ID" in text
     assert "Quantity less than minimal 10" in text
-    assert "Total charged: 1.0000 USD" in text
+    assert "Total charged: USD 1.00" in text
 
 
 async def test_mass_order_refuses_more_than_100_lines_and_places_none(customer, shop, db):
@@ -280,7 +280,7 @@ async def test_the_detail_shows_refunds_and_drip_feed_runs(customer, shop, db):
     text = text_of(await client.page(f"/orders/{order_id}"))
     assert "Runs 4" in text and "Interval (minutes) 30" in text
     # 0.4 charged, half of the 400 units undelivered
-    assert "Refunded 0.2000 USD" in text and "Partial" in text
+    assert "Refunded USD 0.20 " in text and "Partial" in text
 
 
 async def test_the_dashboard_shows_balance_counts_and_recent_orders(customer, shop, db):
@@ -290,7 +290,7 @@ async def test_the_dashboard_shows_balance_counts_and_recent_orders(customer, sh
         db, customer_id, service=service_id, link="https://h.example", quantity=100
     )
     text = text_of(await client.page("/dashboard"))
-    assert "Balance 99.00 USD" in text
+    assert "Balance USD 99.00" in text
     assert "Pending 1" in text
     assert f"{order_id}" in text and "https://h.example" in text
     html = await client.page("/dashboard")

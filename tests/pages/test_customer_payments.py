@@ -58,8 +58,8 @@ async def test_a_manual_payment_waits_for_the_operator_and_is_credited_once(till
     client, customer_id = await signed_in(till)
 
     funds = text_of(await client.page("/funds"))
-    assert "100.00 – 50000.00 TWD" in funds
-    assert "10 % from 1000.00 TWD" in funds
+    assert "TWD 100.00 – TWD 50,000.00" in funds
+    assert "10% from TWD 1,000.00" in funds
     response = await client.submit(
         "/funds/pay",
         {"method": method_id, "amount": "1000", "reference": "TX-2024-0001"},
@@ -80,7 +80,7 @@ async def test_a_manual_payment_waits_for_the_operator_and_is_credited_once(till
 
     assert "Paid" in text_of(await client.page(f"/funds/payments/{payment_id}"))
     funds = text_of(await client.page("/funds"))
-    assert "Balance 1100.00 USD" in funds, "1000 TWD at 1, and a 10 % bonus"
+    assert "Balance USD 1,100.00" in funds, "1000 TWD at 1, and a 10 % bonus"
     assert f"Payment {payment_id}" in funds and f"Bonus of payment {payment_id}" in funds
     await client.close()
 

@@ -102,7 +102,7 @@ async def test_visitors_page_through_a_category_and_filter_by_type(browser, db):
     row = rows_of(typed)[comments[0]]
     assert (row["type"], row["rate"], row["refill"], row["cancel"]) == (
         "Custom Comments",
-        "2",
+        "USD 2.00",
         "Yes",
         "No",
     )
@@ -149,12 +149,12 @@ async def test_a_custom_price_is_shown_to_its_customer_only(customer, browser, p
         await set_customer_price(conn, customer_id, service, to_micros(parse("2.5")))
     _other_id, other_name = await customer_with_password(db)
 
-    assert rows_of(await client.page("/services", q=str(service)))[service]["rate"] == "2.5"
-    assert rows_of(await browser.page("/services", q=str(service)))[service]["rate"] == "3"
+    assert rows_of(await client.page("/services", q=str(service)))[service]["rate"] == "USD 2.50"
+    assert rows_of(await browser.page("/services", q=str(service)))[service]["rate"] == "USD 3.00"
     other = type(client)(panel.url)
     try:
         assert (await other.sign_in(other_name)).status_code == 303
-        assert rows_of(await other.page("/services", q=str(service)))[service]["rate"] == "3"
+        assert rows_of(await other.page("/services", q=str(service)))[service]["rate"] == "USD 3.00"
     finally:
         await other.close()
 
@@ -246,7 +246,7 @@ async def test_updates_show_added_services_and_new_rates_of_those_on_offer(custo
     assert ["New service" in row for row in rows[added]] == [True]
     assert ["Rate: 1.21 → 1.81" in row for row in rows[repriced]] == [True]  # not its upstream rate
     assert ["Taken off offer" in row and "no longer offered" in row for row in rows[gone]] == [True]
-    assert ["Rate: 1 → 1.2 (your price: 0.9)" in row for row in rows[own]] == [True]
+    assert ["Rate: 1 → 1.2 (your price: USD 0.90)" in row for row in rows[own]] == [True]
     # Newest first: the rows in the order written come last to first.
     order = [html.index(f"{i} · ") for i in (own, gone, repriced, added)]
     assert order == sorted(order)

@@ -1,5 +1,6 @@
 """Operator pages: the catalogue's services (searched, filtered, a page at a time), its categories
-and their order, and the changes made to the checked services at once (switch, price)."""
+and their order, and the changes made to the checked services at once (switch, move, delete,
+price)."""
 
 from collections.abc import Iterable
 from decimal import Decimal
@@ -61,6 +62,12 @@ CHOOSE_SERVICES = refusal(
 )
 CHOOSE_SERVICES_TO_SWITCH = refusal(
     "form_choose_services_to_switch", "Check the services to enable or disable."
+)
+CHOOSE_SERVICES_TO_MOVE = refusal(
+    "form_choose_services_to_move", "Check the services to move to the category."
+)
+CHOOSE_SERVICES_TO_DELETE = refusal(
+    "form_choose_services_to_delete", "Check the services to delete."
 )
 
 
@@ -268,6 +275,7 @@ async def _service_page(
         service=service,
         categories=category_list,
         providers=_by_name(upstreams.values()),
+        types=TYPE_NAMES,
         back=back,
         error=error,
         typed=typed,
@@ -279,6 +287,25 @@ async def service_page(service_id: int, current: OperatorVisit) -> Response:
     """The list the operator came from is where saving returns to."""
     back = list_came_from(current.request.headers.get("referer", ""))
     return await _service_page(current, service_id, back=back)
+
+
+@router.post(CATALOGUE + "/services/{service_id:id}/type")
+async def change_type(service_id: int, current: OperatorVisit) -> Response:
+    """Refused while the service has an order not finished (see `change_service_type`)."""
+    form = await current.form()
+    try:
+        service_type = _service_type(form)
+        async with current.db.write() as conn:
+            if await catalog.service_row(conn, service_id) is None:
+                return not_found(current)
+            if await catalog.change_service_type(conn, service_id, service_type):
+                await note(conn, current, "service.type", f"service:{service_id}", service_type)
+    except Refusal as error:
+        return await _service_page(current, service_id, 400, back_of(form), i18n.explain(error))
+    message = _("Service %(id)s is now of the type %(type)s.")
+    return current.redirect(
+        f"{CATALOGUE}/services/{service_id}", message % {"id": service_id, "type": service_type}
+    )
 
 
 @router.post(CATALOGUE + "/services/{service_id:id}")
@@ -320,12 +347,15 @@ async def _fallback(conn: AsyncConnection, form: FormData) -> tuple[int | None, 
 async def switch_service(service_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     enabled = flag(form, "enabled")
-    async with current.db.write() as conn:
-        if await catalog.service_row(conn, service_id) is None:
-            return not_found(current)
-        await catalog.set_service_enabled(conn, service_id, enabled)
-        action = "service.enable" if enabled else "service.disable"
-        await note(conn, current, action, f"service:{service_id}")
+    try:
+        async with current.db.write() as conn:
+            if await catalog.service_row(conn, service_id) is None:
+                return not_found(current)
+            await catalog.set_service_enabled(conn, service_id, enabled)
+            action = "service.enable" if enabled else "service.disable"
+            await note(conn, current, action, f"service:{service_id}")
+    except Refusal as error:
+        return await _back_page(current, form, 400, i18n.explain(error), {})
     message = _("Service %(id)s is on offer.") if enabled else _("Service %(id)s is disabled.")
     return current.redirect(back_of(form), message % {"id": service_id})
 
@@ -351,6 +381,40 @@ async def switch_services(current: OperatorVisit) -> Response:
     else:
         message = ngettext("%(num)d service disabled.", "%(num)d services disabled.", changed)
     return current.redirect(back_of(form), message % {"num": changed})
+
+
+@router.post(f"{CATALOGUE}/services/category")
+async def move_services(current: OperatorVisit) -> Response:
+    form = await current.form()
+    chosen = ids(form, "service")
+    try:
+        if not chosen:
+            raise CHOOSE_SERVICES_TO_MOVE()
+        category_id = _category_of(form)
+        async with current.db.write() as conn:
+            await _check_category(conn, category_id)
+            moved = await catalog.move_services(conn, chosen, category_id)
+            detail = f"to category {category_id}: {_id_list(chosen)}"
+            await note(conn, current, "services.move", "services", detail)
+    except Refusal as error:
+        return await _back_page(current, form, 400, i18n.explain(error), {})
+    message = ngettext("%(num)d service moved.", "%(num)d services moved.", moved)
+    return current.redirect(back_of(form), message % {"num": moved})
+
+
+@router.post(f"{CATALOGUE}/services/delete")
+async def delete_services(current: OperatorVisit) -> Response:
+    """Soft: the services leave every list and the offer; their orders keep them."""
+    form = await current.form()
+    chosen = ids(form, "service")
+    if not chosen:
+        error = i18n.explain(CHOOSE_SERVICES_TO_DELETE())
+        return await _back_page(current, form, 400, error, {})
+    async with current.db.write() as conn:
+        deleted = await catalog.delete_services(conn, chosen)
+        await note(conn, current, "services.delete", "services", _id_list(chosen))
+    message = ngettext("%(num)d service deleted.", "%(num)d services deleted.", deleted)
+    return current.redirect(back_of(form), message % {"num": deleted})
 
 
 # ---- bulk price change

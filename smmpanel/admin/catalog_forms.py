@@ -18,6 +18,7 @@ from smmpanel.pagekit.pagination import list_address, page_number
 CATALOGUE = "/admin/catalog"
 LONGEST_SEARCH = 200
 ON_OFFER = {"yes": True, "no": False}  # the list's "enabled" filter, as the address spells it
+DELETED = "deleted"  # the same filter's choice of the deleted services, the only ones it shows
 
 RATE_NOT_POSITIVE = refusal("form_rate_not_positive", "%(field)s: the rate must be above zero.")
 MIN_ABOVE_MAX = refusal("form_min_above_max", "The minimum must not be above the maximum.")
@@ -50,7 +51,7 @@ class Listing:
     category: str = ""
     provider: str = ""  # a provider's id, or FULFIL_MANUAL
     type: str = ""
-    enabled: str = ""  # a key of ON_OFFER
+    enabled: str = ""  # a key of ON_OFFER, or DELETED
     page: int = 1
 
     @classmethod
@@ -61,7 +62,7 @@ class Listing:
             category=_id_or_empty(params.get("category", "")),
             provider=provider if provider == FULFIL_MANUAL else _id_or_empty(provider),
             type=_one_of(params.get("type", ""), SERVICE_TYPES),
-            enabled=_one_of(params.get("enabled", ""), ON_OFFER),
+            enabled=_one_of(params.get("enabled", ""), (*ON_OFFER, DELETED)),
             page=page_number(params.get("page", "")),
         )
 
@@ -73,6 +74,7 @@ class Listing:
             by_hand=self.provider == FULFIL_MANUAL,
             type=self.type,
             enabled=ON_OFFER.get(self.enabled),
+            deleted=self.enabled == DELETED,
         )
 
     def address(self, page: int | None = None) -> str:

@@ -13,12 +13,14 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from smmpanel.admin.audit import note
+from smmpanel.catalog.service import category_exists, category_names
 from smmpanel.errors import Refusal, RefusalKind, refusal
 from smmpanel.money import render_balance, render_rate, to_micros
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
     amount,
     flag,
+    is_id,
     not_found,
     required_text,
     text,
@@ -38,6 +40,7 @@ from smmpanel.providers.catalog_sync import (
     UPSTREAM_UNREACHABLE,
     Balance,
     ImportSummary,
+    Landing,
     PriceRule,
     advice,
     check_balance,
@@ -68,6 +71,7 @@ NAME_LENGTH = 100
 RULE_FIELDS = ("percent", "fixed", "decimals", "floor")
 PREVIEW_PAGE_SIZE = 100  # upstream services per page of the import preview
 SKIPPED_SHOWN = 100  # unusable entries listed under it; the rest are counted
+LAND_ON_OFFER = "on-offer"  # the import's choice to offer new services at once, not disabled
 
 NOT_A_WEB_ADDRESS = refusal("form_not_a_web_address", "API address: this is not a web address.")
 NEGATIVE_MARKUP = refusal("form_negative_markup", "%(field)s: use 0 or more.")
@@ -393,6 +397,7 @@ async def _import_page(
         return await _import_refused(current, provider_id, refused)
     async with current.db.read() as conn:
         imported = await imported_services(conn, provider_id)
+        categories = await category_names(conn)
     rows, skipped = _import_rows(entries, rule, factor, imported)
     checked = {str(value).strip() for value in form.getlist("service")}
     return current.render(
@@ -404,6 +409,8 @@ async def _import_page(
         skipped=skipped[:SKIPPED_SHOWN],
         skipped_more=len(skipped) - min(len(skipped), SKIPPED_SHOWN),
         checked=checked,
+        categories=categories,
+        landing={"land": text(form, "land"), "into_category": text(form, "into_category")},
         error=error,
     )
 
@@ -446,17 +453,41 @@ async def _import(current: Visit, provider_id: int, form: FormData, rule: PriceR
     if chosen == []:
         error = _("Check the services to import, or choose every listed service.")
         return await _import_page(current, provider_id, form, rule, 400, error)
+    landing = await _landing(current, form)
+    if landing is None:
+        error = _("Choose one of the categories, or the provider's own.")
+        return await _import_page(current, provider_id, form, rule, 400, error)
     try:
         async with _upstream() as client:
-            summary = await import_services(current.db, client, provider_id, rule, chosen)
+            summary = await import_services(
+                current.db, client, provider_id, rule, chosen, landing=landing
+            )
     except Refusal as error:
         return await _import_refused(current, provider_id, error)
     # The import runs its own transactions, one per batch: the log tells its outcome after.
     async with current.db.write() as conn:
         detail = f"{summary.created} new, {summary.updated} updated, {len(summary.skipped)} skipped"
+        detail += f"; new ones {'disabled' if landing.disabled else 'on offer'}"
+        if landing.category_id is not None:
+            detail += f", in category {landing.category_id}"
         await note(conn, current, "provider.import", f"provider:{provider_id}", detail)
     # The catalogue filtered to this provider's services: those just imported among them.
     return current.redirect(f"/admin/catalog?provider={provider_id}", _imported_message(summary))
+
+
+async def _landing(current: Visit, form: FormData) -> Landing | None:
+    """Where the new services land: disabled unless the operator chose otherwise, in the
+    chosen category or the provider's own; None for a category that is not there."""
+    disabled = text(form, "land") != LAND_ON_OFFER
+    chosen = text(form, "into_category")
+    if not chosen:
+        return Landing(disabled=disabled)
+    if not is_id(chosen):
+        return None
+    async with current.db.read() as conn:
+        if not await category_exists(conn, int(chosen)):
+            return None
+    return Landing(disabled=disabled, category_id=int(chosen))
 
 
 async def _import_refused(current: Visit, provider_id: int, refused: Refusal) -> Response:

@@ -13,7 +13,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from smmpanel.db.base import BigId, metadata
+from smmpanel.db.base import BigId, Timestamp, metadata
 
 FULFIL_MANUAL = "manual"
 FULFIL_PROVIDER = "provider"
@@ -52,6 +52,8 @@ services = Table(
     Column("upstream_dripfeed", Boolean, nullable=False, server_default="0"),
     Column("fallback_provider_id", BigId, ForeignKey("providers.id"), nullable=True),
     Column("fallback_provider_service_id", String(50), nullable=True),
+    # Deleted by the operator: off offer and out of the lists, kept for the orders that name it.
+    Column("deleted_at", Timestamp, nullable=True),
     CheckConstraint("rate > 0", name="rate_positive"),
     CheckConstraint("min_quantity >= 1 AND max_quantity >= min_quantity", name="limits_valid"),
     CheckConstraint("fulfilment IN ('manual', 'provider')", name="fulfilment_known"),

@@ -17,12 +17,14 @@ from smmpanel.catalog.models import (
     services,
 )
 from smmpanel.catalog.types import SERVICE_TYPES
-from smmpanel.db.base import AnyRow
+from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import insert_or_ignore, one_of
 from smmpanel.db.hotpath import HotReader
 from smmpanel.db.placing import ORDERABLE_SQL
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.money import LARGEST_MICROS, check_amount
+from smmpanel.orders.models import orders
+from smmpanel.orders.statuses import ALL_FINISHED
 from smmpanel.panel.models import panel_settings
 from smmpanel.providers.models import providers
 
@@ -74,6 +76,13 @@ FALLBACK_NEEDS_UPSTREAM_ID = refusal(
 )
 RATE_CHANGED_SINCE_PREVIEW = refusal(
     "repricing_rate_changed", "a rate changed since the preview; nothing changed"
+)
+SERVICE_DELETED = refusal(
+    "service_deleted", "service %(id)s is deleted: it is kept only for its orders"
+)
+TYPE_CHANGE_WITH_OPEN_ORDERS = refusal(
+    "service_type_open_orders",
+    "service %(id)s has %(count)s orders not finished yet; its type can change once they are",
 )
 
 
@@ -144,10 +153,16 @@ async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: b
 
     The catalogue version moves on, so the API's cached `services` reply is rebuilt.
     """
-    was_enabled = await conn.scalar(select(services.c.enabled).where(services.c.id == service_id))
-    if was_enabled is None:
+    row = (
+        await conn.execute(
+            select(services.c.enabled, services.c.deleted_at).where(services.c.id == service_id)
+        )
+    ).first()
+    if row is None:
         raise NO_SERVICE(id=service_id)
-    if was_enabled == enabled:
+    if row.deleted_at is not None:
+        raise SERVICE_DELETED(id=service_id)
+    if row.enabled == enabled:
         return False
     await conn.execute(update(services).where(services.c.id == service_id).values(enabled=enabled))
     await bump_catalog_version(conn)
@@ -157,13 +172,18 @@ async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: b
 async def set_services_enabled(conn: AsyncConnection, service_ids: list[int], enabled: bool) -> int:
     """Put these services on offer or take them off, in one statement; how many changed.
 
-    Ids of no service are passed over. The version moves on only if a service changed.
+    Ids of no service, or of a deleted one, are passed over. The version moves on only if a
+    service changed.
     """
     if not service_ids:
         return 0
     result = await conn.execute(
         update(services)
-        .where(one_of(conn, services.c.id, service_ids), services.c.enabled.is_(not enabled))
+        .where(
+            one_of(conn, services.c.id, service_ids),
+            services.c.enabled.is_(not enabled),
+            services.c.deleted_at.is_(None),
+        )
         .values(enabled=enabled)
     )
     if result.rowcount:
@@ -356,6 +376,7 @@ def _service_columns() -> list[ColumnElement[Any]]:
         services.c.enabled,
         services.c.position,
         services.c.provider_service_id,
+        services.c.deleted_at,
         providers.c.name.label("provider"),
     ]
 
@@ -370,9 +391,12 @@ class ServiceFilter:
     by_hand: bool = False  # only the services fulfilled by hand
     type: str = ""
     enabled: bool | None = None
+    deleted: bool = False  # only the deleted services, instead of only those not deleted
 
 
 def _filtered(query: Select[Any], chosen: ServiceFilter) -> Select[Any]:
+    deleted = services.c.deleted_at
+    query = query.where(deleted.is_not(None) if chosen.deleted else deleted.is_(None))
     if chosen.search:
         query = query.where(_search_matches(chosen.search))
     if chosen.category_id is not None:
@@ -434,8 +458,10 @@ async def category_names(conn: AsyncConnection) -> list[AnyRow]:
 
 
 async def categories_with_counts(conn: AsyncConnection) -> list[AnyRow]:
-    """Every category in its order, with how many services it holds and how many are on offer."""
+    """Every category in its order, with how many services it holds and how many are on offer
+    (deleted services left out)."""
     enabled = func.count(services.c.id).filter(services.c.enabled.is_(True))
+    held = (services.c.category_id == categories.c.id) & services.c.deleted_at.is_(None)
     query = (
         select(
             categories.c.id,
@@ -443,7 +469,7 @@ async def categories_with_counts(conn: AsyncConnection) -> list[AnyRow]:
             func.count(services.c.id).label("services"),
             enabled.label("enabled"),
         )
-        .outerjoin(services, services.c.category_id == categories.c.id)
+        .outerjoin(services, held)
         .group_by(categories.c.id, categories.c.name, categories.c.position)
         .order_by(categories.c.position, categories.c.id)
     )
@@ -523,8 +549,16 @@ async def move_category(conn: AsyncConnection, category_id: int, step: int) -> N
 async def edit_service(conn: AsyncConnection, service_id: int, **values: object) -> None:
     unknown = set(values) - set(EDITABLE)
     assert not unknown, f"not editable here: {unknown}"
-    service_type = await conn.scalar(select(services.c.type).where(services.c.id == service_id))
-    check_service({**values, "type": service_type})
+    row = (
+        await conn.execute(
+            select(services.c.type, services.c.deleted_at).where(services.c.id == service_id)
+        )
+    ).first()
+    if row is None:
+        raise NO_SERVICE(id=service_id)
+    if row.deleted_at is not None:
+        raise SERVICE_DELETED(id=service_id)
+    check_service({**values, "type": row.type})
     await conn.execute(update(services).where(services.c.id == service_id).values(**values))
     await bump_catalog_version(conn)
 
@@ -579,7 +613,7 @@ async def repricing(
             services.c.provider_id,
         )
         .join(categories, categories.c.id == services.c.category_id)
-        .where(one_of(conn, services.c.id, service_ids))
+        .where(one_of(conn, services.c.id, service_ids), services.c.deleted_at.is_(None))
         .order_by(categories.c.position, categories.c.id, services.c.position, services.c.id)
     )
     return [
@@ -596,7 +630,9 @@ async def repricing(
 
 
 async def services_of_category(conn: AsyncConnection, category_id: int) -> list[int]:
-    query = select(services.c.id).where(services.c.category_id == category_id)
+    query = select(services.c.id).where(
+        services.c.category_id == category_id, services.c.deleted_at.is_(None)
+    )
     return list(await conn.scalars(query.order_by(services.c.id)))
 
 
@@ -613,3 +649,83 @@ async def apply_repricing(conn: AsyncConnection, changes: list[Repricing]) -> No
         if result.rowcount != 1:
             raise RATE_CHANGED_SINCE_PREVIEW()
     await bump_catalog_version(conn)
+
+
+# ---- the checked services at once: moved, deleted
+
+
+async def move_services(conn: AsyncConnection, service_ids: list[int], category_id: int) -> int:
+    """Move these services (deleted ones passed over) into the category; how many moved."""
+    if not service_ids:
+        return 0
+    result = await conn.execute(
+        update(services)
+        .where(
+            one_of(conn, services.c.id, service_ids),
+            services.c.category_id != category_id,
+            services.c.deleted_at.is_(None),
+        )
+        .values(category_id=category_id)
+    )
+    if result.rowcount:
+        await bump_catalog_version(conn)
+    return result.rowcount
+
+
+async def delete_services(conn: AsyncConnection, service_ids: list[int]) -> int:
+    """Delete these services softly; how many were deleted now.
+
+    They are disabled as well: every read of what customers may order already asks for an
+    enabled service, the API's hot path included, so none of them needs to know of deletion.
+    The rows stay for the orders that refer to them.
+    """
+    if not service_ids:
+        return 0
+    result = await conn.execute(
+        update(services)
+        .where(one_of(conn, services.c.id, service_ids), services.c.deleted_at.is_(None))
+        .values(deleted_at=utcnow(), enabled=False)
+    )
+    if result.rowcount:
+        await bump_catalog_version(conn)
+    return result.rowcount
+
+
+# ---- a service's type
+
+
+async def open_orders_of(conn: AsyncConnection, service_id: int) -> int:
+    """How many orders of this service are not finished yet."""
+    query = select(func.count()).where(
+        orders.c.service_id == service_id, orders.c.status.not_in(sorted(ALL_FINISHED))
+    )
+    return await conn.scalar(query) or 0
+
+
+async def change_service_type(conn: AsyncConnection, service_id: int, service_type: str) -> bool:
+    """Give the service another of the known types; False if it had that type already.
+
+    Refused while an order of it is not finished: its fields and charge were read by the old
+    type, and its refills, cancels and status updates would be read by the new one.
+    """
+    if service_type not in SERVICE_TYPES:
+        raise UNKNOWN_SERVICE_TYPE(type=service_type, types=", ".join(SERVICE_TYPES))
+    row = (
+        await conn.execute(
+            select(services.c.type, services.c.deleted_at).where(services.c.id == service_id)
+        )
+    ).first()
+    if row is None:
+        raise NO_SERVICE(id=service_id)
+    if row.deleted_at is not None:
+        raise SERVICE_DELETED(id=service_id)
+    if row.type == service_type:
+        return False
+    still_open = await open_orders_of(conn, service_id)
+    if still_open:
+        raise TYPE_CHANGE_WITH_OPEN_ORDERS(id=service_id, count=still_open)
+    await conn.execute(
+        update(services).where(services.c.id == service_id).values(type=service_type)
+    )
+    await bump_catalog_version(conn)
+    return True

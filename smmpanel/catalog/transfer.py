@@ -119,7 +119,8 @@ class ImportSummary:
 
 
 async def export_catalog(conn: AsyncConnection) -> dict[str, Any]:
-    """Every category and service, enabled or not, in the operator's order."""
+    """Every category and service, enabled or not, in the operator's order; deleted services
+    are left out (an import refuses them)."""
     provider = providers.alias("provider")
     fallback = providers.alias("fallback")
     rows = await conn.execute(
@@ -130,7 +131,10 @@ async def export_catalog(conn: AsyncConnection) -> dict[str, Any]:
             provider.c.name.label("provider_name"),
             fallback.c.name.label("fallback_name"),
         )
-        .outerjoin(services, services.c.category_id == categories.c.id)
+        .outerjoin(
+            services,
+            (services.c.category_id == categories.c.id) & services.c.deleted_at.is_(None),
+        )
         .outerjoin(provider, provider.c.id == services.c.provider_id)
         .outerjoin(fallback, fallback.c.id == services.c.fallback_provider_id)
         .order_by(categories.c.position, categories.c.id, services.c.position, services.c.id)
@@ -438,7 +442,7 @@ async def _plan(
     names = {s.columns[c] for s in given for c in PROVIDER_COLUMNS if s.columns.get(c) is not None}
     provider_ids = await _provider_ids(conn, names)
     existing = await _existing_services(conn, [service.columns["id"] for service in given])
-    problems: list[str] = []
+    problems = await _deleted_problems(conn, given)
     plans = []
     for entry in entries:
         writes = [_planned(s, provider_ids, existing, problems) for s in entry.services]
@@ -545,6 +549,22 @@ async def _existing_services(conn: AsyncConnection, ids: list[int]) -> dict[int,
     rows = await conn.execute(select(services).where(one_of(conn, services.c.id, ids)))
     kept = set(SERVICE_COLUMNS.values()) - {"id"}
     return {row.id: {k: v for k, v in row._mapping.items() if k in kept} for row in rows}
+
+
+async def _deleted_problems(conn: AsyncConnection, given: list[ServiceEntry]) -> list[str]:
+    """A deleted service stays deleted: a file may not bring it back on offer."""
+    ids = [service.columns["id"] for service in given]
+    if not ids:
+        return []
+    query = select(services.c.id).where(
+        one_of(conn, services.c.id, ids), services.c.deleted_at.is_not(None)
+    )
+    deleted = set(await conn.scalars(query))
+    return [
+        f"{service.label}: service {service.columns['id']} is deleted; leave it out of the file"
+        for service in given
+        if service.columns["id"] in deleted
+    ]
 
 
 async def _upstream_ids(conn: AsyncConnection) -> dict[tuple, int]:

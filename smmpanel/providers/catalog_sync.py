@@ -35,6 +35,7 @@ from smmpanel.providers.service import NO_PROVIDER, record_outcome
 __all__ = [
     "CURRENCY_REFUSALS",
     "ImportSummary",
+    "Landing",
     "PriceRule",
     "SyncSummary",
     "advice",
@@ -125,6 +126,9 @@ FULFILLED_BY_HAND = refusal(
 RATE_TOO_LARGE_TO_SELL = refusal(
     "upstream_entry_rate_too_large", "rate %(rate)s is too large to sell"
 )
+DELETED_HERE = refusal(
+    "upstream_entry_deleted_here", "our service %(id)s of this upstream id is deleted; left alone"
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,15 @@ class Provider:
     endpoint: Endpoint
     rule: PriceRule
     currency: str | None = None  # as its last balance reply named it
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where the services an import creates land: off offer for the operator to review first,
+    and in one category of ours instead of each in the provider's category."""
+
+    disabled: bool = False
+    category_id: int | None = None
 
 
 @dataclass
@@ -178,10 +191,12 @@ async def import_services(
     rule: PriceRule | None = None,
     only_ids: Iterable[str | int] | None = None,
     progress: Progress | None = None,
+    landing: Landing = Landing(),
 ) -> ImportSummary:
     """Create our services from the upstream's list, or update those imported before.
 
     `rule` left out means the provider's saved rule; the rule used is saved on the provider.
+    `landing` places the services created; those imported before stay where they are.
     """
     provider = await load_provider(db, provider_id)
     rule = rule or provider.rule
@@ -194,7 +209,7 @@ async def import_services(
         await lock_provider(conn, provider.id)
         factor = (await conversion(conn)).factor(currency)
         states = await _upstream_states(conn, provider.id)
-        writer = CatalogWriter(conn, provider.id, rule, factor, states)
+        writer = CatalogWriter(conn, provider.id, rule, factor, states, landing=landing)
         ours = {row.provider_service_id: row for row in await _services_of(conn, provider.id)}
         for start in range(0, len(chosen), IMPORT_BATCH):
             batch = chosen[start : start + IMPORT_BATCH]
@@ -234,6 +249,9 @@ def _import_one(
     written at the writer's next `write`."""
     if ours is not None and ours.fulfilment != FULFIL_PROVIDER:
         summary.skipped.append(Skipped(entry.id, FULFILLED_BY_HAND(id=ours.id)))
+        return
+    if ours is not None and ours.deleted_at is not None:
+        summary.skipped.append(Skipped(entry.id, DELETED_HERE(id=ours.id)))
         return
     try:
         if ours is None:
@@ -504,6 +522,7 @@ async def _services_of(conn: AsyncConnection, provider_id: int) -> list[AnyRow]:
             services.c.provider_service_id,
             services.c.enabled,
             services.c.fulfilment,
+            services.c.deleted_at,
             *columns,
         )
         .where(services.c.provider_id == provider_id, services.c.provider_service_id.is_not(None))
@@ -513,8 +532,9 @@ async def _services_of(conn: AsyncConnection, provider_id: int) -> list[AnyRow]:
 
 
 async def _resold_services(conn: AsyncConnection, provider_id: int) -> list[AnyRow]:
+    """The services a sync keeps in step: a deleted one is left as it was deleted."""
     rows = await _services_of(conn, provider_id)
-    return [row for row in rows if row.fulfilment == FULFIL_PROVIDER]
+    return [row for row in rows if row.fulfilment == FULFIL_PROVIDER and row.deleted_at is None]
 
 
 async def _upstream_states(conn: AsyncConnection, provider_id: int) -> dict[int, str]:
@@ -557,6 +577,7 @@ class CatalogWriter:
     new: list[tuple[str, dict[str, object]]] = field(default_factory=list)  # (category, columns)
     changed: list[dict[str, object]] = field(default_factory=list)  # UPSTREAM_SET's parameters
     gone: list[int] = field(default_factory=list)  # our services to take off offer
+    landing: Landing = Landing()
 
     def create(self, entry: UpstreamService) -> None:
         fields = {
@@ -571,6 +592,7 @@ class CatalogWriter:
             "fulfilment": FULFIL_PROVIDER,
             "provider_id": self.provider_id,
             "provider_service_id": entry.id,
+            "enabled": not self.landing.disabled,
         }
         self.new.append((entry.category, columns))
 
@@ -642,11 +664,11 @@ class CatalogWriter:
     async def _insert_new(self) -> dict[str, int]:
         if not self.new:
             return {}
-        names = {category for category, _ in self.new} - set(self.category_ids)
-        self.category_ids.update(await category_ids_for(self.conn, names))
         rows = [
-            {"category_id": self.category_ids[category], **columns}
-            for category, columns in self.new
+            {"category_id": category_id, **columns}
+            for category_id, (_, columns) in zip(
+                await self._categories_of_new(), self.new, strict=True
+            )
         ]
         inserted = await self.conn.execute(
             insert(services).returning(
@@ -659,6 +681,14 @@ class CatalogWriter:
             created[upstream_id] = service_id
             self.note(service_id, ADDED, None, _shown("rate", rate))
         return created
+
+    async def _categories_of_new(self) -> list[int]:
+        """The category of each new service: the landing's, or ours of the provider's name."""
+        if self.landing.category_id is not None:
+            return [self.landing.category_id] * len(self.new)
+        names = {category for category, _ in self.new} - set(self.category_ids)
+        self.category_ids.update(await category_ids_for(self.conn, names))
+        return [self.category_ids[category] for category, _ in self.new]
 
     def note(self, service_id: int, label: str, old: str | None, new: str | None) -> None:
         self.changes.append(ServiceChange(service_id, self.provider_id, label, old, new, self.now))

@@ -3,10 +3,11 @@ for a subscription fulfilled by hand, its new posts), and the orders in doubt. R
 requests are in orders_requests.py.
 
 Changes go through the same domain functions as `smmpanel order update`, `order post` and
-`order resolve`.
+`order resolve`; the list's bulk actions apply them to each checked order in turn.
 """
 
 from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,8 +17,20 @@ from smmpanel.admin import orders_requests
 from smmpanel.admin.audit import note
 from smmpanel.admin.keyset import AFTER, BEFORE, KeysetPage, cursor_from, keyset_address
 from smmpanel.admin.orders_forms import (
+    BULK_CANCEL,
+    BULK_NO_ORDER,
+    BULK_RESEND,
+    BULK_STATUSES,
     FORWARD_LABELS,
+    BulkChange,
+    BulkOutcome,
+    bulk_change,
+    bulk_manual_change,
+    bulk_message,
     change_message,
+    check_bulk_status,
+    check_in_doubt,
+    list_address,
     manual_change,
     not_found,
     order_filters,
@@ -36,9 +49,8 @@ from smmpanel.admin.orders_queries import (
     waiting_counts,
 )
 from smmpanel.errors import N_, Refusal, RefusalKind, refusal
-from smmpanel.money import render_charge
 from smmpanel.orders.lifecycle import NO_ORDER, update_order
-from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, COMPLETED, FORWARD_IN_DOUBT
+from smmpanel.orders.statuses import ACTIVE, ALL_STATUSES, CANCELED, COMPLETED, FORWARD_IN_DOUBT
 from smmpanel.orders.subscriptions import (
     ALL_POSTS_RECORDED,
     NOT_A_SUBSCRIPTION,
@@ -50,8 +62,9 @@ from smmpanel.orders.subscriptions import (
     record_post,
 )
 from smmpanel.pagekit import i18n
-from smmpanel.pagekit.forms import optional_count
+from smmpanel.pagekit.forms import optional_count, text
 from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.providers.doubts import (
     orders_in_doubt,
@@ -101,21 +114,28 @@ POST_PAGE_WORDING: dict[RefusalKind, str] = {
 
 @router.get(ORDERS)
 async def order_list(current: OperatorVisit) -> Response:
-    params = current.request.query_params
+    query = current.request.url.query
+    return await _listing(current, f"{ORDERS}?{query}" if query else ORDERS)
+
+
+async def _listing(current: Visit, address: str, error: str | None = None) -> Response:
+    """The list at this address (its filters and page); `error` from a bulk form sent on it."""
+    params = dict(parse_qsl(urlsplit(address).query))
     typed = {name: params.get(name, "").strip() for name in FILTER_FIELDS}
     try:
         filters = order_filters(typed)
     except Refusal as refused:
-        return await _list_page(current, typed, None, i18n.explain(refused))
+        return await _list_page(current, typed, None, address, i18n.explain(refused))
     async with current.db.read() as conn:
         found = await find_orders(conn, filters, cursor_from(params))
-    return await _list_page(current, typed, found)
+    return await _list_page(current, typed, found, address, error)
 
 
 async def _list_page(
     current: Visit,
     typed: dict[str, str],
     found: KeysetPage | None,
+    address: str,
     error: str | None = None,
 ) -> Response:
     async with current.db.read() as conn:
@@ -127,6 +147,8 @@ async def _list_page(
         typed=typed,
         found=found,
         error=error,
+        back=address,
+        bulk_statuses=BULK_STATUSES,
         counts=counts,
         providers=providers,
         statuses=ALL_STATUSES,
@@ -137,6 +159,54 @@ async def _list_page(
             ORDERS, typed, **{BEFORE: before, AFTER: after}
         ),
     )
+
+
+@router.post(ORDERS + "/bulk")
+async def change_orders(current: OperatorVisit) -> Response:
+    """Each checked order changed in a write of its own: one refused leaves the others done."""
+    form = await current.form()
+    back = list_address(text(form, "back"), ORDERS)
+    try:
+        bulk = bulk_change(form)
+    except Refusal as refused:
+        return await _listing(current, back, i18n.explain(refused))
+    outcome = BulkOutcome()
+    for order_id in bulk.order_ids:
+        try:
+            async with current.db.write() as conn:
+                outcome.refunded += await _bulk_change_one(conn, current, order_id, bulk)
+        except Refusal as refused:
+            outcome.refused.append((order_id, i18n.explain(refused)))
+        else:
+            outcome.changed += 1
+    kind = "error" if outcome.refused and not outcome.changed else "ok"
+    return current.redirect(back, bulk_message(outcome, current.panel.currency), kind)
+
+
+async def _bulk_change_one(
+    conn: AsyncConnection, current: Visit, order_id: int, bulk: BulkChange
+) -> int:
+    """One order changed as its own page or the doubts page would; what it refunded."""
+    before = await order_for_change(conn, order_id)
+    if before is None:
+        raise BULK_NO_ORDER()
+    subject = f"order:{order_id}"
+    if bulk.action == BULK_RESEND:
+        check_in_doubt(before)
+        await resolve_as_not_sent(conn, order_id)
+        await note(conn, current, "order.resolve", subject, f"{RESEND} (bulk)")
+        return 0
+    if bulk.action == BULK_CANCEL and before.forward_state == FORWARD_IN_DOUBT:
+        check_bulk_status(before, CANCELED)
+        canceled = await resolve_by_canceling(conn, order_id)
+        await note(conn, current, "order.resolve", subject, f"{CANCEL} (bulk)")
+        return canceled.refunded
+    change = bulk_manual_change(before, bulk)
+    done = await update_order(conn, order_id, status=change.status, start_count=change.start_count)
+    field = "status" if change.start_count is None else "start_count"
+    detail = f"{field}={getattr(change, field)} (bulk)"
+    await note(conn, current, "order.change", subject, detail)
+    return done.refunded
 
 
 # ---- one order
@@ -254,10 +324,7 @@ def _post_message(order_id: int, recorded: RecordedPost, currency: str) -> str:
     if recorded.posts:
         charged = _("nothing charged (paid up front)")
     else:
-        charged = _("charged %(amount)s %(currency)s") % {
-            "amount": render_charge(recorded.charge),
-            "currency": currency,
-        }
+        charged = _("charged %(amount)s") % {"amount": _post_charge(recorded, currency)}
     message = _("New post recorded: order %(id)s for %(quantity)s, %(charged)s.") % {
         "id": recorded.order_id,
         "quantity": recorded.quantity,
@@ -271,10 +338,14 @@ def _post_message(order_id: int, recorded: RecordedPost, currency: str) -> str:
 
 def _short_message(recorded: RecordedPost, currency: str) -> str:
     return _(
-        "The customer's balance is short of %(amount)s %(currency)s for this post: nothing was "
+        "The customer's balance is short of %(amount)s for this post: nothing was "
         "placed and the subscription is now Paused. Add funds, set it back to Active, then "
         "record the post again."
-    ) % {"amount": render_charge(recorded.charge), "currency": currency}
+    ) % {"amount": _post_charge(recorded, currency)}
+
+
+def _post_charge(recorded: RecordedPost, currency: str) -> str:
+    return format_money(recorded.charge, "charge", i18n.current_language.get(), currency)
 
 
 # ---- orders in doubt

@@ -4,22 +4,25 @@ Only what a form can get wrong is checked here, with messages a person reads; wh
 may become is the life cycle's to decide (smmpanel/orders/lifecycle.py).
 """
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from babel.lists import format_list
 from sqlalchemy import Row
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from smmpanel.admin.orders_queries import MANUAL, OrderFilters
 from smmpanel.errors import N_, check_fits, refusal
-from smmpanel.money import render_balance
 from smmpanel.orders.lifecycle import OrderChange, order_units
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import (
     ALL_STATUSES,
     ALLOWED_AFTER_FINISH,
+    CANCELED,
     FORWARD_DRIPFEED,
     FORWARD_DRIPFEED_PLACED,
     FORWARD_IN_DOUBT,
@@ -34,8 +37,10 @@ from smmpanel.orders.statuses import (
     is_finished,
 )
 from smmpanel.pagekit import i18n
-from smmpanel.pagekit.forms import is_id, optional_count
+from smmpanel.pagekit.forms import ids, is_id, optional_count, text
 from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.i18n import ngettext
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pagination import LAST_PAGE
 
 NO_UPSTREAM_ID = refusal(
@@ -182,7 +187,123 @@ def change_message(before: Row[Any], after: OrderChange, currency: str) -> str:
 def refund_message(refunded: int, currency: str) -> str:
     if not refunded:
         return _("Nothing refunded.")
-    return _("Refunded %(amount)s %(currency)s.") % {
-        "amount": render_balance(refunded),
-        "currency": currency,
+    return _("Refunded %(amount)s.") % {
+        "amount": format_money(refunded, "amount", i18n.current_language.get(), currency)
     }
+
+
+# ---- the list's bulk actions: each checked order changed as its own page would change it
+
+BULK_STATUS, BULK_CANCEL, BULK_RESEND, BULK_START_COUNT = (
+    "status",
+    "cancel",
+    "resend",
+    "start_count",
+)
+BULK_ACTIONS = (BULK_STATUS, BULK_CANCEL, BULK_RESEND, BULK_START_COUNT)
+# Partial needs each order's own remains; Canceled is the cancel-and-refund action.
+BULK_STATUSES = tuple(status for status in ALL_STATUSES if status not in (PARTIAL, CANCELED))
+# The flash travels in a cookie: name a few refused orders, count the rest.
+REFUSALS_NAMED = 10
+
+CHECK_ORDERS = refusal("form_check_orders", "Check at least one order in the list.")
+CHOOSE_BULK_ACTION = refusal(
+    "form_choose_bulk_action", "Choose what to do with the checked orders."
+)
+CHOOSE_BULK_STATUS = refusal("form_choose_bulk_status", "Choose the status to set from the list.")
+NO_START_COUNT = refusal("form_no_start_count", "Type the start count to set.")
+BULK_NO_ORDER = refusal("bulk_no_such_order", "no such order")
+BULK_ALREADY = refusal("bulk_order_already", "already %(status)s")
+BULK_CANNOT_BECOME = refusal(
+    "bulk_order_cannot_become", "it is %(status)s and cannot become %(new_status)s"
+)
+BULK_NOT_IN_DOUBT = refusal("bulk_order_not_in_doubt", "not in doubt")
+BULK_SAME_START_COUNT = refusal("bulk_same_start_count", "its start count already is %(count)s")
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    action: str
+    order_ids: list[int]
+    status: str = ""
+    start_count: int | None = None
+
+
+@dataclass
+class BulkOutcome:
+    changed: int = 0
+    refunded: int = 0
+    refused: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+
+
+def bulk_change(form: FormData) -> BulkChange:
+    """The bulk form: the checked orders and what to do with each."""
+    order_ids = ids(form, "order")
+    if not order_ids:
+        raise CHECK_ORDERS()
+    action = text(form, "action")
+    if action not in BULK_ACTIONS:
+        raise CHOOSE_BULK_ACTION()
+    status = text(form, "status") if action == BULK_STATUS else ""
+    if action == BULK_STATUS and status not in BULK_STATUSES:
+        raise CHOOSE_BULK_STATUS()
+    start_count = None
+    if action == BULK_START_COUNT:
+        start_count = optional_count(text(form, "start_count"), _("Start count"))
+        if start_count is None:
+            raise NO_START_COUNT()
+    return BulkChange(action, order_ids, status, start_count)
+
+
+def bulk_manual_change(order: Row[Any], bulk: BulkChange) -> ManualChange:
+    """One order's change, read as the order's own change form would read it."""
+    if bulk.start_count is not None:
+        if bulk.start_count == order.start_count:
+            raise BULK_SAME_START_COUNT(count=order.start_count)
+        return manual_change(order, {"start_count": str(bulk.start_count)})
+    status = CANCELED if bulk.action == BULK_CANCEL else bulk.status
+    check_bulk_status(order, status)
+    return manual_change(order, {"status": status})
+
+
+def check_bulk_status(order: Row[Any], status: str) -> None:
+    """Only the moves the order's own form offers, and a move at all."""
+    if status == order.status:
+        raise BULK_ALREADY(status=N_(status))
+    if status not in status_choices(order):
+        raise BULK_CANNOT_BECOME(status=N_(order.status), new_status=N_(status))
+
+
+def check_in_doubt(order: Row[Any]) -> None:
+    if order.forward_state != FORWARD_IN_DOUBT:
+        raise BULK_NOT_IN_DOUBT()
+
+
+def bulk_message(outcome: BulkOutcome, currency: str) -> str:
+    """What the bulk change did: how many changed, the refunds, and each refused order's why."""
+    parts = [
+        ngettext("%(num)d order changed.", "%(num)d orders changed.", outcome.changed)
+        % {"num": outcome.changed}
+    ]
+    if outcome.refunded:
+        parts.append(refund_message(outcome.refunded, currency))
+    refused = outcome.refused
+    if refused:
+        one = _("#%(id)s: %(why)s")
+        named = [one % {"id": order_id, "why": why} for order_id, why in refused[:REFUSALS_NAMED]]
+        parts.append(_("Not changed: %(orders)s.") % {"orders": _("; ").join(named)})
+    if len(refused) > REFUSALS_NAMED:
+        more = len(refused) - REFUSALS_NAMED
+        parts.append(
+            ngettext("%(num)d more order not changed.", "%(num)d more orders not changed.", more)
+            % {"num": more}
+        )
+    return " ".join(parts)
+
+
+def list_address(back: str, orders_path: str) -> str:
+    """The order list the bulk form was sent from: only that page, with its filters."""
+    parts = urlsplit(back)
+    if parts.scheme or parts.netloc or parts.path != orders_path:
+        return orders_path
+    return urlunsplit(("", "", orders_path, parts.query, ""))

@@ -39,7 +39,7 @@ def day_in_chart(html: str, position: int, day: date) -> Decimal:
 
 
 def status_count(html: str, status: str) -> int:
-    found = re.search(rf'<td>{status}</td><td class="number">([^<]+)</td>', html)
+    found = re.search(rf'<td>{status}</td><td class="number">(?:<a [^>]+>)?([^<]+)<', html)
     return int(found.group(1).replace(",", "")) if found else 0
 
 

@@ -14,10 +14,11 @@ from smmpanel.admin.keyset import AFTER, BEFORE, cursor_from, keyset_address
 from smmpanel.admin.payments import status_label
 from smmpanel.catalog.service import find_service, set_customer_price
 from smmpanel.errors import Refusal, refusal
-from smmpanel.money import render_balance, to_micros
+from smmpanel.money import to_micros
 from smmpanel.pagekit import forms, i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import SESSION_COOKIE, OperatorVisit, Visit
 from smmpanel.pagekit.pagination import page_number
 from smmpanel.pagekit.sessions import start_customer_session
@@ -144,7 +145,9 @@ async def change_funds(current: OperatorVisit, customer_id: int) -> Response:
     except Refusal as error:
         return await _detail_page(current, customer_id, 400, error=i18n.explain(error), funds=typed)
     message = _("Funds changed. The balance is now %(balance)s.") % {
-        "balance": render_balance(balance)
+        "balance": format_money(
+            balance, "balance", i18n.current_language.get(), current.panel.currency
+        )
     }
     return current.redirect(detail_path(customer_id), message)
 

@@ -19,9 +19,9 @@ from smmpanel.accounts.service import customer_name
 from smmpanel.admin.audit import note
 from smmpanel.db.base import AnyRow
 from smmpanel.errors import N_, Refusal, refusal
-from smmpanel.money import render_balance
 from smmpanel.pagekit import forms, i18n
 from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.pagekit.pagination import list_address
 from smmpanel.payments.methods import list_methods, method_by_id
@@ -245,10 +245,11 @@ async def approve_payment(payment_id: int, current: OperatorVisit) -> Response:
             await note(conn, current, "payment.approve", f"payment:{payment_id}")
     except Refusal as refused:
         return await _refused(current, payment_id, refused)
-    message = _("Payment %(id)s approved: %(amount)s %(currency)s added to the balance.") % {
+    added = approved.credited + approved.bonus
+    language = i18n.current_language.get()
+    message = _("Payment %(id)s approved: %(amount)s added to the balance.") % {
         "id": payment_id,
-        "amount": render_balance(approved.credited + approved.bonus),
-        "currency": current.panel.currency,
+        "amount": format_money(added, "amount", language, current.panel.currency),
     }
     return current.redirect(payment_path(payment_id), message)
 

@@ -77,6 +77,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", SERVICE + "/enabled"): frozenset({ADMIN}),
     ("POST", "/admin/catalog/services/enabled"): frozenset({ADMIN}),
     ("POST", "/admin/catalog/prices"): frozenset({ADMIN}),
+    ("POST", "/admin/catalog/services/category"): frozenset({ADMIN}),
+    ("POST", "/admin/catalog/services/delete"): frozenset({ADMIN}),
+    ("POST", SERVICE + "/type"): frozenset({ADMIN}),
     # Providers
     ("GET", "/admin/providers"): frozenset({ADMIN}),
     ("POST", "/admin/providers"): frozenset({ADMIN}),
@@ -92,6 +95,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", ORDER + "/post"): frozenset({ADMIN}),
     ("GET", "/admin/orders/doubts"): frozenset({ADMIN, SUPPORT}),
     ("POST", ORDER + "/resolve"): frozenset({ADMIN}),
+    ("POST", "/admin/orders/bulk"): frozenset({ADMIN}),
     ("GET", "/admin/refills"): frozenset({ADMIN, SUPPORT}),
     ("POST", "/admin/refills/{refill_id:id}"): frozenset({ADMIN, SUPPORT}),
     ("GET", "/admin/cancels"): frozenset({ADMIN, SUPPORT}),

@@ -15,6 +15,7 @@ from smmpanel.orders import refusals
 
 # In UTF-8 bytes: the active link is indexed, and PostgreSQL refuses index rows over ~2.7 kB.
 MAX_LINK_BYTES = 2000
+MIN_RUNS = 2
 MAX_RUNS = 10_000
 MAX_INTERVAL_MINUTES = 43_200  # 30 days
 MAX_POSTS = 10_000
@@ -152,7 +153,7 @@ def _dripfeed(
     if not service.dripfeed:
         raise refusals.DRIPFEED_UNSUPPORTED()
     runs = parse_positive_int(runs_text)
-    if runs is None or not 2 <= runs <= MAX_RUNS:
+    if runs is None or not MIN_RUNS <= runs <= MAX_RUNS:
         raise refusals.INCORRECT_RUNS()
     interval = parse_positive_int(interval_text)
     if interval is None or interval > MAX_INTERVAL_MINUTES:

@@ -54,16 +54,20 @@
     return quantity === null ? null : quantity * (positive("runs") || 1n);
   }
 
-  // smmpanel/money.py: charge_micros (half up to the millionth) and render_charge.
+  // smmpanel/money.py: charge_micros (half up to the millionth).
   function charge(service) {
     if (service.flat) return BigInt(service.rate);
     var counted = units(service);
     return counted === null ? null : (BigInt(service.rate) * counted + 500n) / 1000n;
   }
 
+  // As the page's `charge` filter writes it (smmpanel/pagekit/money_format.py): exact, with
+  // the fewest decimals, at least 2, in the page's money shape (data.money).
   function renderCharge(micros) {
+    var money = data.money;
     var fraction = (micros % 1000000n).toString().padStart(6, "0").replace(/0+$/, "");
-    return (micros / 1000000n).toString() + "." + fraction.padEnd(4, "0");
+    var whole = (micros / 1000000n).toString().replace(/\B(?=(\d{3})+$)/g, money.group);
+    return money.prefix + whole + money.decimal + fraction.padEnd(2, "0") + money.suffix;
   }
 
   function showCharge() {
@@ -81,6 +85,9 @@
     var fields = template.content.cloneNode(true);
     fields.querySelectorAll("[data-field]").forEach(function (label) {
       if (service.fields.indexOf(label.dataset.field) < 0) label.remove();
+    });
+    fields.querySelectorAll("[data-dripfeed]").forEach(function (pair) {
+      if (!pair.querySelector("[data-field]")) pair.remove();
     });
     fields.querySelectorAll("[name]").forEach(function (input) {
       if (typed[input.name]) input.value = typed[input.name];
@@ -118,7 +125,7 @@
     keepServices(services);
     serviceSelect.replaceChildren();
     services.forEach(function (service) {
-      var label = service.id + " · " + service.name + " · " + service.rate_text + " " + data.currency;
+      var label = service.id + " · " + service.name + " · " + service.rate_text;
       serviceSelect.appendChild(new Option(label, service.id));
     });
     serviceSelect.disabled = false;

@@ -4,11 +4,13 @@ Only the chosen category's services are in the page; the script loads another ca
 `/order/services` (JSON), and without the script choosing a category reloads the page.
 """
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
@@ -17,13 +19,15 @@ from smmpanel.catalog.service import catalog_version
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.errors import Refusal
 from smmpanel.orders.placement import place_in_transaction
-from smmpanel.orders.validation import parse_positive_int
+from smmpanel.orders.validation import MIN_RUNS, parse_positive_int
 from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.web.customer_fields import SUBSCRIPTION_DELAYS, field_names, is_flat, type_fields
 from smmpanel.web.customer_order_services import (
     categories_on_offer,
     category_of,
+    category_of_any,
     script_services,
     services_in,
 )
@@ -32,6 +36,8 @@ from smmpanel.web.customer_placing import explain_refusal, preview_charge
 router = APIRouter()
 FORM_FIELDS = ("service", "idempotency_key", *field_names())
 SERVICES_PATH = "/order/services"
+SAMPLE_CHARGE = 1_234_500_000  # 1234.50: a group, a decimal sign, 2 decimals
+SAMPLE_PARTS = re.compile(r"(\D*)1(\D*)234(\D+)50(\D*)")
 
 
 @dataclass
@@ -47,6 +53,7 @@ class OrderForm:
     error: str | None = None
     charge: int | None = None
     balance: int = 0
+    retired_category: int | None = None  # of the asked service, no longer on offer
 
 
 async def _order_form(current: Visit, service: str, category: str = "") -> OrderForm:
@@ -56,8 +63,10 @@ async def _order_form(current: Visit, service: str, category: str = "") -> Order
         order_form = OrderForm(categories=await categories_on_offer(conn))
         category_id = await category_of(conn, service_id) if service_id else None
         if service and category_id is None:
-            order_form.error = _("Choose a service from the list.")
-        order_form.category_id = category_id or _category_or_first(order_form, category)
+            await _refuse_service(conn, order_form, service_id)
+        order_form.category_id = (
+            category_id or order_form.retired_category or _category_or_first(order_form, category)
+        )
         if order_form.category_id is not None:
             order_form.services = await services_in(
                 conn, current.customer_id, order_form.category_id
@@ -68,6 +77,19 @@ async def _order_form(current: Visit, service: str, category: str = "") -> Order
     elif order_form.services:
         order_form.chosen = order_form.services[0]
     return order_form
+
+
+async def _refuse_service(
+    conn: AsyncConnection, order_form: OrderForm, service_id: int | None
+) -> None:
+    """Why the asked service cannot be ordered; one since disabled points to its category."""
+    category_id = await category_of_any(conn, service_id) if service_id else None
+    if category_id is None:
+        order_form.error = _("Choose a service from the list.")
+        return
+    order_form.error = _("Service %(id)s is no longer offered.") % {"id": service_id}
+    if category_id in {row.id for row in order_form.categories}:
+        order_form.retired_category = category_id
 
 
 def _category_or_first(order_form: OrderForm, category: str) -> int | None:
@@ -81,11 +103,22 @@ def _category_or_first(order_form: OrderForm, category: str) -> int | None:
 def _script_data(current: Visit, order_form: OrderForm) -> dict:
     """What order-form.js needs: the shown category's services, and where to load another's."""
     return {
-        "services": script_services(order_form.services),
+        "services": script_services(order_form.services, current.language, current.panel.currency),
         "services_url": SERVICES_PATH,
-        "currency": current.panel.currency,
+        "money": money_shape(current.language, current.panel.currency),
         "labels": {"rate": _("Rate per 1000"), "price": _("Price")},
     }
+
+
+def money_shape(language: str, currency: str) -> dict[str, str]:
+    """How the page writes a charge, read off one written by the page's rule, for the script
+    to write the charge it counts the same way: "USD 1,234.50" gives "USD ", ",", "." and ""."""
+    written = format_money(SAMPLE_CHARGE, "charge", language, currency)
+    found = SAMPLE_PARTS.fullmatch(written)
+    if found is None:
+        raise ValueError(f"unexpected money format {written!r}")
+    prefix, group, decimal, suffix = found.groups()
+    return {"prefix": prefix, "group": group, "decimal": decimal, "suffix": suffix}
 
 
 async def _render(current: Visit, order_form: OrderForm, status_code: int = 200) -> Response:
@@ -99,6 +132,7 @@ async def _render(current: Visit, order_form: OrderForm, status_code: int = 200)
         flat=bool(chosen) and is_flat(chosen.type),
         balance=order_form.balance,
         delays=SUBSCRIPTION_DELAYS,
+        min_runs=MIN_RUNS,
         type_templates=[(name, type_fields(name)) for name in SERVICE_TYPES],
         script_data=_script_data(current, order_form),
         idempotency_key=order_form.values.get("idempotency_key") or secrets.token_urlsafe(16),
@@ -120,11 +154,18 @@ async def category_services(current: CustomerVisit, category: str = "") -> Respo
     """
     category_id = parse_positive_int(category)
     async with current.db.read() as conn:
-        etag = f'"{await catalog_version(conn)}-{current.customer_id}-{category_id}"'
+        etag = _etag(await catalog_version(conn), current, category_id)
         if current.request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=_cache_headers(etag))
         rows = await services_in(conn, current.customer_id, category_id) if category_id else []
-    return JSONResponse({"services": script_services(rows)}, headers=_cache_headers(etag))
+    found = script_services(rows, current.language, current.panel.currency)
+    return JSONResponse({"services": found}, headers=_cache_headers(etag))
+
+
+def _etag(version: object, current: Visit, category_id: int | None) -> str:
+    # The rates are written in the page's language and currency: each has its own answer.
+    shown_as = f"{current.language}-{current.panel.currency}"
+    return f'"{version}-{current.customer_id}-{category_id}-{shown_as}"'
 
 
 def _cache_headers(etag: str) -> dict[str, str]:

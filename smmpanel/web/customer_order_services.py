@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.catalog.models import categories, services
 from smmpanel.catalog.service import at_customer_rate
 from smmpanel.db.base import AnyRow
-from smmpanel.money import render_rate
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.web.customer_fields import charge_rule, is_flat, type_fields
 
 
@@ -39,6 +39,11 @@ async def category_of(conn: AsyncConnection, service_id: int) -> int | None:
     return await conn.scalar(query)
 
 
+async def category_of_any(conn: AsyncConnection, service_id: int) -> int | None:
+    """The category of a service, on offer or not (a reorder of one since disabled)."""
+    return await conn.scalar(select(services.c.category_id).where(services.c.id == service_id))
+
+
 async def services_in(conn: AsyncConnection, customer_id: int, category_id: int) -> list[AnyRow]:
     """The category's enabled services in the operator's order, at this customer's rates."""
     query = select(
@@ -63,15 +68,16 @@ def _field_names(type_name: str, dripfeed: bool) -> list[str]:
     return [f.name for f in type_fields(type_name, dripfeed)]
 
 
-def script_services(rows: list[AnyRow]) -> list[dict]:
-    """What order-form.js needs of each service to swap fields and count the charge."""
+def script_services(rows: list[AnyRow], language: str, currency: str) -> list[dict]:
+    """What order-form.js needs of each service to swap fields and count the charge; its rate
+    as the page writes it, so the script shows what the server would."""
     return [
         {
             "id": row.id,
             "name": row.name,
             "type": row.type,
             "rate": row.rate,
-            "rate_text": render_rate(row.rate),
+            "rate_text": format_money(row.rate, "rate", language, currency),
             "flat": is_flat(row.type),
             "min": row.min_quantity,
             "max": row.max_quantity,

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from smmpanel.catalog.service import custom_rate, find_service
 from smmpanel.db.base import as_utc, utcnow
 from smmpanel.errors import Refusal
+from smmpanel.money import charge_micros
 from smmpanel.orders.lifecycle import refunded_total
 from smmpanel.orders.requests import request_cancel, request_refill
 from smmpanel.orders.statuses import (
@@ -148,6 +150,18 @@ def _can_cancel(order: Row[Any], cancels: list) -> bool:
     return not any(cancel.status == CANCEL_PENDING for cancel in cancels)
 
 
+async def _per_post_charge(conn: AsyncConnection, order: Row[Any]) -> tuple[int, int] | None:
+    """What each post of a subscription without a post limit costs at the customer's rate
+    now, for its least and most quantity per post; None when nothing is charged per post."""
+    if order.type != SUBSCRIPTIONS or order.subscription_posts is not None:
+        return None
+    rate = await custom_rate(conn, order.customer_id, order.service_id)
+    if rate is None:
+        rate = (await find_service(conn, order.service_id)).rate
+    least, most = order.subscription_min, order.subscription_max
+    return charge_micros(rate, least), charge_micros(rate, most)
+
+
 @router.get("/orders/{order_id:id}")
 async def order_page(order_id: int, current: CustomerVisit) -> Response:
     order = await _own_order(current, order_id)
@@ -156,6 +170,7 @@ async def order_page(order_id: int, current: CustomerVisit) -> Response:
         refills = await order_refills(conn, order.id)
         cancels = await order_cancel_requests(conn, order.id)
         refunded = await refunded_total(conn, order.id)
+        per_post = await _per_post_charge(conn, order)
     return current.render(
         "web/order_detail.html",
         order=order,
@@ -164,6 +179,7 @@ async def order_page(order_id: int, current: CustomerVisit) -> Response:
         refills=refills,
         cancels=cancels,
         refunded=refunded,
+        per_post=per_post,
         can_refill=_can_refill(order, refills),
         can_cancel=_can_cancel(order, cancels),
     )

@@ -109,7 +109,7 @@ async def test_funds_an_order_and_a_partial_refund_from_sign_up_to_the_ledger(
     await customer.get_by_label("Service").select_option(str(service_id))
     await customer.get_by_label("Link", exact=True).fill(f"https://example.com/{unique('post')}")
     await customer.get_by_label("Quantity").fill("1000")
-    await expect(customer.locator("#charge")).to_have_text("2.5000")
+    await expect(customer.locator("#charge")).to_have_text("USD\u00a02.50")
     await customer.get_by_role("button", name="Place order").click()
     await expect(customer).to_have_url(ORDER_PAGE)
     order_id = int(ORDER_PAGE.search(customer.url).group(1))

@@ -140,10 +140,10 @@ async def test_funds_added_and_subtracted_with_a_reason_in_the_ledger(operator, 
     customer_id, _name = await new_customer(db, balance="10")
     added = await post_funds(operator, customer_id, "25", "bank transfer 1234")
     html = await operator.follow(added)
-    assert "The balance is now 35.00" in html and "bank transfer 1234" in html
+    assert "The balance is now USD\u00a035.00" in html and "bank transfer 1234" in html
     taken = await post_funds(operator, customer_id, "-10.50", "refund by hand")
     html = await operator.follow(taken)
-    assert "The balance is now 24.50" in html and "refund by hand" in html
+    assert "The balance is now USD\u00a024.50" in html and "refund by hand" in html
     assert await balance_and_entries(db, customer_id) == (Decimal("24.5"), 3)
 
 

@@ -6,10 +6,11 @@ from page_client import customer_with_password, text_of
 from sqlalchemy import select
 
 from smmpanel.accounts.service import balance_of
-from smmpanel.money import charge_micros, parse, render_charge, to_micros
+from smmpanel.money import charge_micros, parse, to_micros
 from smmpanel.orders.lifecycle import update_order
 from smmpanel.orders.models import orders, subscriptions
 from smmpanel.orders.placement import place_order
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.providers.service import add_provider
 
 RATE = "1.234567"
@@ -54,6 +55,11 @@ async def state(db, customer_id: int, order_id: int) -> tuple:
         return tuple(parent), [tuple(c) for c in children], await balance_of(conn, customer_id)
 
 
+def shown(micros: int) -> str:
+    """An amount as a message writes it in English, as text_of reads it (no-break space)."""
+    return format_money(micros, "charge", "en", "USD").replace("\u00a0", " ")
+
+
 def per(quantity: int) -> int:
     return charge_micros(to_micros(parse(RATE)), quantity)
 
@@ -70,7 +76,7 @@ async def test_a_post_is_recorded_and_charged_with_its_order_named(operator, db,
     assert (status, delivered, quantity, charge) == ("Active", 1, 250, per(250))
     assert balance == to_micros(parse("100")) - per(250)
     page = text_of(await operator.follow(response))
-    assert f"New post recorded: order {child} for 250, charged {render_charge(per(250))} " in page
+    assert f"New post recorded: order {child} for 250, charged {shown(per(250))}." in page
     assert "Orders of its posts" in page and "Posts 1 / unlimited" in page
 
 
@@ -93,7 +99,7 @@ async def test_a_short_balance_pauses_the_subscription_and_says_so(operator, db,
     response = await record(operator, order_id, "500")
 
     page = text_of(await operator.follow(response))
-    assert f"balance is short of {render_charge(per(500))} " in page
+    assert f"balance is short of {shown(per(500))} for this post" in page
     assert "the subscription is now Paused" in page
     assert "Record a new post" not in page
     (status, _, delivered), children, balance = await state(db, customer_id, order_id)

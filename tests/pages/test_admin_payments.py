@@ -140,7 +140,7 @@ async def test_a_method_added_on_the_page_takes_a_payment_the_operator_approves_
     assert "Approve" in await operator.page(f"/admin/payments/{payment_id}")
     approved = await operator.follow(await post(operator, payment_id, "approve"))
 
-    assert f"Payment {payment_id} approved: 1100.00" in text_of(approved)
+    assert f"Payment {payment_id} approved: USD 1,100.00 added" in text_of(approved)
     assert 'id="payment-status">Paid<' in approved
     assert await books(db, customer_id) == (micros("1100"), 2), "1000 at 1, and a 10 % bonus"
     customer_page = await operator.page(f"/admin/customers/{customer_id}")

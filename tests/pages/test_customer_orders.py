@@ -74,7 +74,7 @@ async def test_the_form_shows_the_customers_own_rate_and_the_service_terms(custo
     async with db.write() as conn:
         await set_customer_price(conn, customer_id, service_id, 2_000_000)
     text = text_of(await client.page("/order/new", service=service_id))
-    assert "Rate per 1000 2 USD" in text
+    assert "Rate per 1000 USD 2.00" in text
     assert "Min 50" in text and "Max 5,000" in text
     assert "Show fields" in text and "Place order" in text
 

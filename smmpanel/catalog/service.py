@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, or_, select, update
+from sqlalchemy import Column, ColumnElement, Select, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -148,20 +148,26 @@ async def create_service(conn: AsyncConnection, category_id: int, **fields: obje
     return service_id
 
 
-async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: bool) -> bool:
-    """Put a service on offer or take it off; False if it already was so.
-
-    The catalogue version moves on, so the API's cached `services` reply is rebuilt.
-    """
+async def _undeleted_service(conn: AsyncConnection, service_id: int, *columns: Column) -> AnyRow:
+    """The service's `columns`, refused when there is no such service or it was deleted."""
     row = (
         await conn.execute(
-            select(services.c.enabled, services.c.deleted_at).where(services.c.id == service_id)
+            select(*columns, services.c.deleted_at).where(services.c.id == service_id)
         )
     ).first()
     if row is None:
         raise NO_SERVICE(id=service_id)
     if row.deleted_at is not None:
         raise SERVICE_DELETED(id=service_id)
+    return row
+
+
+async def set_service_enabled(conn: AsyncConnection, service_id: int, enabled: bool) -> bool:
+    """Put a service on offer or take it off; False if it already was so.
+
+    The catalogue version moves on, so the API's cached `services` reply is rebuilt.
+    """
+    row = await _undeleted_service(conn, service_id, services.c.enabled)
     if row.enabled == enabled:
         return False
     await conn.execute(update(services).where(services.c.id == service_id).values(enabled=enabled))
@@ -549,15 +555,7 @@ async def move_category(conn: AsyncConnection, category_id: int, step: int) -> N
 async def edit_service(conn: AsyncConnection, service_id: int, **values: object) -> None:
     unknown = set(values) - set(EDITABLE)
     assert not unknown, f"not editable here: {unknown}"
-    row = (
-        await conn.execute(
-            select(services.c.type, services.c.deleted_at).where(services.c.id == service_id)
-        )
-    ).first()
-    if row is None:
-        raise NO_SERVICE(id=service_id)
-    if row.deleted_at is not None:
-        raise SERVICE_DELETED(id=service_id)
+    row = await _undeleted_service(conn, service_id, services.c.type)
     check_service({**values, "type": row.type})
     await conn.execute(update(services).where(services.c.id == service_id).values(**values))
     await bump_catalog_version(conn)
@@ -710,15 +708,7 @@ async def change_service_type(conn: AsyncConnection, service_id: int, service_ty
     """
     if service_type not in SERVICE_TYPES:
         raise UNKNOWN_SERVICE_TYPE(type=service_type, types=", ".join(SERVICE_TYPES))
-    row = (
-        await conn.execute(
-            select(services.c.type, services.c.deleted_at).where(services.c.id == service_id)
-        )
-    ).first()
-    if row is None:
-        raise NO_SERVICE(id=service_id)
-    if row.deleted_at is not None:
-        raise SERVICE_DELETED(id=service_id)
+    row = await _undeleted_service(conn, service_id, services.c.type)
     if row.type == service_type:
         return False
     still_open = await open_orders_of(conn, service_id)

@@ -69,6 +69,8 @@ content_pages = Table(
     CheckConstraint("kind IN ('page', 'news')", name="kind_known"),
     # /news reads the published news newest first.
     Index("ix_content_pages_kind_created_at", "kind", "created_at", "id"),
+    # The audit log names a page by id: a deleted one's id is never given again.
+    sqlite_autoincrement=True,
 )
 
 NO_SUCH_PAGE = refusal("content_page_not_found", "There is no page %(id)s.")

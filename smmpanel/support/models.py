@@ -77,4 +77,6 @@ canned_replies = Table(
     Column("title", String(CANNED_TITLE_LENGTH), nullable=False),
     Column("body_en", Text, nullable=False),
     Column("body_zh_tw", Text, nullable=False),
+    # The audit log names a reply by id: a deleted one's id is never given again.
+    sqlite_autoincrement=True,
 )

@@ -59,6 +59,15 @@ def charge_micros(rate_micros: int, units: int) -> int:
     return (rate_micros * units + 500) // 1000
 
 
+BASIS_POINTS = 10_000  # 100 %
+
+
+def discounted_micros(rate_micros: int, discount_bp: int) -> int:
+    """rate × (10000 − discount) / 10000, rounded half up to the millionth.
+    `catalog.service.discounted_rate` is the same in SQL: change both or neither."""
+    return (rate_micros * (BASIS_POINTS - discount_bp) + BASIS_POINTS // 2) // BASIS_POINTS
+
+
 def partial_refund_micros(charge: int, remains: int, units: int) -> int:
     """charge × remains / units, rounded down; never negative, never more than the charge."""
     if units <= 0:

@@ -7,6 +7,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     String,
     Table,
     Text,
@@ -41,8 +42,11 @@ customers = Table(
     Column("mail_order_updates", Boolean, nullable=False, server_default="1"),
     # The language of the customer's e-mails ("en", "zh_TW"); NULL: the panel's default.
     Column("language", String(10), nullable=True),
+    # A discount on the list rates in basis points (1250: 12.50 %); a custom price wins over it.
+    Column("discount_bp", Integer, nullable=False, server_default="0"),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+    CheckConstraint("discount_bp >= 0 AND discount_bp < 10000", name="discount_known"),
 )
 
 api_keys = Table(

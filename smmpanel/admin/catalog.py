@@ -17,6 +17,7 @@ from smmpanel.admin.catalog_forms import (
     back_listing,
     back_of,
     list_came_from,
+    optional_text,
     quantity_limits,
     rate,
 )
@@ -198,6 +199,10 @@ def _service_fields(form: FormData) -> dict[str, object]:
         "min_quantity": min_quantity,
         "max_quantity": max_quantity,
         "description": text(form, "description"),
+        "name_zh_tw": optional_text(
+            form, "name_zh_tw", _("Name in Traditional Chinese"), SERVICE_NAME_LENGTH
+        ),
+        "description_zh_tw": text(form, "description_zh_tw") or None,
         "dripfeed": flag(form, "dripfeed"),
         "refill": flag(form, "refill"),
         "cancel": flag(form, "cancel"),

@@ -11,7 +11,7 @@ from smmpanel.catalog.service import ServiceFilter
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.errors import refusal
 from smmpanel.money import to_micros
-from smmpanel.pagekit.forms import amount, is_id, text, whole_number
+from smmpanel.pagekit.forms import FIELD_TOO_LONG, amount, is_id, text, whole_number
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pagination import list_address, page_number
 
@@ -30,6 +30,14 @@ def rate(form: FormData, name: str, label: str) -> int:
     if micros <= 0:
         raise RATE_NOT_POSITIVE(field=label)
     return micros
+
+
+def optional_text(form: FormData, name: str, label: str, max_length: int) -> str | None:
+    """Text that may be left empty (None), of at most `max_length` characters."""
+    value = text(form, name)
+    if len(value) > max_length:
+        raise FIELD_TOO_LONG(field=label, count=max_length)
+    return value or None
 
 
 def quantity_limits(form: FormData) -> tuple[int, int]:

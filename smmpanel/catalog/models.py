@@ -37,6 +37,9 @@ services = Table(
     Column("min_quantity", Integer, nullable=False),
     Column("max_quantity", Integer, nullable=False),
     Column("description", Text, nullable=False, server_default=""),
+    # Shown instead of name and description on pages in Traditional Chinese, when not empty.
+    Column("name_zh_tw", String(300), nullable=True),
+    Column("description_zh_tw", Text, nullable=True),
     Column("dripfeed", Boolean, nullable=False, server_default="0"),
     Column("refill", Boolean, nullable=False, server_default="0"),
     Column("cancel", Boolean, nullable=False, server_default="0"),

@@ -9,6 +9,7 @@ from sqlalchemy import Column, ColumnElement, Select, func, insert, or_, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from smmpanel.accounts.models import customers
 from smmpanel.catalog.models import (
     FULFIL_MANUAL,
     FULFIL_PROVIDER,
@@ -22,7 +23,7 @@ from smmpanel.db.dialect import insert_or_ignore, one_of
 from smmpanel.db.hotpath import HotReader
 from smmpanel.db.placing import ORDERABLE_SQL
 from smmpanel.errors import N_, check_fits, refusal
-from smmpanel.money import LARGEST_MICROS, check_amount
+from smmpanel.money import BASIS_POINTS, LARGEST_MICROS, check_amount, discounted_micros
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import ALL_FINISHED
 from smmpanel.panel.models import panel_settings
@@ -35,6 +36,8 @@ SERVICE_FIELDS = (
     "min_quantity",
     "max_quantity",
     "description",
+    "name_zh_tw",
+    "description_zh_tw",
     "dripfeed",
     "refill",
     "cancel",
@@ -49,6 +52,7 @@ EDITABLE = (
     *(name for name in SERVICE_FIELDS if name not in ("type", "refill_days")),
 )
 PERCENT, FIXED = "percent", "fixed"  # the kinds of a bulk price change
+CHINESE_TEXTS_LANGUAGE = "zh_TW"  # the pages' language that shows name_zh_tw, description_zh_tw
 
 UNKNOWN_SERVICE_TYPE = refusal(
     "unknown_service_type", "unknown service type %(type)r; use one of: %(types)s"
@@ -246,6 +250,7 @@ async def orderable_service(
                 services.c.fulfilment,
                 services.c.provider_id,
                 services.c.upstream_dripfeed,
+                _discount_of(customer_id).label("discount_bp"),
             ).where(services.c.id == service_id, services.c.enabled.is_(True))
         )
     ).first()
@@ -276,11 +281,12 @@ def _orderable(row: tuple) -> OrderableService:
         fulfilment,
         provider_id,
         upstream_dripfeed,
+        discount_bp,
     ) = row
     return OrderableService(
         id=id_,
         type=type_,
-        rate=custom_rate or rate,
+        rate=discounted_micros(rate, discount_bp) if custom_rate is None else custom_rate,
         min_quantity=min_quantity,
         max_quantity=max_quantity,
         dripfeed=bool(dripfeed),
@@ -293,15 +299,30 @@ def _orderable(row: tuple) -> OrderableService:
 
 
 def at_customer_rate(query: Select[Any], customer_id: int | None) -> Select[Any]:
-    """`query` over services with a `rate` column: the customer's own price where one is set
-    (`customer_id` None: every service's own rate)."""
+    """`query` over services with a `rate` column: the customer's own price where one is set,
+    else the list rate less their discount (`customer_id` None: every service's own rate)."""
     if customer_id is None:
         return query.add_columns(services.c.rate.label("rate"))
     own_price = (customer_prices.c.service_id == services.c.id) & (
         customer_prices.c.customer_id == customer_id
     )
-    rate = func.coalesce(customer_prices.c.rate, services.c.rate)
+    listed = discounted_rate(services.c.rate, _discount_of(customer_id))
+    rate = func.coalesce(customer_prices.c.rate, listed)
     return query.outerjoin(customer_prices, own_price).add_columns(rate.label("rate"))
+
+
+def discounted_rate(
+    rate: ColumnElement[int], discount_bp: ColumnElement[int]
+) -> ColumnElement[int]:
+    """`money.discounted_micros` in SQL, to the same integer. The rate is split in whole ten
+    thousands and the rest: rate × 10000 overflows a BIGINT for the largest rates."""
+    kept = BASIS_POINTS - discount_bp
+    whole = (rate // BASIS_POINTS) * kept
+    return whole + ((rate % BASIS_POINTS) * kept + BASIS_POINTS // 2) // BASIS_POINTS
+
+
+def _discount_of(customer_id: int) -> ColumnElement[int]:
+    return select(customers.c.discount_bp).where(customers.c.id == customer_id).scalar_subquery()
 
 
 async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> list[AnyRow]:
@@ -339,12 +360,53 @@ async def find_service(conn: AsyncConnection, service_id: int) -> AnyRow:
     return row
 
 
+async def customer_rate(conn: AsyncConnection, customer_id: int, service_id: int) -> int:
+    """The customer's rate for a service now, enabled or not: their own price, else the list
+    rate less their discount; refused if there is no such service."""
+    own = await custom_rate(conn, customer_id, service_id)
+    if own is not None:
+        return own
+    listed = (await find_service(conn, service_id)).rate
+    discount = await conn.scalar(
+        select(customers.c.discount_bp).where(customers.c.id == customer_id)
+    )
+    return discounted_micros(listed, discount or 0)
+
+
 async def custom_rate(conn: AsyncConnection, customer_id: int, service_id: int) -> int | None:
     return await conn.scalar(
         select(customer_prices.c.rate).where(
             customer_prices.c.customer_id == customer_id,
             customer_prices.c.service_id == service_id,
         )
+    )
+
+
+def service_name_in(language: str) -> ColumnElement[str]:
+    """The service's name as a page in `language` shows it (label it)."""
+    return _in_language(services.c.name, services.c.name_zh_tw, language)
+
+
+def service_description_in(language: str) -> ColumnElement[str]:
+    """The service's description as a page in `language` shows it (label it)."""
+    return _in_language(services.c.description, services.c.description_zh_tw, language)
+
+
+def _in_language(
+    english: Column[str], chinese: Column[str | None], language: str
+) -> ColumnElement[str]:
+    """The Traditional Chinese text on a page in that language when the operator wrote one."""
+    if language != CHINESE_TEXTS_LANGUAGE:
+        return english
+    return func.coalesce(func.nullif(chinese, ""), english)
+
+
+def name_holds(search: str) -> ColumnElement[bool]:
+    """The service's English or Chinese name holds `search`, in any case."""
+    lowered = search.lower()
+    return or_(
+        func.lower(services.c.name).contains(lowered, autoescape=True),
+        func.lower(services.c.name_zh_tw).contains(lowered, autoescape=True),
     )
 
 
@@ -419,7 +481,7 @@ def _filtered(query: Select[Any], chosen: ServiceFilter) -> Select[Any]:
 
 
 def _search_matches(search: str) -> ColumnElement[bool]:
-    found = func.lower(services.c.name).contains(search.lower(), autoescape=True)
+    found = name_holds(search)
     if search.isdigit() and len(search) <= 18:
         return or_(found, services.c.id == int(search))
     return found
@@ -487,6 +549,8 @@ async def service_row(conn: AsyncConnection, service_id: int) -> AnyRow | None:
     query = select(
         *_service_columns(),
         services.c.description,
+        services.c.name_zh_tw,
+        services.c.description_zh_tw,
         services.c.fulfilment,
         services.c.fallback_provider_id,
         services.c.fallback_provider_service_id,

@@ -37,6 +37,8 @@ SERVICE_COLUMNS = {
     "min": "min_quantity",
     "max": "max_quantity",
     "description": "description",
+    "name_zh_tw": "name_zh_tw",
+    "description_zh_tw": "description_zh_tw",
     "dripfeed": "dripfeed",
     "refill": "refill",
     "cancel": "cancel",
@@ -56,6 +58,8 @@ REQUIRED_KEYS = ("id", "name", "type", "rate", "min", "max")
 # follows from whether it names a provider.
 DEFAULTS: dict[str, Any] = {
     "description": "",
+    "name_zh_tw": None,
+    "description_zh_tw": None,
     "dripfeed": False,
     "refill": False,
     "cancel": False,
@@ -292,6 +296,11 @@ def _shape_problems(item: dict[str, Any]) -> list[str]:
         problems.append("name must be text of at most 300 characters")
     if "description" in item and not isinstance(item["description"], str):
         problems.append("description must be text")
+    name_zh_tw = item.get("name_zh_tw")
+    if not isinstance(name_zh_tw, str | None) or len(name_zh_tw or "") > 300:
+        problems.append("name_zh_tw must be text of at most 300 characters, or null")
+    if not isinstance(item.get("description_zh_tw"), str | None):
+        problems.append("description_zh_tw must be text, or null")
     if item.get("fulfilment", FULFIL_MANUAL) not in (FULFIL_MANUAL, FULFIL_PROVIDER):
         problems.append(f"fulfilment must be {FULFIL_MANUAL!r} or {FULFIL_PROVIDER!r}")
     for key in PROVIDER_KEYS:

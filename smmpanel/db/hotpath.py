@@ -28,10 +28,12 @@ AUTHENTICATE_SQL = (
     " JOIN customers c ON c.id = k.customer_id"
     " WHERE k.key_hash = ? AND k.revoked_at IS NULL AND c.status = 'active'"
 )
-# api_v2.actions (services): the catalogue's version, and whether the caller has own prices.
+# api_v2.actions (services): the catalogue's version, and whether the caller has rates of their
+# own (own prices or a discount).
 CATALOG_STATE_SQL = (
-    "SELECT catalog_version,"
-    " EXISTS (SELECT 1 FROM customer_prices WHERE customer_id = ?) FROM panel_settings"
+    "SELECT catalog_version, (SELECT c.discount_bp <> 0 OR EXISTS (SELECT 1 FROM"
+    " customer_prices p WHERE p.customer_id = c.id) FROM customers c WHERE c.id = ?)"
+    " FROM panel_settings"
 )
 # orders.queries: the caller's orders among some ids, and the children of some orders.
 # `+o.customer_id` keeps SQLite on the primary key (one look-up per id, not two through the

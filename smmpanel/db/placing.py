@@ -22,12 +22,14 @@ from sqlalchemy import make_url
 
 from smmpanel.db.hotpath import HotReader
 
-# orders.placement: the enabled service and the customer's own rate for it, if any.
+# orders.placement: the enabled service, the customer's own rate for it if any, and their
+# discount on the list rate.
 ORDERABLE_SQL = (
-    "SELECT s.id, s.type, (SELECT p.rate FROM customer_prices p"
-    " WHERE p.customer_id = ? AND p.service_id = s.id), s.rate, s.min_quantity,"
-    " s.max_quantity, s.dripfeed, s.refill, s.cancel, s.refill_days, s.fulfilment,"
-    " s.provider_id, s.upstream_dripfeed FROM services s WHERE s.id = ? AND s.enabled"
+    "SELECT s.id, s.type, p.rate, s.rate, s.min_quantity, s.max_quantity, s.dripfeed,"
+    " s.refill, s.cancel, s.refill_days, s.fulfilment, s.provider_id, s.upstream_dripfeed,"
+    " c.discount_bp FROM customers c JOIN services s ON c.id = ? AND s.id = ?"
+    " LEFT JOIN customer_prices p ON p.customer_id = c.id AND p.service_id = s.id"
+    " WHERE s.enabled"
 )
 # orders.placement: the order an idempotency key already placed.
 IDEMPOTENT_ORDER_SQL = "SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?"

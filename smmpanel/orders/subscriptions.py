@@ -18,7 +18,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.service import debit
-from smmpanel.catalog.service import custom_rate, find_service
+from smmpanel.catalog.service import customer_rate
 from smmpanel.db import Database
 from smmpanel.db.base import utcnow
 from smmpanel.db.dialect import insert_or_ignore, locked
@@ -260,11 +260,9 @@ async def set_pause_reason(conn: AsyncConnection, order_id: int, reason: str | N
 
 
 async def _post_charge(conn: AsyncConnection, sub: Subscription, quantity: int) -> int:
-    """The customer's rate now (their own price, else the list rate) for `quantity`."""
-    rate = await custom_rate(conn, sub.customer_id, sub.service_id)
-    if rate is None:
-        rate = (await find_service(conn, sub.service_id)).rate
-    return charge_micros(rate, quantity)
+    """The customer's rate now (their own price, else the list rate less their discount) for
+    `quantity`."""
+    return charge_micros(await customer_rate(conn, sub.customer_id, sub.service_id), quantity)
 
 
 async def _insert_post_order(

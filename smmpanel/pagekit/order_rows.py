@@ -3,16 +3,17 @@
 from sqlalchemy import Select, select
 
 from smmpanel.catalog.models import services
+from smmpanel.catalog.service import service_name_in
 from smmpanel.orders.models import orders
 
 
-def order_rows() -> Select:
-    """Each order's own figures and its service's name."""
+def order_rows(language: str = "en") -> Select:
+    """Each order's own figures and its service's name, as a page in `language` shows it."""
     return select(
         orders.c.id,
         orders.c.created_at,
         orders.c.service_id,
-        services.c.name.label("service"),
+        service_name_in(language).label("service"),
         orders.c.link,
         orders.c.quantity,
         orders.c.runs,

@@ -69,7 +69,7 @@ async def _order_form(current: Visit, service: str, category: str = "") -> Order
         )
         if order_form.category_id is not None:
             order_form.services = await services_in(
-                conn, current.customer_id, order_form.category_id
+                conn, current.customer_id, order_form.category_id, current.language
             )
         order_form.balance = await balance_of(conn, current.customer_id)
     if service:
@@ -141,7 +141,11 @@ async def _render(current: Visit, order_form: OrderForm, status_code: int = 200)
 
 @router.get("/order/new")
 async def new_order_page(current: CustomerVisit, service: str = "", category: str = "") -> Response:
-    order_form = await _order_form(current, service, category)
+    kept = current.kept_form
+    chosen = kept.get("service", service) if kept else service
+    order_form = await _order_form(current, chosen, category)
+    if kept:
+        order_form.values = kept
     return await _render(current, order_form, 400 if order_form.error else 200)
 
 
@@ -157,7 +161,11 @@ async def category_services(current: CustomerVisit, category: str = "") -> Respo
         etag = _etag(await catalog_version(conn), current, category_id)
         if current.request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=_cache_headers(etag))
-        rows = await services_in(conn, current.customer_id, category_id) if category_id else []
+        rows = (
+            await services_in(conn, current.customer_id, category_id, current.language)
+            if category_id
+            else []
+        )
     found = script_services(rows, current.language, current.panel.currency)
     return JSONResponse({"services": found}, headers=_cache_headers(etag))
 

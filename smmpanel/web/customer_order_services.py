@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import categories, services
-from smmpanel.catalog.service import at_customer_rate
+from smmpanel.catalog.service import at_customer_rate, service_description_in, service_name_in
 from smmpanel.db.base import AnyRow
 from smmpanel.pagekit.money_format import format_money
 from smmpanel.web.customer_fields import charge_rule, is_flat, type_fields
@@ -44,15 +44,18 @@ async def category_of_any(conn: AsyncConnection, service_id: int) -> int | None:
     return await conn.scalar(select(services.c.category_id).where(services.c.id == service_id))
 
 
-async def services_in(conn: AsyncConnection, customer_id: int, category_id: int) -> list[AnyRow]:
-    """The category's enabled services in the operator's order, at this customer's rates."""
+async def services_in(
+    conn: AsyncConnection, customer_id: int, category_id: int, language: str
+) -> list[AnyRow]:
+    """The category's enabled services in the operator's order, at this customer's rates,
+    named and described in the page's language."""
     query = select(
         services.c.id,
-        services.c.name,
+        service_name_in(language).label("name"),
         services.c.type,
         services.c.min_quantity,
         services.c.max_quantity,
-        services.c.description,
+        service_description_in(language).label("description"),
         services.c.dripfeed,
     )
     query = (

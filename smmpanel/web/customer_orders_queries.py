@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
+from smmpanel.catalog.service import name_holds
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import ALL_STATUSES
 from smmpanel.orders.validation import parse_positive_int
@@ -23,7 +24,7 @@ ORDERS_PER_PAGE = 25
 class OrderFilters:
     search: str = ""  # an order id or part of a link
     status: str = ""
-    service: str = ""  # a service id, or part of a service's name
+    service: str = ""  # a service id, or part of a service's English or Chinese name
 
     @property
     def any(self) -> bool:
@@ -68,21 +69,22 @@ def _conditions(customer_id: int, filters: OrderFilters) -> list[ColumnElement[b
 
 
 def _of_service(text: str) -> ColumnElement[bool]:
-    """Orders of the service of this id, or of the services whose name holds this text."""
+    """Orders of the service of this id, or of the services whose either name holds this text."""
     service_id = parse_positive_int(text.lstrip("#"))
     if service_id:
         return orders.c.service_id == service_id
-    named = select(services.c.id).where(services.c.name.icontains(text, autoescape=True))
+    named = select(services.c.id).where(name_holds(text))
     return orders.c.service_id.in_(named)
 
 
 async def orders_page(
-    conn: AsyncConnection, customer_id: int, filters: OrderFilters, at: PageAt
+    conn: AsyncConnection, customer_id: int, filters: OrderFilters, at: PageAt, language: str
 ) -> OrdersPage:
-    """One page of the customer's orders, newest first, matching the filters."""
+    """One page of the customer's orders, newest first, matching the filters; their services
+    named in the page's language."""
     conditions = _conditions(customer_id, filters)
     if at.after is not None:
-        newer = await _rows(conn, conditions, orders.c.id > at.after, newest_first=False)
+        newer = await _rows(conn, conditions, orders.c.id > at.after, language, newest_first=False)
         if at.number > 1 and len(newer) == ORDERS_PER_PAGE:
             return OrdersPage(rows=newer[::-1], number=at.number, has_next=True)
         at = PageAt()  # fewer than a page newer: that is the first page
@@ -94,7 +96,7 @@ async def orders_page(
         if first_id is None:
             return OrdersPage(rows=[], number=at.number, has_next=False)
         start = orders.c.id <= first_id
-    rows = await _rows(conn, conditions, start, newest_first=True, extra=1)
+    rows = await _rows(conn, conditions, start, language, newest_first=True, extra=1)
     return OrdersPage(
         rows=rows[:ORDERS_PER_PAGE], number=at.number, has_next=len(rows) > ORDERS_PER_PAGE
     )
@@ -104,10 +106,11 @@ async def _rows(
     conn: AsyncConnection,
     conditions: list[ColumnElement[bool]],
     start: ColumnElement[bool] | None,
+    language: str,
     newest_first: bool,
     extra: int = 0,
 ) -> list:
-    query: Select = order_rows().where(*conditions)
+    query: Select = order_rows(language).where(*conditions)
     if start is not None:
         query = query.where(start)
     order = orders.c.id.desc() if newest_first else orders.c.id.asc()
@@ -124,8 +127,8 @@ async def _nth_id(
     return await conn.scalar(query.offset(skipped).limit(1))
 
 
-async def recent_orders(conn: AsyncConnection, customer_id: int, limit: int) -> list:
-    query = order_rows().where(orders.c.customer_id == customer_id)
+async def recent_orders(conn: AsyncConnection, customer_id: int, limit: int, language: str) -> list:
+    query = order_rows(language).where(orders.c.customer_id == customer_id)
     return list((await conn.execute(query.order_by(orders.c.id.desc()).limit(limit))).all())
 
 

@@ -16,5 +16,5 @@ async def dashboard(current: CustomerVisit) -> Response:
     async with current.db.read() as conn:
         balance = await balance_of(conn, current.customer_id)
         counts = await status_counts(conn, current.customer_id)
-        recent = await recent_orders(conn, current.customer_id, RECENT_ORDERS)
+        recent = await recent_orders(conn, current.customer_id, RECENT_ORDERS, current.language)
     return current.render("web/dashboard.html", balance=balance, counts=counts, recent=recent)

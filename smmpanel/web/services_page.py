@@ -31,7 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from smmpanel.catalog.models import categories, services
-from smmpanel.catalog.service import at_customer_rate, catalog_version
+from smmpanel.catalog.service import (
+    at_customer_rate,
+    catalog_version,
+    name_holds,
+    service_description_in,
+    service_name_in,
+)
 from smmpanel.catalog.types import TYPE_NAMES
 from smmpanel.db.base import AnyRow, as_utc
 from smmpanel.orders.models import orders
@@ -58,7 +64,7 @@ UNIT_SECONDS: dict[Unit, int] = {"day": 86_400, "hour": 3_600, "minute": 60, "se
 class ServiceSearch:
     """What the address asks for; a value that is not one of the choices does not filter."""
 
-    search: str = ""  # part of the name, or the id
+    search: str = ""  # part of the English or Chinese name, or the id
     category_id: int | None = None
     type: str = ""
     page: int = 1
@@ -91,7 +97,7 @@ def read_search(q: str, category: str, type_name: str, page: str) -> ServiceSear
 
 
 def _matches(search: str) -> ColumnElement[bool]:
-    by_name = func.lower(services.c.name).contains(search.lower(), autoescape=True)
+    by_name = name_holds(search)
     service_id = parse_positive_int(search.lstrip("#"))
     return or_(by_name, services.c.id == service_id) if service_id else by_name
 
@@ -114,14 +120,15 @@ def _on_offer(chosen: ServiceSearch) -> Select[Any]:
 
 
 async def services_page(
-    conn: AsyncConnection, chosen: ServiceSearch, customer_id: int | None
+    conn: AsyncConnection, chosen: ServiceSearch, customer_id: int | None, language: str
 ) -> Page:
-    """One page of the services on offer, at this customer's rates (the list's without one).
+    """One page of the services on offer, at this customer's rates (the list's without one),
+    named and described in the page's language.
 
     The page's ids are found first, then only those rows are read in full with their rates.
     """
     ids = await _page_ids(conn, chosen)
-    rows = await _service_rows(conn, ids.rows, customer_id) if ids.rows else {}
+    rows = await _service_rows(conn, ids.rows, customer_id, language) if ids.rows else {}
     return Page(rows=[rows[i] for i in ids.rows], number=ids.number, has_next=ids.has_next)
 
 
@@ -141,18 +148,19 @@ async def _page_ids(conn: AsyncConnection, chosen: ServiceSearch) -> Page:
 
 
 async def _service_rows(
-    conn: AsyncConnection, ids: list[int], customer_id: int | None
+    conn: AsyncConnection, ids: list[int], customer_id: int | None, language: str
 ) -> dict[int, AnyRow]:
+    description = service_description_in(language)
     query = select(
         services.c.id,
-        services.c.name,
+        service_name_in(language).label("name"),
         categories.c.name.label("category"),
         services.c.type,
         services.c.min_quantity,
         services.c.max_quantity,
         services.c.refill,
         services.c.cancel,
-        func.substr(services.c.description, 1, DESCRIPTION_SHOWN + 1).label("description"),
+        func.substr(description, 1, DESCRIPTION_SHOWN + 1).label("description"),
     ).join(categories, categories.c.id == services.c.category_id)
     query = at_customer_rate(query, customer_id).where(services.c.id.in_(ids))
     return {row.id: row for row in (await conn.execute(query)).all()}
@@ -243,7 +251,7 @@ async def services_list(
     chosen = read_search(q, category, type, page)
     customer_id = current.customer.account_id if current.customer else None
     async with current.db.read() as conn:
-        found = await services_page(conn, chosen, customer_id)
+        found = await services_page(conn, chosen, customer_id, current.language)
         times = await completion_times(conn, [row.id for row in found.rows])
         category_list = await categories_on_offer(conn)
     page_url: Callable[[int], str] = chosen.address

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from smmpanel.catalog.models import customer_prices, services
+from smmpanel.catalog.service import service_name_in
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.pages import CustomerVisit
 from smmpanel.pagekit.pagination import list_address
@@ -44,7 +45,7 @@ class UpdatesPage:
         return self.rows[-1].id if self.rows else None
 
 
-def _changes(customer_id: int) -> Select[Any]:
+def _changes(customer_id: int, language: str) -> Select[Any]:
     return (
         select(
             service_changes.c.id,
@@ -53,7 +54,7 @@ def _changes(customer_id: int) -> Select[Any]:
             service_changes.c.old_value,
             service_changes.c.new_value,
             services.c.id.label("service_id"),
-            services.c.name,
+            service_name_in(language).label("name"),
             services.c.enabled,
             customer_prices.c.rate.label("own_rate"),
         )
@@ -72,10 +73,11 @@ def _changes(customer_id: int) -> Select[Any]:
 
 
 async def updates_page(
-    conn: AsyncConnection, customer_id: int, before: int | None, after: int | None
+    conn: AsyncConnection, customer_id: int, before: int | None, after: int | None, language: str
 ) -> UpdatesPage:
-    """PAGE_SIZE changes older than `before`, or newer than `after`, or the newest."""
-    query = _changes(customer_id)
+    """PAGE_SIZE changes older than `before`, or newer than `after`, or the newest; each
+    service named in the page's language."""
+    query = _changes(customer_id, language)
     if after is not None:
         newer = await _read(conn, query.where(service_changes.c.id > after), oldest_first=True)
         if len(newer) > PAGE_SIZE:
@@ -96,7 +98,11 @@ async def _read(conn: AsyncConnection, query: Select[Any], oldest_first: bool) -
 async def updates_list(current: CustomerVisit, before: str = "", after: str = "") -> Response:
     async with current.db.read() as conn:
         found = await updates_page(
-            conn, current.customer_id, parse_positive_int(before), parse_positive_int(after)
+            conn,
+            current.customer_id,
+            parse_positive_int(before),
+            parse_positive_int(after),
+            current.language,
         )
     return current.render(
         "web/updates.html",

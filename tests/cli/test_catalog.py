@@ -33,7 +33,13 @@ async def fill_catalogue(url: str) -> None:
                 id=500,
                 category_id=alpha,
                 **service_fields(
-                    "Alpha old", "3.5", enabled=False, description=TRICKY_DESCRIPTION, position=5
+                    "Alpha old",
+                    "3.5",
+                    enabled=False,
+                    description=TRICKY_DESCRIPTION,
+                    name_zh_tw="舊的讚",
+                    description_zh_tw="第一行\n「引號」",
+                    position=5,
                 ),
             )
         )
@@ -83,6 +89,8 @@ async def test_export_import_export_is_lossless(fresh_cli, tmp_path):
     old = document["categories"][1]["services"][1]
     assert (old["id"], old["enabled"], old["rate"]) == (500, False, "3.5")
     assert old["description"] == TRICKY_DESCRIPTION
+    assert (old["name_zh_tw"], old["description_zh_tw"]) == ("舊的讚", "第一行\n「引號」")
+    assert document["categories"][1]["services"][0]["name_zh_tw"] is None
     assert document["categories"][2]["services"][0]["rate"] == "0.123456"
     version_before = (await catalogue_rows(target.database_url))[2]
 

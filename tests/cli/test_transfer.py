@@ -80,6 +80,8 @@ def test_a_json_number_rate_is_read_exactly():
         ({"provider_service_id": "x" * 51}, "provider_service_id must be text of 1 to 50"),
         ({"upstream_rate": "-1"}, "upstream_rate cannot be negative"),
         ({"upstream_dripfeed": "no"}, "upstream_dripfeed must be true or false"),
+        ({"name_zh_tw": "讚" * 301}, "name_zh_tw must be text of at most 300 characters"),
+        ({"description_zh_tw": 5}, "description_zh_tw must be text, or null"),
     ],
 )
 def test_a_wrong_field_is_named_with_the_entry(change, message):

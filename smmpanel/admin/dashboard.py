@@ -72,7 +72,7 @@ def count_label(count: int) -> str:
 async def dashboard(current: OperatorVisit) -> Response:
     board = await _board(current)
     async with current.db.read() as conn:
-        providers = await provider_stats(conn)
+        providers = await provider_stats(conn, with_archived=False)
     days = board.days
     charts = [
         chart_of(days, lambda day: day.orders, count_label, title=_("Orders per day")),
@@ -92,6 +92,8 @@ async def dashboard(current: OperatorVisit) -> Response:
         statuses=board.statuses,
         count_minutes=round(STATUS_COUNT_SECONDS / 60),
         providers=providers,
+        # Read from what the worker and the pages stored: no provider is asked while drawing.
+        providers_to_look_at=[row for row in providers if row.below_threshold or row.failing],
         mail_set_up=current.pages.settings.smtp is not None,
     )
 

@@ -3,18 +3,22 @@
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any, NamedTuple
 
 import httpx
+from babel.dates import format_timedelta
 from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from smmpanel.admin.audit import note
+from smmpanel.admin.provider_trouble import UpstreamTrouble, explained, in_english, trouble_of
 from smmpanel.catalog.service import category_exists, category_names
-from smmpanel.errors import Refusal, RefusalKind, refusal
+from smmpanel.db.base import as_utc, utcnow
+from smmpanel.errors import Refusal, refusal
 from smmpanel.money import render_balance, render_rate, to_micros
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import (
@@ -29,15 +33,12 @@ from smmpanel.pagekit.forms import (
     whole_number,
 )
 from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import OperatorVisit, Visit
 from smmpanel.pagekit.pagination import page_number
 from smmpanel.providers.alerts import balance_threshold, set_balance_threshold
 from smmpanel.providers.catalog_sync import (
     CURRENCY_REFUSALS,
-    UPSTREAM_ANSWERED_ERROR,
-    UPSTREAM_NO_USABLE_ANSWER,
-    UPSTREAM_REFUSED_KEY,
-    UPSTREAM_UNREACHABLE,
     Balance,
     ImportSummary,
     Landing,
@@ -50,6 +51,7 @@ from smmpanel.providers.catalog_sync import (
 )
 from smmpanel.providers.client import UpstreamClient, UpstreamError
 from smmpanel.providers.listing import UpstreamService, read_listing
+from smmpanel.providers.models import DEFAULT_TIMEOUT_SECONDS
 from smmpanel.providers.pricing import MAX_DECIMALS
 from smmpanel.providers.service import (
     MAX_SYNC_HOURS,
@@ -57,11 +59,14 @@ from smmpanel.providers.service import (
     MIN_SYNC_HOURS,
     MIN_TIMEOUT,
     add_provider,
+    archive_provider,
     edit_provider,
     every_provider_settings,
     imported_services,
     provider_settings,
     provider_stats,
+    record_outcome,
+    unarchive_provider,
 )
 from smmpanel.worker.context import upstream_http_client
 
@@ -75,6 +80,10 @@ LAND_ON_OFFER = "on-offer"  # the import's choice to offer new services at once,
 
 NOT_A_WEB_ADDRESS = refusal("form_not_a_web_address", "API address: this is not a web address.")
 NEGATIVE_MARKUP = refusal("form_negative_markup", "%(field)s: use 0 or more.")
+ERROR_KEPT = 1000  # characters of a failed test kept as the provider's last error
+# Characters of a new provider's test outcome carried to its page: the flash is a cookie,
+# and browsers drop one over 4 KB (a Chinese character takes 8 bytes in it).
+OUTCOME_SHOWN = 300
 
 
 @dataclass(frozen=True)
@@ -116,37 +125,10 @@ class SkippedEntry(NamedTuple):
     reason: str  # why it cannot be imported, translated
 
 
-@dataclass(frozen=True)
-class UpstreamTrouble:
-    headline: str  # what kind of failure, translated
-    detail: str  # the domain's account of it, translated
-
-
 @contextlib.asynccontextmanager
 async def _upstream() -> AsyncIterator[UpstreamClient]:
     async with upstream_http_client() as http:
         yield UpstreamClient(http)
-
-
-def _trouble(refused: Refusal) -> UpstreamTrouble:
-    """A failed call to the provider: what kind of failure, then the domain's advice."""
-    advice = refused.params.get("advice")  # wrapped: the list is unavailable, nothing changed
-    cause = advice if isinstance(advice, Refusal) else refused
-    return UpstreamTrouble(_headline(cause.kind), i18n.explain(refused))
-
-
-def _headline(kind: RefusalKind) -> str:
-    if kind is UPSTREAM_UNREACHABLE:
-        return _("Cannot reach the provider: check its address and this machine's network.")
-    if kind is UPSTREAM_REFUSED_KEY:
-        return _("The provider refused our API key: set the key its panel gave you.")
-    if kind is UPSTREAM_ANSWERED_ERROR:
-        return _("The provider answered with an error.")
-    if kind is UPSTREAM_NO_USABLE_ANSWER:
-        return _(
-            "No usable answer from the provider: it took too long, or its reply is not API v2."
-        )
-    return _("The provider could not be asked.")
 
 
 # ---- the list, and adding a provider
@@ -158,16 +140,29 @@ async def _list_page(
     error: str | None = None,
     typed: dict[str, str] | None = None,
 ) -> Response:
+    with_archived = current.request.query_params.get("archived") == "1"
     async with current.db.read() as conn:
         stats = await provider_stats(conn)
         settings = await every_provider_settings(conn)
+    shown = [row for row in stats if with_archived or row.archived_at is None]
     return current.render(
         "admin/providers.html",
         status_code,
-        providers=[(row, settings[row.id]) for row in stats],
+        providers=[(row, settings[row.id]) for row in shown],
+        archived_count=sum(row.archived_at is not None for row in stats),
+        with_archived=with_archived,
+        ago=_ago,
         error=error,
-        typed=typed or {},
+        typed=typed or {"timeout_seconds": str(DEFAULT_TIMEOUT_SECONDS)},
     )
+
+
+def _ago(moment: datetime | None) -> str:
+    """How long ago, in the visitor's language ("5 minutes ago")."""
+    if moment is None:
+        return ""
+    age = format_timedelta(utcnow() - as_utc(moment), locale=i18n.babel_locale())
+    return _("%(age)s ago") % {"age": age}
 
 
 @router.get(PROVIDERS)
@@ -208,7 +203,52 @@ async def add(current: OperatorVisit) -> Response:
     message = _("Provider %(name)s added; its key is stored and never shown again.") % {
         "name": name
     }
-    return current.redirect(f"{PROVIDERS}/{provider_id}", message)
+    outcome, kind = await _first_test(current, provider_id)
+    return current.redirect(f"{PROVIDERS}/{provider_id}", f"{message} {outcome}", kind)
+
+
+async def _first_test(current: Visit, provider_id: int) -> tuple[str, str]:
+    """A new provider asked for our balance and its services: what came back, in words,
+    and the flash's kind. A failure is kept as its last error, for the operator to fix."""
+    try:
+        async with _upstream() as client:
+            balance = await check_balance(current.db, client, provider_id)
+            listed = await _usable_services(current, client, provider_id)
+    except Refusal as refused:
+        await _note_failure(current, provider_id, refused)
+        failed = trouble_of(refused)
+        return _shortened(f"{failed.headline} {failed.detail}"), "error"
+    await _note_success(current, provider_id)
+    answered = _("It answered: our balance there is %(amount)s, and it lists %(count)s services.")
+    return answered % {"amount": _shown_balance(balance), "count": listed}, "ok"
+
+
+async def _usable_services(current: Visit, client: UpstreamClient, provider_id: int) -> int:
+    provider = await load_provider(current.db, provider_id)
+    try:
+        entries = await client.services(provider.endpoint)
+    except UpstreamError as exc:
+        raise advice(provider, exc) from None
+    return len(read_listing(entries).services)
+
+
+def _shortened(outcome: str) -> str:
+    return outcome if len(outcome) <= OUTCOME_SHOWN else outcome[: OUTCOME_SHOWN - 1] + "…"
+
+
+def _shown_balance(balance: Balance) -> str:
+    language = i18n.current_language.get()
+    return format_money(balance.micros, "balance", language, balance.currency)
+
+
+async def _note_failure(current: Visit, provider_id: int, refused: Refusal) -> None:
+    async with current.db.write() as conn:
+        await record_outcome(conn, provider_id, error=f"test: {in_english(refused)}"[:ERROR_KEPT])
+
+
+async def _note_success(current: Visit, provider_id: int) -> None:
+    async with current.db.write() as conn:
+        await record_outcome(conn, provider_id, success=True)
 
 
 # ---- one provider: settings, test, import
@@ -331,8 +371,44 @@ async def test(provider_id: int, current: OperatorVisit) -> Response:
         async with _upstream() as client:
             balance = await check_balance(current.db, client, provider_id)
     except Refusal as error:
-        return await _provider_page(current, provider_id, 502, trouble=_trouble(error))
+        await _note_failure(current, provider_id, error)
+        return await _provider_page(current, provider_id, 502, trouble=trouble_of(error))
+    await _note_success(current, provider_id)
     return await _provider_page(current, provider_id, balance=balance)
+
+
+# ---- archiving
+
+
+@router.post(PROVIDERS + "/{provider_id:id}/archive")
+async def archive(provider_id: int, current: OperatorVisit) -> Response:
+    return await _archiving(current, provider_id, archive=True)
+
+
+@router.post(PROVIDERS + "/{provider_id:id}/unarchive")
+async def unarchive(provider_id: int, current: OperatorVisit) -> Response:
+    return await _archiving(current, provider_id, archive=False)
+
+
+async def _archiving(current: Visit, provider_id: int, *, archive: bool) -> Response:
+    if not await _exists(current, provider_id):
+        return not_found(current)
+    await current.form()
+    try:
+        async with current.db.write() as conn:
+            if archive:
+                await archive_provider(conn, provider_id)
+            else:
+                await unarchive_provider(conn, provider_id)
+            action = "provider.archive" if archive else "provider.unarchive"
+            await note(conn, current, action, f"provider:{provider_id}")
+    except Refusal as error:
+        return await _provider_page(current, provider_id, 400, error=explained(error))
+    if archive:
+        done = _("The provider is archived: disabled, out of the list, kept for its orders.")
+        return current.redirect(PROVIDERS, done)
+    done = _("The provider is out of the archive. It stays disabled until you enable it.")
+    return current.redirect(f"{PROVIDERS}/{provider_id}", done)
 
 
 # ---- importing services
@@ -391,7 +467,7 @@ async def _import_page(
             factor = await exchange_factor(current.db, client, provider)
             entries = await client.services(provider.endpoint)
     except UpstreamError as exc:
-        trouble = _trouble(advice(provider, exc))
+        trouble = trouble_of(advice(provider, exc))
         return await _provider_page(current, provider_id, 502, trouble=trouble)
     except Refusal as refused:
         return await _import_refused(current, provider_id, refused)
@@ -421,9 +497,14 @@ async def _with_rule(
     then: Callable[[FormData, PriceRule], Awaitable[Response]],
 ) -> Response:
     """Read the import form's price rule, then go on with it; a bad rule is shown on the page."""
-    if not await _exists(current, provider_id):
+    async with current.db.read() as conn:
+        settings = await provider_settings(conn, provider_id)
+    if settings is None:
         return not_found(current)
     form = await current.form()
+    if settings.archived_at is not None:
+        error = _("The provider is archived: take it out of the archive to import its services.")
+        return await _provider_page(current, provider_id, 400, error=error)
     try:
         rule = _price_rule(form)
     except Refusal as problem:
@@ -494,8 +575,8 @@ async def _import_refused(current: Visit, provider_id: int, refused: Refusal) ->
     """A missing exchange rate or currency is the operator's to set (400); anything else is
     trouble with the provider (502)."""
     if refused.kind in CURRENCY_REFUSALS:
-        return await _provider_page(current, provider_id, 400, error=i18n.explain(refused))
-    return await _provider_page(current, provider_id, 502, trouble=_trouble(refused))
+        return await _provider_page(current, provider_id, 400, error=explained(refused))
+    return await _provider_page(current, provider_id, 502, trouble=trouble_of(refused))
 
 
 def _imported_message(summary: ImportSummary) -> str:

@@ -4,6 +4,8 @@ from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String,
 
 from smmpanel.db.base import BigId, Timestamp, metadata
 
+DEFAULT_TIMEOUT_SECONDS = 30
+
 providers = Table(
     "providers",
     metadata,
@@ -12,7 +14,7 @@ providers = Table(
     Column("api_url", String(500), nullable=False),
     Column("api_key", String(200), nullable=False),
     Column("enabled", Boolean, nullable=False, server_default="1"),
-    Column("timeout_seconds", Integer, nullable=False, server_default="30"),
+    Column("timeout_seconds", Integer, nullable=False, server_default=str(DEFAULT_TIMEOUT_SECONDS)),
     Column("created_at", Timestamp, nullable=False),
     # The price rule of imports and syncs, as JSON: percent, fixed, decimals, floor.
     Column("price_rule", Text, nullable=False, server_default="{}"),
@@ -34,6 +36,8 @@ providers = Table(
     Column("balance_alert_below", BigInteger, nullable=True),
     # Syncs and sends that failed since the last success; at FAILURES_TO_ALERT an alert goes out.
     Column("failures_in_a_row", Integer, nullable=False, server_default="0"),
+    # Archived: disabled and out of the list, kept for the orders that name it.
+    Column("archived_at", Timestamp, nullable=True),
 )
 
 # What a catalogue sync changed, for the operator to read.

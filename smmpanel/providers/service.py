@@ -3,14 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.catalog.models import services
-from smmpanel.db.base import AnyRow, utcnow
+from smmpanel.catalog.models import FULFIL_PROVIDER, services
+from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.errors import N_, check_fits, refusal
 from smmpanel.integers import typed_id
-from smmpanel.providers.models import providers
+from smmpanel.orders.models import orders
+from smmpanel.orders.statuses import ALL_FINISHED
+from smmpanel.providers.models import DEFAULT_TIMEOUT_SECONDS, providers
 
 MIN_TIMEOUT, MAX_TIMEOUT = 1, 300
 MIN_SYNC_HOURS, MAX_SYNC_HOURS = 1, 720  # an hour to a month between catalogue syncs
@@ -34,6 +36,19 @@ EMPTY_KEY = refusal(
     "provider_key_empty", "the key is empty; give the API key the provider's panel shows"
 )
 NOTHING_TO_CHANGE = refusal("provider_nothing_to_change", "nothing to change")
+STILL_FORWARDED_TO = refusal(
+    "provider_archive_services_forwarded",
+    "%(name)s cannot be archived: %(count)s enabled services are forwarded to it (or fall back"
+    " to it). Disable them or forward them to another provider first",
+)
+ORDERS_STILL_THERE = refusal(
+    "provider_archive_orders_in_progress",
+    "%(name)s cannot be archived: %(count)s orders are still in progress there."
+    " Wait until they finish, or settle them by hand, first",
+)
+ARCHIVED = refusal(
+    "provider_archived", "%(name)s is archived: take it out of the archive to enable it"
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,23 @@ class ProviderStats:
     balance_currency: str | None
     synced_at: datetime | None = None
     sync_hours: int | None = None
+    balance_alert_below: int | None = None
+    archived_at: datetime | None = None
+
+    @property
+    def below_threshold(self) -> bool:
+        """The balance last read is under the provider's alert threshold."""
+        threshold, balance = self.balance_alert_below, self.balance
+        return threshold is not None and balance is not None and balance < threshold
+
+    @property
+    def failing(self) -> bool:
+        """Its last error came after its last success (or it never succeeded)."""
+        if self.last_error_at is None:
+            return False
+        return self.last_success_at is None or as_utc(self.last_error_at) > as_utc(
+            self.last_success_at
+        )
 
 
 def _check_url(api_url: str) -> None:
@@ -71,7 +103,11 @@ def _check_sync_hours(hours: int) -> None:
 
 
 async def add_provider(
-    conn: AsyncConnection, name: str, api_url: str, api_key: str, timeout_seconds: int = 30
+    conn: AsyncConnection,
+    name: str,
+    api_url: str,
+    api_key: str,
+    timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS,
 ) -> int:
     name, api_url, api_key = name.strip(), api_url.strip(), api_key.strip()
     if not name or not api_key:
@@ -123,6 +159,8 @@ async def edit_provider(
         _check_timeout(timeout_seconds)
         values["timeout_seconds"] = timeout_seconds
     if enabled is not None:
+        if enabled:
+            await _refuse_if_archived(conn, provider_id)
         values["enabled"] = enabled
     if sync_hours is not None:
         _check_sync_hours(sync_hours)
@@ -149,27 +187,31 @@ async def find_provider(conn: AsyncConnection, ref: str) -> int:
     return provider_id
 
 
-async def provider_stats(conn: AsyncConnection) -> list[ProviderStats]:
-    rows = await conn.execute(
-        select(
-            providers.c.id,
-            providers.c.name,
-            providers.c.enabled,
-            providers.c.sent_count,
-            providers.c.rejected_count,
-            providers.c.in_doubt_count,
-            providers.c.polled_count,
-            providers.c.last_error,
-            providers.c.last_error_at,
-            providers.c.last_success_at,
-            providers.c.paused_until,
-            providers.c.balance,
-            providers.c.balance_currency,
-            providers.c.synced_at,
-            providers.c.sync_hours,
-        ).order_by(providers.c.id)
-    )
-    return [ProviderStats(*tuple(row)) for row in rows]
+async def provider_stats(
+    conn: AsyncConnection, *, with_archived: bool = True
+) -> list[ProviderStats]:
+    query = select(
+        providers.c.id,
+        providers.c.name,
+        providers.c.enabled,
+        providers.c.sent_count,
+        providers.c.rejected_count,
+        providers.c.in_doubt_count,
+        providers.c.polled_count,
+        providers.c.last_error,
+        providers.c.last_error_at,
+        providers.c.last_success_at,
+        providers.c.paused_until,
+        providers.c.balance,
+        providers.c.balance_currency,
+        providers.c.synced_at,
+        providers.c.sync_hours,
+        providers.c.balance_alert_below,
+        providers.c.archived_at,
+    ).order_by(providers.c.id)
+    if not with_archived:
+        query = query.where(providers.c.archived_at.is_(None))
+    return [ProviderStats(*tuple(row)) for row in await conn.execute(query)]
 
 
 async def record_outcome(
@@ -208,6 +250,67 @@ async def pause_provider(
     )
 
 
+# ---- archiving: out of the way, kept for the orders that name it
+
+
+async def archive_provider(conn: AsyncConnection, provider_id: int) -> None:
+    """Archived and disabled: never sent to, synced or polled again. Refused while a service
+    on offer forwards to it or an order is still in progress there."""
+    name = await _name(conn, provider_id)
+    forwarded = await conn.scalar(
+        select(func.count())
+        .select_from(services)
+        .where(
+            services.c.enabled.is_(True),
+            services.c.deleted_at.is_(None),
+            or_(
+                (services.c.provider_id == provider_id)
+                & (services.c.fulfilment == FULFIL_PROVIDER),
+                services.c.fallback_provider_id == provider_id,
+            ),
+        )
+    )
+    if forwarded:
+        raise STILL_FORWARDED_TO(name=name, count=forwarded)
+    unfinished = await conn.scalar(
+        select(func.count())
+        .select_from(orders)
+        .where(orders.c.provider_id == provider_id, orders.c.status.not_in(ALL_FINISHED))
+    )
+    if unfinished:
+        raise ORDERS_STILL_THERE(name=name, count=unfinished)
+    await conn.execute(
+        update(providers)
+        .where(providers.c.id == provider_id)
+        .values(archived_at=utcnow(), enabled=False)
+    )
+
+
+async def unarchive_provider(conn: AsyncConnection, provider_id: int) -> None:
+    """Back in the list, still disabled: the operator enables it when it is ready."""
+    await _name(conn, provider_id)
+    await conn.execute(
+        update(providers).where(providers.c.id == provider_id).values(archived_at=None)
+    )
+
+
+async def _name(conn: AsyncConnection, provider_id: int) -> str:
+    name = await conn.scalar(select(providers.c.name).where(providers.c.id == provider_id))
+    if name is None:
+        raise NO_PROVIDER(ref=provider_id)
+    return str(name)
+
+
+async def _refuse_if_archived(conn: AsyncConnection, provider_id: int) -> None:
+    row = (
+        await conn.execute(
+            select(providers.c.name, providers.c.archived_at).where(providers.c.id == provider_id)
+        )
+    ).first()
+    if row is not None and row.archived_at is not None:
+        raise ARCHIVED(name=row.name)
+
+
 # ---- what the operator's pages read: never the API key
 
 _SETTINGS = (
@@ -218,6 +321,7 @@ _SETTINGS = (
     providers.c.enabled,
     providers.c.sync_hours,
     providers.c.balance_checked_at,
+    providers.c.archived_at,
 )
 
 

@@ -39,7 +39,7 @@ async def test_an_import_needs_the_rate_of_the_providers_currency(operator, upst
             update(providers).where(providers.c.id == provider_id).values(balance_currency=code)
         )
     try:
-        says = f"No exchange rate for {code}: set one with smmpanel settings set --rate {code}="
+        says = f"No exchange rate for {code}: set on the settings page what one {code} is worth in"
         preview = await operator.submit(f"{page}/import-preview", rule(), page=page)
         assert preview.status_code == 400 and says in text_of(preview.text)
         fields = [*rule().items(), ("service", "601")]

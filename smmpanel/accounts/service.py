@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import (
@@ -22,7 +23,7 @@ from smmpanel.accounts.names import check_new_name, name_key
 from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
 from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader
-from smmpanel.errors import N_, check_fits, refusal
+from smmpanel.errors import N_, Refusal, check_fits, refusal
 from smmpanel.integers import typed_id
 from smmpanel.money import check_amount
 
@@ -108,13 +109,7 @@ async def create_customer(
     email: str | None = None,
     password_hash: str | None = None,
 ) -> int:
-    name = name.strip()
-    if not name:
-        raise CUSTOMER_NEEDS_NAME()
-    check_new_name(name)
-    check_fits(customers.c.name, name, N_("the name"))
-    key = name_key(name)
-    check_fits(customers.c.name_key, key, N_("the name"))
+    name, key = _checked_name(name)
     if email is not None:
         if "@" not in email:
             raise NOT_AN_EMAIL(email=email)
@@ -136,17 +131,55 @@ async def create_customer(
         .returning(customers.c.id)
     )
     if customer_id is None:
-        taken = (
-            await conn.execute(
-                select(customers.c.id, customers.c.name).where(customers.c.name_key == key)
-            )
-        ).one()
-        raise CUSTOMER_NAME_TAKEN(name=taken.name, id=taken.id)
+        raise await _name_taken(conn, key)
     if balance:
         await credit(
             conn, customer_id, balance, kind="deposit", reason="opening balance", cause="opening"
         )
     return customer_id
+
+
+def _checked_name(name: str) -> tuple[str, str]:
+    """The name as kept and its key; refused if a customer may not be called so."""
+    name = name.strip()
+    if not name:
+        raise CUSTOMER_NEEDS_NAME()
+    check_new_name(name)
+    check_fits(customers.c.name, name, N_("the name"))
+    key = name_key(name)
+    check_fits(customers.c.name_key, key, N_("the name"))
+    return name, key
+
+
+async def _name_taken(conn: AsyncConnection, key: str) -> Refusal:
+    taken = (
+        await conn.execute(
+            select(customers.c.id, customers.c.name).where(customers.c.name_key == key)
+        )
+    ).one()
+    return CUSTOMER_NAME_TAKEN(name=taken.name, id=taken.id)
+
+
+async def change_contact(
+    conn: AsyncConnection, customer_id: int, name: str, email: str | None
+) -> None:
+    """The operator's change of a customer's name and e-mail address. A new address is not
+    verified: only the customer opening a link sent there proves it is theirs."""
+    name, key = _checked_name(name)
+    if email is not None:
+        check_email(email)
+    old_email = await conn.scalar(select(customers.c.email).where(customers.c.id == customer_id))
+    values: dict[str, object] = {"name": name, "name_key": key, "email": email}
+    if email != old_email:
+        values["email_verified_at"] = None
+    # The unique key decides, in a savepoint so that the refusal leaves the transaction usable.
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                update(customers).where(customers.c.id == customer_id).values(**values)
+            )
+    except IntegrityError:
+        raise await _name_taken(conn, key) from None
 
 
 async def find_customer(conn: AsyncConnection, ref: str) -> int:
@@ -258,6 +291,16 @@ async def revoke_api_key(conn: AsyncConnection, key_id: int) -> None:
     )
     if result.rowcount != 1:
         raise NO_ACTIVE_KEY(id=key_id)
+
+
+async def revoke_all_api_keys(conn: AsyncConnection, customer_id: int) -> int:
+    """Revoke every key of the customer still active; how many there were."""
+    result = await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.customer_id == customer_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount
 
 
 async def authenticate(reader: HotReader, key: str) -> ApiCustomer | None:

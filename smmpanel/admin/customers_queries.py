@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from smmpanel.accounts.models import customers
+from smmpanel.accounts.models import api_keys, customers
 from smmpanel.admin.keyset import Cursor, KeysetPage, keyset_page
 from smmpanel.catalog.models import customer_prices, services
 from smmpanel.db.base import MAX_INT64, AnyRow, utcnow
@@ -75,8 +75,8 @@ def _matches(search: str) -> ColumnElement[bool]:
 
 
 async def customer_details(conn: AsyncConnection, customer_id: int) -> AnyRow | None:
-    """The customer's row, or None."""
-    query = select(*CUSTOMER_COLUMNS).where(customers.c.id == customer_id)
+    """The customer's row with their discount (admin/customer_discount.html), or None."""
+    query = select(*CUSTOMER_COLUMNS, customers.c.discount_bp).where(customers.c.id == customer_id)
     return (await conn.execute(query)).first()
 
 
@@ -110,3 +110,11 @@ async def custom_prices(conn: AsyncConnection, customer_id: int) -> list[AnyRow]
         .order_by(services.c.id)
     )
     return list(await conn.execute(query))
+
+
+async def customer_key(conn: AsyncConnection, customer_id: int, key_id: int) -> AnyRow | None:
+    """The customer's API key of this id (id, prefix, revoked_at), or None."""
+    query = select(api_keys.c.id, api_keys.c.prefix, api_keys.c.revoked_at).where(
+        api_keys.c.id == key_id, api_keys.c.customer_id == customer_id
+    )
+    return (await conn.execute(query)).first()

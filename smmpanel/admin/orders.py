@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from smmpanel.accounts.operator_audit import AuditFilters, audit_query, operator_audit
 from smmpanel.admin import orders_requests
 from smmpanel.admin.audit import note
 from smmpanel.admin.keyset import AFTER, BEFORE, KeysetPage, cursor_from, keyset_address
@@ -66,6 +67,7 @@ from smmpanel.pagekit.forms import optional_count, text
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import OperatorVisit, Visit
+from smmpanel.pagekit.upstream_cancels import upstream_cancel
 from smmpanel.providers.doubts import (
     orders_in_doubt,
     resolve_as_not_sent,
@@ -225,9 +227,12 @@ async def _order_page(
     typed: dict[str, str] | None = None,
     post_error: str | None = None,
     post_quantity: str = "",
+    settle_error: str | None = None,
+    settle_typed: str = "",
 ) -> Response:
     async with current.db.read() as conn:
         found = await order_in_full(conn, order_id)
+        decisions = await _operator_decisions(conn, order_id)
     if found is None:
         raise not_found()
     return current.render(
@@ -242,7 +247,21 @@ async def _order_page(
         takes_posts=_takes_posts(found),
         post_error=post_error,
         post_quantity=post_quantity,
+        settle_error=settle_error,
+        settle_typed=settle_typed,
+        decisions=decisions,
+        upstream_cancel=upstream_cancel,
     )
+
+
+async def _operator_decisions(conn: AsyncConnection, order_id: int) -> list:
+    """What operators did to this order (changes, doubts settled), with who and when."""
+    query = (
+        audit_query(AuditFilters())
+        .where(operator_audit.c.subject == f"order:{order_id}")
+        .order_by(operator_audit.c.id)
+    )
+    return list((await conn.execute(query)).all())
 
 
 def _takes_posts(found: OrderInFull) -> bool:
@@ -379,6 +398,7 @@ async def resolve_doubt(order_id: int, current: OperatorVisit) -> Response:
     form = await current.form()
     resolution = str(form.get("resolution", ""))
     upstream_id = str(form.get("upstream_order_id", "")).strip()
+    back = _settled_from(text(form, "back"), order_id)
     try:
         async with current.db.write() as conn:
             message = await _resolve(
@@ -387,8 +407,20 @@ async def resolve_doubt(order_id: int, current: OperatorVisit) -> Response:
             detail = f"{resolution} {upstream_id}".strip()
             await note(conn, current, "order.resolve", f"order:{order_id}", detail)
     except Refusal as refused:
-        return await _doubts_page(current, 400, i18n.explain(refused), {order_id: upstream_id})
-    return current.redirect(DOUBTS, message)
+        error = i18n.explain(refused)
+        if back == DOUBTS:
+            return await _doubts_page(current, 400, error, {order_id: upstream_id})
+        return await _order_page(
+            current, order_id, 400, settle_error=error, settle_typed=upstream_id
+        )
+    return current.redirect(back, message)
+
+
+def _settled_from(back: str, order_id: int) -> str:
+    """Where a settled doubt leads: the order's own page if it was sent from there, else the
+    list of orders in doubt (never an address the form could name elsewhere)."""
+    own_page = f"{ORDERS}/{order_id}"
+    return own_page if back == own_page else DOUBTS
 
 
 async def _resolve(

@@ -30,6 +30,7 @@ from smmpanel.orders.statuses import (
     FORWARD_REJECTED,
     FORWARD_SENDING,
     FORWARD_SENT,
+    FORWARD_WITHDRAWN,
     ORDER_STATUSES,
     PARTIAL,
     SUBSCRIPTION_STATUSES,
@@ -61,13 +62,14 @@ PARTIAL_WITHOUT_REMAINS = refusal(
 )
 # English labels, translated where shown; NULL is an order fulfilled by hand.
 FORWARD_LABELS = {
-    FORWARD_QUEUED: "Queued",
-    FORWARD_SENDING: "Sending",
-    FORWARD_SENT: "Sent",
-    FORWARD_IN_DOUBT: "In doubt",
-    FORWARD_REJECTED: "Rejected",
-    FORWARD_DRIPFEED: "Drip-feed running",
-    FORWARD_DRIPFEED_PLACED: "Drip-feed runs placed",
+    FORWARD_QUEUED: N_("Queued"),
+    FORWARD_SENDING: N_("Sending"),
+    FORWARD_SENT: N_("Sent"),
+    FORWARD_IN_DOUBT: N_("In doubt"),
+    FORWARD_REJECTED: N_("Rejected"),
+    FORWARD_WITHDRAWN: N_("Canceled by the operator"),
+    FORWARD_DRIPFEED: N_("Drip-feed running"),
+    FORWARD_DRIPFEED_PLACED: N_("Drip-feed runs placed"),
 }
 
 

@@ -63,5 +63,6 @@ FORWARD_SENDING = "sending"  # claimed by a worker, the call may be in flight
 FORWARD_SENT = "sent"  # the upstream took it; polled at next_action_at
 FORWARD_IN_DOUBT = "in_doubt"  # no answer: the operator decides, nothing is re-sent alone
 FORWARD_REJECTED = "rejected"  # the upstream refused it: canceled and refunded
+FORWARD_WITHDRAWN = "withdrawn"  # in doubt, the operator chose to cancel and refund it
 FORWARD_DRIPFEED = "dripfeed"  # runs placed here as child orders, one per interval
 FORWARD_DRIPFEED_PLACED = "dripfeed_placed"  # every run placed; waits for the children

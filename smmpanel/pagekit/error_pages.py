@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CsrfRefused, SignInNeeded, UnreadableText, start_visit
@@ -23,7 +23,7 @@ async def _error_page(request: Request, status_code: int, title: str, text: str)
 def install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(_request: Request, exc: SignInNeeded) -> Response:
-        return RedirectResponse(exc.location, status_code=303)
+        return exc.response()
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, _exc: CsrfRefused) -> Response:

@@ -28,6 +28,14 @@ from smmpanel.config import Settings
 from smmpanel.db import Database
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
+from smmpanel.pagekit.kept_forms import (
+    KEPT_FORM_COOKIE,
+    KEPT_FORM_SECONDS,
+    form_page,
+    keep,
+    kept_fields,
+    restore,
+)
 from smmpanel.pagekit.sessions import SignedIn, customer_of_session, operator_of_session
 from smmpanel.panel.service import PanelSettings
 from smmpanel.panel.service import get_settings as get_panel_settings
@@ -66,8 +74,27 @@ register_url_convertor("id", RecordId())
 
 
 class SignInNeeded(Exception):
-    def __init__(self, sign_in_path: str, next_path: str) -> None:
+    def __init__(
+        self, sign_in_path: str, next_path: str, kept_form: str | None = None, secure: bool = False
+    ) -> None:
         self.location = f"{sign_in_path}?{urlencode({'next': next_path})}"
+        self.kept_form = kept_form
+        self.secure = secure
+
+    def response(self) -> Response:
+        """To the sign-in page, keeping the form sent, if any (see kept_forms)."""
+        response = RedirectResponse(self.location, status_code=303)
+        if self.kept_form:
+            response.set_cookie(
+                KEPT_FORM_COOKIE,
+                self.kept_form,
+                max_age=KEPT_FORM_SECONDS,
+                path="/",
+                httponly=True,
+                samesite="lax",
+                secure=self.secure,
+            )
+        return response
 
 
 class CsrfRefused(Exception):
@@ -134,7 +161,19 @@ class Visit:
             raise CsrfRefused()
         return form
 
+    @cached_property
+    def kept_form(self) -> dict[str, str] | None:
+        """What was typed in this page's form when the session had ended, once signed in."""
+        if self.request.method != "GET" or (self.customer or self.operator) is None:
+            return None
+        token = self.request.cookies.get(KEPT_FORM_COOKIE)
+        secret_key = self.pages.settings.secret_key
+        return restore(secret_key, self.visitor_id, self.request.url.path, token)
+
     def render(self, template: str, status_code: int = 200, **context: object) -> HTMLResponse:
+        typed = context.get("typed")
+        if self.kept_form and isinstance(typed, dict | None):
+            context["typed"] = {**(typed or {}), **self.kept_form}
         page = self.pages.templates.get_template(template).render(
             visit=self,
             panel=self.panel,
@@ -145,6 +184,8 @@ class Visit:
         response = HTMLResponse(page, status_code=status_code)
         if self.flash:
             response.delete_cookie(FLASH_COOKIE, path="/")
+        if self.kept_form:
+            response.delete_cookie(KEPT_FORM_COOKIE, path="/")
         return self._finish(response)
 
     def redirect(self, location: str, message: str | None = None, kind: str = "ok") -> Response:
@@ -277,16 +318,31 @@ def _viewers_time_zone(
     return (viewer and viewer.time_zone) or panel.time_zone
 
 
-async def customer_visit(request: Request, current: Annotated[Visit, Depends(visit)]) -> Visit:
+async def customer_visit(current: Annotated[Visit, Depends(visit)]) -> Visit:
     if current.customer is None:
-        raise SignInNeeded("/signin", request.url.path)
+        raise await _sign_in_needed(current, "/signin", "/dashboard")
     return current
 
 
-async def operator_visit(request: Request, current: Annotated[Visit, Depends(visit)]) -> Visit:
+async def operator_visit(current: Annotated[Visit, Depends(visit)]) -> Visit:
     if current.operator is None:
-        raise SignInNeeded("/admin/signin", request.url.path)
+        raise await _sign_in_needed(current, "/admin/signin", "/admin")
     return current
+
+
+async def _sign_in_needed(current: Visit, sign_in_path: str, home: str) -> SignInNeeded:
+    """Sign in, then back to this page; a form sent here goes back to its page, with what
+    was typed kept for it."""
+    request = current.request
+    if request.method != "POST":
+        return SignInNeeded(sign_in_path, request.url.path)
+    page = form_page(request.app.router.routes, request.url.path) or home
+    kept = None
+    # A form from another site comes without our cookies (SameSite=Lax): a new visitor.
+    if not current.new_visitor:
+        fields = kept_fields(await _read_form(request))
+        kept = keep(current.pages.settings.secret_key, current.visitor_id, page, fields)
+    return SignInNeeded(sign_in_path, page, kept, current.secure_cookies())
 
 
 # What handlers declare: `current: CustomerVisit` and so on.

@@ -12,11 +12,6 @@ a known password does not buy more guesses. Where a door requires two-factor sig
 owner's rule for operators), an account without it is sent to set it up the same way.
 """
 
-import base64
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,6 +28,7 @@ from smmpanel.errors import Refusal, refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import Visit, safe_next
+from smmpanel.pagekit.sealed import seal, unseal
 from smmpanel.pagekit.sessions import end_session
 from smmpanel.pagekit.throttle import (
     WINDOW,
@@ -200,27 +196,12 @@ def pending_of(current: Visit, door: Door[AccountT], purpose: str) -> Pending | 
 def signed(current: Visit, what: str, fields: list[object], seconds: int) -> str:
     """A token holding `fields` for `seconds`, that only this panel can have made, for `what`
     alone (a token made for one purpose is refused for any other)."""
-    text = json.dumps([int(time.time()) + seconds, *fields]).encode()
-    payload = base64.urlsafe_b64encode(text).rstrip(b"=")  # "=" would need quoting in a cookie
-    return f"{payload.decode()}.{_signature(current, what, payload)}"
+    return seal(current.pages.settings.secret_key, what, fields, seconds)
 
 
 def unsigned(current: Visit, what: str, token: str | None) -> list[object] | None:
     """The fields of a token `signed` for `what`, unless it is forged, altered or expired."""
-    payload, _dot, signature = (token or "").encode().partition(b".")
-    # Bytes: compare_digest refuses str with characters beyond ASCII, which a forger may send.
-    if not hmac.compare_digest(signature, _signature(current, what, payload).encode()):
-        return None
-    try:
-        expires, *fields = json.loads(base64.urlsafe_b64decode(payload + b"=="))
-    except ValueError:
-        return None
-    return fields if isinstance(expires, int) and expires > time.time() else None
-
-
-def _signature(current: Visit, what: str, payload: bytes) -> str:
-    key = hashlib.sha256(f"{what}|{current.pages.settings.secret_key}".encode()).digest()
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return unseal(current.pages.settings.secret_key, what, token)
 
 
 def code_page(current: Visit, door: Door[AccountT]) -> Response:

@@ -13,8 +13,8 @@ from smmpanel.orders.statuses import (
     CANCELED,
     FORWARD_IN_DOUBT,
     FORWARD_QUEUED,
-    FORWARD_REJECTED,
     FORWARD_SENT,
+    FORWARD_WITHDRAWN,
 )
 from smmpanel.providers.models import providers
 
@@ -89,6 +89,6 @@ async def resolve_as_not_sent(conn: AsyncConnection, order_id: int) -> None:
 async def resolve_by_canceling(conn: AsyncConnection, order_id: int) -> OrderChange:
     """Give up on it: cancel and refund in full; what the order became."""
     await _leave_doubt(
-        conn, order_id, forward_state=FORWARD_REJECTED, last_error="canceled by the operator"
+        conn, order_id, forward_state=FORWARD_WITHDRAWN, last_error="canceled by the operator"
     )
     return await update_order(conn, order_id, status=CANCELED)

@@ -8,6 +8,8 @@
   var reference = document.getElementById("pay-reference-label");
   if (!data || !method || !amount || !preview) { return; }
   var terms = JSON.parse(data.textContent);
+  // How the server writes an amount of each currency (web/funds.py, pagekit/money_format.py).
+  var shapes = JSON.parse(preview.dataset.money || "{}");
   var MICROS = 1000000n;
   var HUNDRED_PERCENT = 100n * MICROS;
 
@@ -16,11 +18,24 @@
     if (!match) { return null; }
     return BigInt(match[1]) * MICROS + BigInt((match[2] || "").padEnd(6, "0"));
   }
-  function render(micros, places) {
-    var whole = micros / MICROS;
+  // As money_format.format_money writes an amount: exact, with at least 2 decimals, the
+  // digits grouped, the currency's ISO code where the language puts it.
+  function grouped(whole, shape) {
+    var first = shape.grouping[0], later = shape.grouping[1];
+    if (whole.length <= first) { return whole; }
+    var groups = [whole.slice(-first)];
+    var head = whole.slice(0, -first);
+    while (head.length > later) { groups.unshift(head.slice(-later)); head = head.slice(0, -later); }
+    groups.unshift(head);
+    return groups.join(shape.group);
+  }
+  function money(micros, currency) {
+    var shape = shapes[currency];
     var frac = (micros % MICROS).toString().padStart(6, "0").replace(/0+$/, "");
-    while (frac.length < places) { frac += "0"; }
-    return frac ? whole + "." + frac : whole.toString();
+    while (frac.length < 2) { frac += "0"; }
+    if (!shape) { return (micros / MICROS) + "." + frac + " " + currency; }
+    var digits = grouped((micros / MICROS).toString(), shape) + shape.decimal + frac;
+    return shape.prefix + digits + shape.suffix;
   }
   function quote(t, paid) {
     var percentFee = (paid * BigInt(t.fee_percent) + HUNDRED_PERCENT - 1n) / HUNDRED_PERCENT;
@@ -45,8 +60,8 @@
     var q = quote(t, paid);
     var panelCurrency = preview.dataset.panelCurrency;
     var values = {
-      amount: render(paid, 2), currency: t.currency, fee: render(q.fee, 2) + " " + t.currency,
-      credited: render(q.credited, 2), panel_currency: panelCurrency, bonus: render(q.bonus, 2)
+      amount: money(paid, t.currency), fee: money(q.fee, t.currency),
+      credited: money(q.credited, panelCurrency), bonus: money(q.bonus, panelCurrency)
     };
     var text = fill(preview.dataset.text, values);
     if (q.bonus > 0n) { text += fill(preview.dataset.bonus, values); }

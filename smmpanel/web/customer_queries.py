@@ -12,16 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import api_keys
 from smmpanel.catalog.models import services
+from smmpanel.catalog.service import service_name_in
 from smmpanel.db.dialect import one_of
 from smmpanel.orders.models import cancel_requests, orders, refills, subscriptions
 
 
-async def order_detail(conn: AsyncConnection, customer_id: int, order_id: int) -> Row[Any] | None:
-    """The customer's order with its service's terms and its subscription, or None."""
+async def order_detail(
+    conn: AsyncConnection, customer_id: int, order_id: int, language: str
+) -> Row[Any] | None:
+    """The customer's order with its service's terms (named in the page's language) and its
+    subscription, or None."""
     query = (
         select(
             orders,
-            services.c.name.label("service_name"),
+            service_name_in(language).label("service_name"),
             services.c.refill.label("service_refill"),
             services.c.refill_days,
             services.c.cancel.label("service_cancel"),
@@ -53,11 +57,14 @@ async def order_refills(conn: AsyncConnection, order_id: int) -> list:
 
 
 async def order_cancel_requests(conn: AsyncConnection, order_id: int) -> list:
+    """The order's cancel requests, with where each stands upstream."""
     query = select(
         cancel_requests.c.id,
         cancel_requests.c.status,
         cancel_requests.c.created_at,
         cancel_requests.c.resolved_at,
+        cancel_requests.c.forward_state,
+        cancel_requests.c.last_error,
     ).where(cancel_requests.c.order_id == order_id)
     return list((await conn.execute(query.order_by(cancel_requests.c.id))).all())
 

@@ -13,10 +13,12 @@ from starlette.responses import Response
 from smmpanel.accounts.service import balance_of
 from smmpanel.errors import N_, Refusal
 from smmpanel.integers import typed_id
+from smmpanel.money import MICROS
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import not_found, text
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.ledger import ledger_page
+from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.pagekit.pagination import list_address, page_number
 from smmpanel.payments.flow import Started, start_payment
@@ -25,6 +27,8 @@ from smmpanel.payments.service import payment_by_id, payment_rows
 
 router = APIRouter()
 PAYMENTS_SHOWN = 20
+# An amount whose digits show every group separator of a language: 1,234,567,890.00 in English.
+SHAPE_SAMPLE = 1_234_567_890 * MICROS
 # The page that sends the browser on to a gateway lets its form go there, and nowhere else.
 # What a gateway says the customer needs to pay at an ATM or a store (Notice.details keys).
 DETAIL_LABELS = {
@@ -65,12 +69,12 @@ async def _funds_page(
         error=error,
         typed=typed or {},
         preview_texts={
-            "paying": _(
-                "You pay %(amount)s %(currency)s (fee %(fee)s); "
-                "%(credited)s %(panel_currency)s lands on your balance"
-            ),
-            "bonus": _(", plus a bonus of %(bonus)s %(panel_currency)s"),
+            "paying": _("You pay %(amount)s (fee %(fee)s); %(credited)s lands on your balance"),
+            "bonus": _(", plus a bonus of %(bonus)s"),
         },
+        money_shapes=_money_shapes(
+            current.language, {current.panel.currency, *(m.terms.currency for m in methods)}
+        ),
         page_url=lambda number: list_address("/funds", number),
     )
 
@@ -85,6 +89,28 @@ def _terms_data(method: Method) -> dict[str, object]:
         "fee_fixed": str(terms.fee_fixed),
         "bonus_percent": str(terms.bonus_percent),
         "bonus_from": str(terms.bonus_from),
+    }
+
+
+def _money_shapes(language: str, currencies: set[str]) -> dict[str, dict[str, object]]:
+    """How the page writes an amount of each currency, for funds.js to write its preview the
+    same way: read off amounts `format_money` writes, so that one rule makes both."""
+    return {currency: _money_shape(language, currency) for currency in sorted(currencies)}
+
+
+def _money_shape(language: str, currency: str) -> dict[str, object]:
+    number = format_money(MICROS, "amount", language, "")  # "1.00"
+    written = format_money(MICROS, "amount", language, currency)  # "USD 1.00"
+    prefix, _number, suffix = written.partition(number)
+    grouped = format_money(SHAPE_SAMPLE, "amount", language, "").rpartition(number[1])[0]
+    group = next(char for char in grouped if not char.isdigit())
+    sizes = [len(part) for part in grouped.split(group)]
+    return {
+        "prefix": prefix,
+        "suffix": suffix,
+        "decimal": number[1],
+        "group": group,
+        "grouping": [sizes[-1], sizes[-2]],  # the first group from the decimal sign, the others
     }
 
 

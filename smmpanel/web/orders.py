@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from smmpanel.catalog.service import custom_rate, find_service
+from smmpanel.catalog.service import customer_rate
 from smmpanel.db.base import as_utc, utcnow
 from smmpanel.errors import Refusal
 from smmpanel.money import charge_micros
@@ -32,6 +32,7 @@ from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import CustomerVisit, Visit
 from smmpanel.pagekit.pagination import list_address, page_number
+from smmpanel.pagekit.upstream_cancels import upstream_cancel
 from smmpanel.web import customer_mass_order, customer_new_order
 from smmpanel.web.customer_fields import type_fields
 from smmpanel.web.customer_orders_queries import OrderFilters, OrdersPage, PageAt, orders_page
@@ -94,7 +95,8 @@ async def order_list(
         service=service.strip(),
     )
     async with current.db.read() as conn:
-        found = await orders_page(conn, current.customer_id, filters, _page_at(page, before, after))
+        at = _page_at(page, before, after)
+        found = await orders_page(conn, current.customer_id, filters, at, current.language)
     return current.render(
         "web/orders.html",
         filters=filters,
@@ -107,7 +109,7 @@ async def order_list(
 async def _own_order(current: Visit, order_id: int) -> Row[Any]:
     """The signed-in customer's order of this id; anything else is a page not found."""
     async with current.db.read() as conn:
-        order = await order_detail(conn, current.customer_id, order_id)
+        order = await order_detail(conn, current.customer_id, order_id, current.language)
     if not order:
         raise HTTPException(404)
     return order
@@ -155,9 +157,7 @@ async def _per_post_charge(conn: AsyncConnection, order: Row[Any]) -> tuple[int,
     now, for its least and most quantity per post; None when nothing is charged per post."""
     if order.type != SUBSCRIPTIONS or order.subscription_posts is not None:
         return None
-    rate = await custom_rate(conn, order.customer_id, order.service_id)
-    if rate is None:
-        rate = (await find_service(conn, order.service_id)).rate
+    rate = await customer_rate(conn, order.customer_id, order.service_id)
     least, most = order.subscription_min, order.subscription_max
     return charge_micros(rate, least), charge_micros(rate, most)
 
@@ -182,6 +182,7 @@ async def order_page(order_id: int, current: CustomerVisit) -> Response:
         per_post=per_post,
         can_refill=_can_refill(order, refills),
         can_cancel=_can_cancel(order, cancels),
+        upstream_cancel=upstream_cancel,
     )
 
 

@@ -20,8 +20,8 @@ from smmpanel.orders.statuses import (
     COMPLETED,
     FORWARD_IN_DOUBT,
     FORWARD_QUEUED,
-    FORWARD_REJECTED,
     FORWARD_SENT,
+    FORWARD_WITHDRAWN,
     PARTIAL,
     PENDING,
 )
@@ -394,7 +394,7 @@ async def test_an_order_in_doubt_canceled_from_the_list_is_refunded_and_leaves_i
     assert f"Order {order_id} is canceled" in text_of(page)
     assert order_id not in doubt_ids(page)
     order = await order_row(db, order_id)
-    assert (order.status, order.forward_state) == (CANCELED, FORWARD_REJECTED)
+    assert (order.status, order.forward_state) == (CANCELED, FORWARD_WITHDRAWN)
     assert await balance(db, customer_id) == before + charge
     assert await refunds_of(db, order_id) == [(charge, "refund:cancel")]
     again = await resolve(operator, order_id, "cancel")

@@ -16,7 +16,7 @@ from smmpanel.orders.statuses import (
     CANCELED,
     COMPLETED,
     FORWARD_QUEUED,
-    FORWARD_REJECTED,
+    FORWARD_WITHDRAWN,
     IN_PROGRESS,
     PENDING,
     PROCESSING,
@@ -167,7 +167,7 @@ async def test_cancel_of_an_order_in_doubt_is_the_operators_decision(operator, d
     assert (await bulk(operator, "cancel", [doubtful])).status_code == 303
 
     order = await order_row(db, doubtful)
-    assert (order.status, order.forward_state) == (CANCELED, FORWARD_REJECTED)
+    assert (order.status, order.forward_state) == (CANCELED, FORWARD_WITHDRAWN)
     assert order.last_error == "canceled by the operator"
     assert await balance(db, customer_id) == before + charge
     assert await refunds_of(db, doubtful) == [(charge, "refund:cancel")]

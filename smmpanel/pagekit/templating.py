@@ -124,6 +124,8 @@ def build_environment() -> Environment:
         plain_rate=render_rate,
         when=_when,
         number=_number,
+        # The API's English type names, translated on pages (their msgids: catalog.types).
+        service_type=i18n.gettext,
     )
     environment.globals.update(
         languages=i18n.LANGUAGES,

@@ -16,6 +16,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 import smmpanel
+from smmpanel.catalog.types import TYPE_NAMES
 from smmpanel.errors import REFUSAL_KINDS
 from smmpanel.orders import statuses
 from smmpanel.pagekit.i18n import LOCALE_DIR, _catalogue
@@ -48,13 +49,14 @@ def zh_tw_po_files() -> list[tuple[str, list]]:
 
 
 def run_time_messages() -> set[str]:
-    """Texts the pages translate from a variable, which extraction cannot see: the statuses and
-    the template of every refusal kind, shown through `i18n.explain`."""
+    """Texts the pages translate from a variable, which extraction cannot see: the statuses,
+    the service types and the template of every refusal kind, shown through `i18n.explain`."""
     names = (
         set(statuses.ORDER_STATUSES)
         | set(statuses.SUBSCRIPTION_STATUSES)
         | set(statuses.REFILL_STATUSES)
         | {statuses.CANCEL_PENDING, statuses.CANCEL_ACCEPTED, statuses.CANCEL_REJECTED}
+        | set(TYPE_NAMES)
     )
     return names | {kind.template for kind in every_refusal_kind()}
 

@@ -15,6 +15,10 @@ from smmpanel.middleware import SECURITY_HEADERS
 MAX_REQUEST_HEAD_BYTES = 64 * 1024
 KEEP_ALIVE_SECONDS = 5
 REFUSAL = b'{"error":"Incorrect request"}'
+# With several web processes, uvicorn kills one that does not answer its supervisor's ping in
+# this time. Its default (5 s) killed busy but healthy processes on a loaded 2-core machine,
+# dropping the requests they were answering; a process truly hung is still replaced.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 log = logging.getLogger("smmpanel.http")
 
@@ -28,6 +32,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": bool(proxies),
         "forwarded_allow_ips": proxies,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
         "access_log": False,
         "log_config": logging_config(settings.log_level),
         "log_level": settings.log_level.lower(),

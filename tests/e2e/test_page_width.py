@@ -34,6 +34,8 @@ CUSTOMER_PAGES = [
     "/api",
     "/tickets",
     "/account",
+    "/account/two-factor",
+    "/news",
 ]
 SIGNED_OUT_PAGES = ["/signin", "/signup", "/password/forgot"]
 ADMIN_PAGES = [
@@ -48,6 +50,18 @@ ADMIN_PAGES = [
     "/admin/operators",
     "/admin/outbox",
     "/admin/audit",
+    "/admin/customers/new",
+    "/admin/catalog/categories",
+    "/admin/catalog/services/new",
+    "/admin/catalog/transfer",
+    "/admin/orders/doubts",
+    "/admin/refills",
+    "/admin/cancels",
+    "/admin/payment-methods",
+    "/admin/canned-replies",
+    "/admin/pages",
+    "/admin/me",
+    "/admin/two-factor",
 ]
 
 # A real buyer's link can be long and unbroken; names can be long too.

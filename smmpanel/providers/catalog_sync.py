@@ -352,13 +352,23 @@ def _is_due(sync_hours: int, synced_at: datetime | None, now: datetime) -> bool:
     return synced_at is None or as_utc(synced_at) + timedelta(hours=sync_hours) <= now
 
 
+def _cause(refused: Refusal) -> str:
+    """What went wrong, as the pages show it beside the provider: the upstream's problem
+    where the refusal names one, without the command-line advice of its full text."""
+    advice = refused.params.get("advice")  # LIST_UNAVAILABLE wraps the refusal that says why
+    if isinstance(advice, Refusal):
+        return _cause(advice)
+    problem = refused.params.get("problem")
+    return str(problem) if problem is not None else str(refused)
+
+
 async def _sync_and_log(db: Database, client: UpstreamClient, provider_id: int) -> int:
     try:
         summary = await sync_provider(db, client, provider_id)
     except Refusal as exc:
         log.warning("catalogue sync failed", extra={"provider_id": provider_id, "why": str(exc)})
         async with db.write() as conn:
-            await record_outcome(conn, provider_id, error=f"catalogue sync: {exc}")
+            await record_outcome(conn, provider_id, error=f"catalogue sync: {_cause(exc)}")
             await count_failure(conn, provider_id, SYNC, str(exc), utcnow())
         return 0
     log.info(

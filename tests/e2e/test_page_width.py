@@ -7,7 +7,8 @@ Each page is saved as artifacts/screenshots/<db>/width-<language>-<size>-<page>.
 import re
 
 import pytest
-from pages.page_client import PASSWORD, customer_with_password, operator_account, unique
+from e2e.signing import signed_in
+from pages.page_client import customer_with_password, operator_account, unique
 from playwright.async_api import Page, expect
 
 from smmpanel.catalog.service import category_id_for, create_service
@@ -125,14 +126,6 @@ async def widths_over(
         if excess > 0:
             too_wide[path] = excess
     return too_wide
-
-
-async def signed_in(page: Page, name: str, language: str, path: str = "/signin") -> None:
-    await page.goto(f"/language/{language}?next={path}")
-    await page.locator("input[name=name]").fill(name)
-    await page.locator("input[name=password]").fill(PASSWORD)
-    await page.locator("form button[type=submit]").last.click()
-    await expect(page).not_to_have_url(re.compile("/signin"))
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

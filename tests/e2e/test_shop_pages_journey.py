@@ -2,9 +2,8 @@
 Markdown pages, a discount given on the customer's page and read back on /services, and a
 service's Chinese name and type on a phone. Screenshots under artifacts/screenshots/<db>/."""
 
-import re
-
-from pages.page_client import PASSWORD, customer_with_password, operator_account, unique
+from e2e.signing import signed_in
+from pages.page_client import customer_with_password, operator_account, unique
 from playwright.async_api import Page, expect
 
 from smmpanel.catalog.service import category_id_for, create_service
@@ -24,14 +23,6 @@ Orders that do not start are **refunded in full**:
 
 Read the [API](/api) or <script>alert(1)</script> nothing else.
 """
-
-
-async def signed_in(page: Page, name: str, language: str, path: str = "/signin") -> None:
-    await page.goto(f"/language/{language}?next={path}")
-    await page.locator("input[name=name]").fill(name)
-    await page.locator("input[name=password]").fill(PASSWORD)
-    await page.locator("form button[type=submit]").last.click()
-    await expect(page).not_to_have_url(re.compile("/signin"))
 
 
 async def fits(page: Page) -> bool:

@@ -5,8 +5,9 @@ and reads the answer. Screenshots of each step."""
 import re
 
 import pytest
-from pages.page_client import PASSWORD, customer_with_password, operator_account, unique
-from playwright.async_api import Page, expect
+from e2e.signing import signed_in
+from pages.page_client import customer_with_password, operator_account, unique
+from playwright.async_api import expect
 
 TICKET_PAGE = re.compile(r"/tickets/(\d+)$")
 # What each language calls the ticket's statuses on the pages.
@@ -14,14 +15,6 @@ WORDS = {
     "en": {"open": "Open", "answered": "Replied", "new_reply": "new reply"},
     "zh_TW": {"open": "待回覆", "answered": "已回覆", "new_reply": "新回覆"},
 }
-
-
-async def signed_in(page: Page, name: str, language: str, path: str = "/signin") -> None:
-    await page.goto(f"/language/{language}?next={path}")
-    await page.locator("input[name=name]").fill(name)
-    await page.locator("input[name=password]").fill(PASSWORD)
-    await page.locator("form button[type=submit]").last.click()
-    await expect(page).not_to_have_url(re.compile("/signin"))
 
 
 @pytest.mark.parametrize("language", ["en", "zh_TW"])

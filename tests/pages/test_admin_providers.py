@@ -1,56 +1,26 @@
 """The operator's provider pages against a fake upstream panel in its own process."""
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import harness
 import httpx
 import pytest
+from fake_upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 from page_client import PageClient, text_of, unique
 from sqlalchemy import select
 
 from smmpanel.catalog.models import services
 from smmpanel.providers.models import providers
 
-FAKE_UPSTREAM = Path(__file__).resolve().parents[1] / "fakes" / "upstream.py"
-UPSTREAM_KEY = "upstream-test-key"  # the key tests/fakes/upstream.py accepts
 PROVIDERS = "/admin/providers"
 CALM = {"modes": {"services": "ok", "balance": "ok"}, "delay": 0, "balance": "1000.00"}
 
 
-class Upstream:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.api_url = f"{url}/api/v2"
-
-    def control(self, **settings: object) -> None:
-        httpx.post(f"{self.url}/_control", json=settings, timeout=5).raise_for_status()
-
-
 @pytest.fixture(scope="module")
 def upstream_process() -> Iterator[Upstream]:
-    port = harness.free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(FAKE_UPSTREAM), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    upstream = Upstream(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            httpx.get(f"{upstream.url}/_state", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert process.poll() is None and time.monotonic() < deadline, "no fake upstream"
-            time.sleep(0.05)
-    yield upstream
-    process.terminate()
-    process.wait(timeout=10)
+    with running_upstream() as upstream:
+        yield upstream
 
 
 @pytest.fixture

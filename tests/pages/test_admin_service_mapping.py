@@ -1,16 +1,12 @@
 """A service fulfilled by hand forwarded to a provider's service from its page, and back by hand,
 against the fake upstream panel in its own process."""
 
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import harness
-import httpx
 import pytest
+from fake_upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 from page_client import PageClient, operator_account, text_of, unique
 from sqlalchemy import select
 
@@ -25,8 +21,6 @@ from smmpanel.providers.client import UpstreamClient, upstream_session
 from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders
 from smmpanel.providers.service import add_provider
 
-FAKE_UPSTREAM = Path(__file__).resolve().parents[1] / "fakes" / "upstream.py"
-UPSTREAM_KEY = "upstream-test-key"  # the key tests/fakes/upstream.py accepts
 CALM = {"modes": {"services": "ok", "balance": "ok"}, "add": "ok", "delay": 0}
 UPSTREAM_SERVICE = {
     "service": 77,
@@ -39,38 +33,10 @@ UPSTREAM_SERVICE = {
 }
 
 
-class Upstream:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.api_url = f"{url}/api/v2"
-
-    def control(self, **settings: object) -> None:
-        httpx.post(f"{self.url}/_control", json=settings, timeout=5).raise_for_status()
-
-    def sent_links(self) -> dict[str, int]:
-        return httpx.get(f"{self.url}/_state", timeout=5).json()["sent_links"]
-
-
 @pytest.fixture(scope="module")
 def upstream_process() -> Iterator[Upstream]:
-    port = harness.free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(FAKE_UPSTREAM), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    upstream = Upstream(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            httpx.get(f"{upstream.url}/_state", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert process.poll() is None and time.monotonic() < deadline, "no fake upstream"
-            time.sleep(0.05)
-    yield upstream
-    process.terminate()
-    process.wait(timeout=10)
+    with running_upstream() as upstream:
+        yield upstream
 
 
 @pytest.fixture

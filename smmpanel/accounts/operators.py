@@ -115,10 +115,6 @@ async def operator_by_id(conn: AsyncConnection, operator_id: int) -> Operator | 
     return None if row is None else Operator(*row)
 
 
-async def operator_role(conn: AsyncConnection, operator_id: int) -> str | None:
-    return await conn.scalar(select(operators.c.role).where(operators.c.id == operator_id))
-
-
 async def set_operator_role(conn: AsyncConnection, name: str, role: str) -> str:
     """Give an operator another role; its name as stored."""
     check_role(role)

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from smmpanel.accounts.models import OPERATOR_OWNER
-from smmpanel.accounts.operators import operator_role
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.pages import OperatorVisit
 
@@ -174,8 +173,7 @@ def routes_of(role: str | None) -> frozenset[str]:
 async def require_role(request: Request, current: OperatorVisit) -> None:
     """Refuse, before the handler reads anything, a route the operator's role may not use."""
     assert current.operator is not None
-    async with current.db.read() as conn:
-        role = await operator_role(conn, current.operator.account_id)
+    role = current.operator.role
     request.state.admin_routes = routes_of(role)
     route = request.scope["route"]
     method = "GET" if request.method == "HEAD" else request.method

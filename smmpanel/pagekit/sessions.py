@@ -4,8 +4,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, delete, insert, select
+from sqlalchemy import Column, ColumnElement, Table, delete, insert, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import (
@@ -29,6 +30,8 @@ class SignedIn:
     name: str
     # The account's own IANA zone; None: the panel's default.
     time_zone: str | None = None
+    # An operator's role (admin/roles.py), read with the session; None for a customer.
+    role: str | None = None
 
 
 def _digest(token: str) -> str:
@@ -57,14 +60,24 @@ async def _start(conn: AsyncConnection, lifetime: timedelta, **account: int) -> 
 async def customer_of_session(conn: AsyncConnection, token: str) -> SignedIn | None:
     """The active customer a live session belongs to; a suspended customer is signed out."""
     return await _owner(
-        conn, token, customers, web_sessions.c.customer_id, customers.c.status == CUSTOMER_ACTIVE
+        conn,
+        token,
+        customers,
+        web_sessions.c.customer_id,
+        null(),
+        customers.c.status == CUSTOMER_ACTIVE,
     )
 
 
 async def operator_of_session(conn: AsyncConnection, token: str) -> SignedIn | None:
     """The active operator a live session belongs to; a disabled one is signed out at once."""
     return await _owner(
-        conn, token, operators, web_sessions.c.operator_id, operators.c.status == OPERATOR_ACTIVE
+        conn,
+        token,
+        operators,
+        web_sessions.c.operator_id,
+        operators.c.role,
+        operators.c.status == OPERATOR_ACTIVE,
     )
 
 
@@ -73,12 +86,13 @@ async def _owner(
     token: str,
     accounts: Table,
     owner_id: Column,
+    role: ColumnElement[Any],
     *conditions: ColumnElement[bool],
 ) -> SignedIn | None:
     """The account of `accounts` a live session with this token belongs to."""
     row = (
         await conn.execute(
-            select(accounts.c.id, accounts.c.name, accounts.c.time_zone)
+            select(accounts.c.id, accounts.c.name, accounts.c.time_zone, role.label("role"))
             .join(web_sessions, owner_id == accounts.c.id)
             .where(
                 web_sessions.c.token_hash == _digest(token),
@@ -87,7 +101,7 @@ async def _owner(
             )
         )
     ).first()
-    return SignedIn(row.id, row.name, row.time_zone) if row else None
+    return SignedIn(row.id, row.name, row.time_zone, row.role) if row else None
 
 
 async def end_session(conn: AsyncConnection, token: str) -> None:

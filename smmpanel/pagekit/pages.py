@@ -40,7 +40,6 @@ from smmpanel.pagekit.sessions import SignedIn, customer_of_session, operator_of
 from smmpanel.panel.service import PanelSettings
 from smmpanel.panel.service import get_settings as get_panel_settings
 from smmpanel.request_body import body_at_most
-from smmpanel.support.tickets import unread_for_customer, unread_for_operators
 from smmpanel.text import NotText, check_storable, urlencoded_pairs
 
 SESSION_COOKIE = "smm_session"
@@ -279,8 +278,6 @@ async def start_visit(request: Request) -> Visit:
         panel = await get_panel_settings(conn)
         customer = await customer_of_session(conn, customer_token) if customer_token else None
         operator = await operator_of_session(conn, operator_token) if operator_token else None
-        customer_unread = await unread_for_customer(conn, customer.account_id) if customer else 0
-        operator_unread = await unread_for_operators(conn) if operator else 0
     chosen = i18n.known_language(request.cookies.get(LANGUAGE_COOKIE))
     language = (
         chosen
@@ -303,8 +300,8 @@ async def start_visit(request: Request) -> Visit:
         new_visitor=new_visitor,
         flash=_flash(request),
         language_from_browser=chosen is None,
-        customer_unread_tickets=customer_unread,
-        operator_unread_tickets=operator_unread,
+        customer_unread_tickets=customer.unread_tickets if customer else 0,
+        operator_unread_tickets=operator.unread_tickets if operator else 0,
     )
 
 

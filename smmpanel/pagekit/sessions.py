@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Table, delete, insert, null, select
+from sqlalchemy import Column, ColumnElement, ScalarSelect, Table, delete, insert, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import (
@@ -17,6 +17,7 @@ from smmpanel.accounts.models import (
     web_sessions,
 )
 from smmpanel.db.base import utcnow
+from smmpanel.support.tickets import unread_for_customer, unread_for_operators
 
 CUSTOMER_SESSION_DAYS = 14
 OPERATOR_SESSION_HOURS = 12
@@ -32,6 +33,8 @@ class SignedIn:
     time_zone: str | None = None
     # An operator's role (admin/roles.py), read with the session; None for a customer.
     role: str | None = None
+    # Tickets with news for this account (a customer's replies, any operator's messages).
+    unread_tickets: int = 0
 
 
 def _digest(token: str) -> str:
@@ -65,6 +68,7 @@ async def customer_of_session(conn: AsyncConnection, token: str) -> SignedIn | N
         customers,
         web_sessions.c.customer_id,
         null(),
+        unread_for_customer(),
         customers.c.status == CUSTOMER_ACTIVE,
     )
 
@@ -77,6 +81,7 @@ async def operator_of_session(conn: AsyncConnection, token: str) -> SignedIn | N
         operators,
         web_sessions.c.operator_id,
         operators.c.role,
+        unread_for_operators(),
         operators.c.status == OPERATOR_ACTIVE,
     )
 
@@ -87,12 +92,20 @@ async def _owner(
     accounts: Table,
     owner_id: Column,
     role: ColumnElement[Any],
+    unread: ScalarSelect[int],
     *conditions: ColumnElement[bool],
 ) -> SignedIn | None:
-    """The account of `accounts` a live session with this token belongs to."""
+    """The account of `accounts` a live session with this token belongs to, with what the
+    pages' headers show of it, in one statement."""
     row = (
         await conn.execute(
-            select(accounts.c.id, accounts.c.name, accounts.c.time_zone, role.label("role"))
+            select(
+                accounts.c.id,
+                accounts.c.name,
+                accounts.c.time_zone,
+                role.label("role"),
+                unread.label("unread"),
+            )
             .join(web_sessions, owner_id == accounts.c.id)
             .where(
                 web_sessions.c.token_hash == _digest(token),
@@ -101,7 +114,7 @@ async def _owner(
             )
         )
     ).first()
-    return SignedIn(row.id, row.name, row.time_zone, row.role) if row else None
+    return SignedIn(row.id, row.name, row.time_zone, row.role, row.unread) if row else None
 
 
 async def end_session(conn: AsyncConnection, token: str) -> None:

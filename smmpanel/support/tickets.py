@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ScalarSelect, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.accounts.models import customers
@@ -179,17 +179,19 @@ async def mark_read_by_operators(conn: AsyncConnection, ticket_id: int) -> None:
     )
 
 
-async def unread_for_customer(conn: AsyncConnection, customer_id: int) -> int:
-    """The customer's tickets with a reply they have not read: their tickets' index entries."""
+def unread_for_customer() -> ScalarSelect[int]:
+    """The customer's tickets with a reply they have not read (their tickets' index entries),
+    as a column of a query over `customers`."""
     query = select(func.count()).where(
-        tickets.c.customer_id == customer_id, tickets.c.customer_unread
+        tickets.c.customer_id == customers.c.id, tickets.c.customer_unread
     )
-    return await conn.scalar(query) or 0
+    return query.scalar_subquery()
 
 
-async def unread_for_operators(conn: AsyncConnection) -> int:
-    """Tickets with a customer's message no operator has read yet (ix_tickets_operator_unread)."""
-    return await conn.scalar(select(func.count()).where(tickets.c.operator_unread)) or 0
+def unread_for_operators() -> ScalarSelect[int]:
+    """Tickets with a customer's message no operator has read yet (ix_tickets_operator_unread),
+    as a column of any query."""
+    return select(func.count()).where(tickets.c.operator_unread).scalar_subquery()
 
 
 def bounded_text(text: str, field: str, limit: int) -> str:

@@ -12,7 +12,10 @@ from markupsafe import Markup, escape
 from smmpanel.pagekit.i18n import gettext as _
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 80, 12, 16, 36
+LEFT, RIGHT, TOP, BOTTOM = 96, 12, 16, 36
+# In the SVG's own units: a chart is never drawn narrower than 30rem (panel.css), so a label
+# never shows smaller than about 10 px.
+FONT_SIZE = 13
 PLOT_WIDTH = WIDTH - LEFT - RIGHT
 PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
 MOST_DATE_LABELS = 6
@@ -114,6 +117,6 @@ def _labelled_positions(count: int) -> list[int]:
 
 def _text(x: float, y: float, text: str, *, anchor: str) -> str:
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="11" text-anchor="{anchor}"'
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{FONT_SIZE}" text-anchor="{anchor}"'
         f' fill="{TEXT_COLOUR}">{escape(text)}</text>'
     )

@@ -2,6 +2,7 @@
 the dashboard used to (charge × upstream rate / the rate paid); its downgrade takes both away."""
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import harness
@@ -12,13 +13,29 @@ from alembic import command
 from smmpanel.accounts.service import create_customer
 from smmpanel.catalog.service import category_id_for, create_service, set_customer_price
 from smmpanel.db import Database
+from smmpanel.db.base import Timestamp
 from smmpanel.db.migrate import alembic_config
-from smmpanel.orders.placement import place_order
 from smmpanel.providers.service import add_provider
 
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 orders_cost = sa.table("orders", sa.column("id", sa.Integer), sa.column("cost", sa.BigInteger))
+# `orders` as revision 0010 has it, the columns this test writes: today's place_order reads
+# columns that revision lacks.
+orders_0010 = sa.table(
+    "orders",
+    sa.column("id", sa.Integer),
+    sa.column("customer_id", sa.Integer),
+    sa.column("service_id", sa.Integer),
+    sa.column("provider_id", sa.Integer),
+    sa.column("link", sa.String),
+    sa.column("type", sa.String),
+    sa.column("status", sa.String),
+    sa.column("quantity", sa.Integer),
+    sa.column("charge", sa.BigInteger),
+    sa.column("created_at", Timestamp),
+    sa.column("updated_at", Timestamp),
+)
 
 
 async def test_0011_costs_the_forwarded_orders_and_goes_back(backend: str, tmp_path: Path):
@@ -73,11 +90,27 @@ async def _three_orders(db: Database) -> tuple[int, int, int]:
         custom_buyer = await create_customer(conn, "custom", 100_000_000)
         await set_customer_price(conn, custom_buyer, forwarded, 2_400_000)
         ids = []
-        for customer, service in (
-            (listed_buyer, forwarded),
-            (custom_buyer, forwarded),
-            (listed_buyer, by_hand),
+        for customer, service, upstream, charge in (
+            (listed_buyer, forwarded, provider, 1_500_000),  # 500 at 3.00
+            (custom_buyer, forwarded, provider, 1_200_000),  # 500 at 2.40
+            (listed_buyer, by_hand, None, 500_000),
         ):
-            fields = {"service": str(service), "link": f"https://x.example/{service}/{customer}"}
-            ids.append(await place_order(conn, customer, {**fields, "quantity": "500"}))
+            now = datetime.now(UTC)
+            order = {"customer_id": customer, "service_id": service, "provider_id": upstream}
+            ids.append(
+                await conn.scalar(
+                    sa.insert(orders_0010)
+                    .values(
+                        **order,
+                        link=f"https://x.example/{service}/{customer}",
+                        type="Default",
+                        status="Pending",
+                        quantity=500,
+                        charge=charge,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(orders_0010.c.id)
+                )
+            )
     return ids[0], ids[1], ids[2]

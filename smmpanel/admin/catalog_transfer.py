@@ -11,19 +11,15 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from smmpanel.admin.audit import note
+from smmpanel.catalog.import_preview import preview_import
 from smmpanel.catalog.transfer import (
-    CategoryEntry,
-    ImportSummary,
     dump,
     export_catalog,
     import_catalog,
@@ -52,22 +48,6 @@ FILE_NOT_UTF8 = refusal(
     "catalog_upload_not_utf8",
     "the file was not imported, nothing changed: it is not UTF-8 text; save it as UTF-8 JSON",
 )
-
-
-@dataclass(frozen=True)
-class ServiceChange:
-    id: int
-    name: str
-    fields: list[tuple[str, object, object]]  # (file key, before, after)
-
-
-@dataclass(frozen=True)
-class Preview:
-    summary: ImportSummary
-    new_categories: list[str]
-    added: list[dict[str, Any]]  # the new services, as the file gives them
-    changed: list[ServiceChange]
-    unchanged: int
 
 
 def _transfer_page(current: Visit, status_code: int = 200, error: str | None = None) -> Response:
@@ -132,7 +112,7 @@ async def _preview(current: Visit, content: bytes) -> Response:
     try:
         entries = read_catalog(_text_of(content))
         async with current.db.write() as conn:
-            preview = await _rehearsed(conn, entries)
+            preview = await preview_import(conn, entries, SHOWN)
     except Refusal as error:
         return _refused(current, error)
     digest = _keep(content)
@@ -156,58 +136,6 @@ def _text_of(content: bytes) -> str:
 
 def _refused(current: Visit, error: Refusal) -> Response:
     return _transfer_page(current, 400, i18n.explain(error))
-
-
-async def _rehearsed(conn: AsyncConnection, entries: list[CategoryEntry]) -> Preview:
-    """The import run in a savepoint and undone: what it would add and change, exactly."""
-    savepoint = await conn.begin_nested()
-    try:
-        before = await export_catalog(conn)
-        summary = await import_catalog(conn, entries)
-        after = await export_catalog(conn)
-    finally:
-        await savepoint.rollback()
-    return _compared(summary, before, after, entries)
-
-
-def _by_id(document: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    return {
-        service["id"]: {**service, "category": category["name"]}
-        for category in document["categories"]
-        for service in category["services"]
-    }
-
-
-def _compared(
-    summary: ImportSummary,
-    before: dict[str, Any],
-    after: dict[str, Any],
-    entries: list[CategoryEntry],
-) -> Preview:
-    old, new = _by_id(before), _by_id(after)
-    in_file = [service.columns["id"] for entry in entries for service in entry.services]
-    added = [new[service_id] for service_id in in_file if service_id not in old]
-    changed = []
-    for service_id in in_file:
-        if service_id in old and old[service_id] != new[service_id]:
-            fields = [
-                (key, old[service_id][key], value)
-                for key, value in new[service_id].items()
-                if old[service_id][key] != value
-            ]
-            changed.append(ServiceChange(service_id, new[service_id]["name"], fields))
-    old_categories = {category["name"] for category in before["categories"]}
-    return Preview(
-        summary=summary,
-        new_categories=[
-            category["name"]
-            for category in after["categories"]
-            if category["name"] not in old_categories
-        ],
-        added=added[:SHOWN],
-        changed=changed,
-        unchanged=summary.updated - len(changed),
-    )
 
 
 async def _confirm(current: Visit, digest: str) -> Response:

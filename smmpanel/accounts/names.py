@@ -7,7 +7,9 @@ under, and what a unique index keeps to one account of each kind.
 
 import unicodedata
 
-from smmpanel.errors import refusal
+from sqlalchemy import Table
+
+from smmpanel.errors import N_, RefusalKind, check_fits, refusal
 
 NAME_HAS_ODD_CHARACTER = refusal(
     "name_has_odd_character",
@@ -28,3 +30,16 @@ def check_new_name(name: str) -> None:
     for character in name:
         if character.isspace() or unicodedata.category(character)[0] in "CZ":
             raise NAME_HAS_ODD_CHARACTER(character=f"U+{ord(character):04X}")
+
+
+def checked_name(name: str, accounts: Table, needs_name: RefusalKind) -> tuple[str, str]:
+    """A new name of `accounts` (customers or operators) as kept, and its key; refused
+    (`needs_name` when empty) if an account may not be called so or it does not fit."""
+    name = name.strip()
+    if not name:
+        raise needs_name()
+    check_new_name(name)
+    check_fits(accounts.c.name, name, N_("the name"))
+    key = name_key(name)
+    check_fits(accounts.c.name_key, key, N_("the name"))
+    return name, key

@@ -23,11 +23,11 @@ from smmpanel.accounts.models import (
     operators,
     web_sessions,
 )
-from smmpanel.accounts.names import check_new_name, name_key
+from smmpanel.accounts.names import checked_name, name_key
 from smmpanel.accounts.service import check_time_zone
 from smmpanel.db.base import AnyRow, utcnow
 from smmpanel.db.dialect import insert_or_ignore, locked
-from smmpanel.errors import N_, check_fits, refusal
+from smmpanel.errors import refusal
 
 OPERATOR_NEEDS_NAME = refusal("operator_needs_name", "an operator needs a name")
 OPERATOR_NAME_TAKEN = refusal("operator_name_taken", "an operator named %(name)r exists already")
@@ -76,13 +76,7 @@ async def create_operator(
     conn: AsyncConnection, name: str, password_hash: str, role: str = OPERATOR_OWNER
 ) -> int:
     check_role(role)
-    name = name.strip()
-    if not name:
-        raise OPERATOR_NEEDS_NAME()
-    check_new_name(name)
-    check_fits(operators.c.name, name, N_("the name"))
-    key = name_key(name)
-    check_fits(operators.c.name_key, key, N_("the name"))
+    name, key = checked_name(name, operators, OPERATOR_NEEDS_NAME)
     operator_id = await conn.scalar(
         insert_or_ignore(conn, operators)
         .values(

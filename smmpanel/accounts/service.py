@@ -19,7 +19,7 @@ from smmpanel.accounts.models import (
     customers,
     ledger_entries,
 )
-from smmpanel.accounts.names import check_new_name, name_key
+from smmpanel.accounts.names import checked_name, name_key
 from smmpanel.db.base import AnyRow, as_utc, utcnow
 from smmpanel.db.dialect import insert_or_ignore
 from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader
@@ -109,7 +109,7 @@ async def create_customer(
     email: str | None = None,
     password_hash: str | None = None,
 ) -> int:
-    name, key = _checked_name(name)
+    name, key = checked_name(name, customers, CUSTOMER_NEEDS_NAME)
     if email is not None:
         if "@" not in email:
             raise NOT_AN_EMAIL(email=email)
@@ -139,18 +139,6 @@ async def create_customer(
     return customer_id
 
 
-def _checked_name(name: str) -> tuple[str, str]:
-    """The name as kept and its key; refused if a customer may not be called so."""
-    name = name.strip()
-    if not name:
-        raise CUSTOMER_NEEDS_NAME()
-    check_new_name(name)
-    check_fits(customers.c.name, name, N_("the name"))
-    key = name_key(name)
-    check_fits(customers.c.name_key, key, N_("the name"))
-    return name, key
-
-
 async def _name_taken(conn: AsyncConnection, key: str) -> Refusal:
     taken = (
         await conn.execute(
@@ -165,7 +153,7 @@ async def change_contact(
 ) -> None:
     """The operator's change of a customer's name and e-mail address. A new address is not
     verified: only the customer opening a link sent there proves it is theirs."""
-    name, key = _checked_name(name)
+    name, key = checked_name(name, customers, CUSTOMER_NEEDS_NAME)
     if email is not None:
         check_email(email)
     old_email = await conn.scalar(select(customers.c.email).where(customers.c.id == customer_id))

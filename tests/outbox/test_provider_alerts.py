@@ -2,19 +2,14 @@
 alert when a checked balance is below the provider's threshold, and the failures alert once its
 catalogue syncs or order sends have failed FAILURES_TO_ALERT times in a row; each once a day."""
 
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
-from harness import free_port
 from sqlalchemy import select
+from upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 
 from smmpanel.accounts.service import create_customer
 from smmpanel.catalog.service import category_id_for, create_service
@@ -29,8 +24,6 @@ from smmpanel.providers.forwarding import ForwardingTimes, forward_due_orders
 from smmpanel.providers.models import providers
 from smmpanel.providers.service import add_provider
 
-FAKE_UPSTREAM = Path(__file__).resolve().parents[1] / "fakes" / "upstream.py"
-UPSTREAM_KEY = "upstream-test-key"
 CLOSED_PORT_API = "http://127.0.0.1:9/api/v2"  # nothing listens: each request is unreachable
 LISTED = {
     "service": 1,
@@ -51,37 +44,10 @@ TIMES = ForwardingTimes(
 )
 
 
-class Upstream:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.api_url = f"{url}/api/v2"
-
-    def control(self, **settings: object) -> None:
-        httpx.post(f"{self.url}/_control", json=settings, timeout=5).raise_for_status()
-
-
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[Upstream]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(FAKE_UPSTREAM), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    fake = Upstream(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                httpx.get(f"{fake.url}/_state", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the fake upstream did not start"
-                time.sleep(0.05)
+    with running_upstream() as fake:
         yield fake
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest_asyncio.fixture

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 import harness
 import httpx
 import pytest
-from fake_upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 from page_client import PageClient, text_of, unique
 from sqlalchemy import select
+from upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 
 from smmpanel.catalog.models import services
 from smmpanel.providers.models import providers

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import harness
 import pytest
-from fake_upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 from page_client import PageClient, operator_account, text_of, unique
 from sqlalchemy import select
+from upstream_process import UPSTREAM_KEY, Upstream, running_upstream
 
 from smmpanel.accounts.service import create_customer
 from smmpanel.catalog.models import FULFIL_MANUAL, FULFIL_PROVIDER, services

@@ -11,7 +11,7 @@ from pathlib import Path
 import harness
 import httpx
 
-FAKE_UPSTREAM = Path(__file__).resolve().parents[1] / "fakes" / "upstream.py"
+FAKE_UPSTREAM = Path(__file__).resolve().parent / "fakes" / "upstream.py"
 UPSTREAM_KEY = "upstream-test-key"  # the key tests/fakes/upstream.py accepts
 
 

@@ -363,14 +363,11 @@ async def find_service(conn: AsyncConnection, service_id: int) -> AnyRow:
 async def customer_rate(conn: AsyncConnection, customer_id: int, service_id: int) -> int:
     """The customer's rate for a service now, enabled or not: their own price, else the list
     rate less their discount; refused if there is no such service."""
-    own = await custom_rate(conn, customer_id, service_id)
-    if own is not None:
-        return own
-    listed = (await find_service(conn, service_id)).rate
-    discount = await conn.scalar(
-        select(customers.c.discount_bp).where(customers.c.id == customer_id)
-    )
-    return discounted_micros(listed, discount or 0)
+    query = select().select_from(services).where(services.c.id == service_id)
+    rate: int | None = await conn.scalar(at_customer_rate(query, customer_id))
+    if rate is None:
+        raise NO_SERVICE(id=service_id)
+    return rate
 
 
 async def custom_rate(conn: AsyncConnection, customer_id: int, service_id: int) -> int | None:

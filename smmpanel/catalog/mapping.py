@@ -5,6 +5,7 @@ so those placed before stay by hand, or forwarded.
 """
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import FULFIL_MANUAL, FULFIL_PROVIDER, services
@@ -85,8 +86,7 @@ async def forward(
     service = await _service(conn, service_id, lock=True)
     _check_by_hand(service_id, service)
     _check_fits(service, provider, entry)
-    await _check_not_taken(conn, provider, entry)
-    await conn.execute(
+    forwarded = (
         update(services)
         .where(services.c.id == service_id)
         .values(
@@ -97,6 +97,13 @@ async def forward(
             upstream_dripfeed=entry.dripfeed,
         )
     )
+    # The unique key (provider, upstream service) decides, in a savepoint so that the refusal
+    # leaves the transaction usable.
+    try:
+        async with conn.begin_nested():
+            await conn.execute(forwarded)
+    except IntegrityError:
+        raise await _taken(conn, provider, entry) from None
     await bump_catalog_version(conn)
 
 
@@ -120,16 +127,13 @@ def _check_fits(service: AnyRow, provider: Provider, entry: UpstreamService) -> 
         )
 
 
-async def _check_not_taken(
-    conn: AsyncConnection, provider: Provider, entry: UpstreamService
-) -> None:
+async def _taken(conn: AsyncConnection, provider: Provider, entry: UpstreamService) -> Refusal:
     owner = await conn.scalar(
         select(services.c.id).where(
             services.c.provider_id == provider.id, services.c.provider_service_id == entry.id
         )
     )
-    if owner is not None:
-        raise UPSTREAM_SERVICE_TAKEN(owner=owner, upstream=entry.id, provider=provider.name)
+    return UPSTREAM_SERVICE_TAKEN(owner=owner, upstream=entry.id, provider=provider.name)
 
 
 async def fulfil_by_hand(conn: AsyncConnection, service_id: int) -> bool:

@@ -157,3 +157,15 @@ async def test_a_provider_that_does_not_answer_is_told_and_nothing_changes(opera
     said = await map_to(operator, service_id, provider_id, "77")
     assert "cannot reach provider" in said.lower()
     assert (await fulfilment_of(db, service_id)).fulfilment == FULFIL_MANUAL
+
+
+async def test_an_upstream_service_resold_already_is_refused_naming_ours(operator, db, upstream):
+    provider_id = await provider_at(db, upstream.api_url)
+    first, second = await service_by_hand(db), await service_by_hand(db)
+    await map_to(operator, first, provider_id, "77")
+    assert (await fulfilment_of(db, first)).fulfilment == FULFIL_PROVIDER
+
+    said = await map_to(operator, second, provider_id, "77")
+
+    assert f"our service {first} resells service 77" in said.lower()
+    assert (await fulfilment_of(db, second)).fulfilment == FULFIL_MANUAL

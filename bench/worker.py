@@ -81,7 +81,7 @@ import orjson
 import profile_summary
 from sqlalchemy import func, select, text, update
 
-from smmpanel.accounts.models import ledger_entries
+from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.catalog.models import FULFIL_PROVIDER, services
 from smmpanel.config import Settings
 from smmpanel.db import Database, utcnow
@@ -194,7 +194,11 @@ async def prepare(url: str, data: dataset.DataSet, upstream_api: str, count: int
             )
             await dataset._bulk_insert(conn, orders, order_rows)
             await dataset._bulk_insert(conn, ledger_entries, ledger_rows)
-            await dataset._set_balances(conn)
+            balance = await conn.scalar(
+                select(customers.c.balance).where(customers.c.id == data.customer_id)
+            )
+            charged = sum(row["amount"] for row in ledger_rows)
+            await dataset._set_balances(conn, {data.customer_id: balance + charged})
             if conn.dialect.name == "postgresql":
                 await dataset._advance_sequences(conn)
         async with db.read() as conn:

@@ -4,9 +4,10 @@ import hashlib
 import secrets
 import string
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -66,6 +67,9 @@ class ApiCustomer:
     balance: int
     key_id: int
     key_last_used: datetime | None
+    # What the statement that checked the key read beside the customer, a tuple per row: its
+    # columns after `CALLER_COLUMNS` (see `authenticate`).
+    read: list[tuple] = field(default_factory=list)
 
     @property
     def key_needs_touch(self) -> bool:
@@ -291,15 +295,20 @@ async def revoke_all_api_keys(conn: AsyncConnection, customer_id: int) -> int:
     return result.rowcount
 
 
-async def authenticate(reader: HotReader, key: str) -> ApiCustomer | None:
-    """The active customer holding this unrevoked key, or None."""
-    row = await reader.fetch_one(AUTHENTICATE_SQL, hash_key(key))
-    if row is None:
+async def authenticate(
+    reader: HotReader, key: str, sql: str = AUTHENTICATE_SQL, *params: Any
+) -> ApiCustomer | None:
+    """The active customer holding this unrevoked key, or None. `sql` may read more for the
+    caller in the same statement (one round trip): its first columns are `CALLER_COLUMNS`, its
+    last placeholder the key's digest, and it returns no row for a key that does not open."""
+    rows = await reader.fetch_all(sql, *params, hash_key(key))
+    if not rows:
         return None
-    customer_id, balance, key_id, last_used = row
+    customer_id, balance, key_id, last_used = rows[0][:4]
     if isinstance(last_used, str):  # SQLite read below SQLAlchemy: the text it stored
         last_used = datetime.fromisoformat(last_used)
-    return ApiCustomer(customer_id, balance, key_id, last_used)
+    read = [row[4:] for row in rows] if len(rows[0]) > 4 else []
+    return ApiCustomer(customer_id, balance, key_id, last_used, read)
 
 
 async def touch_api_key(conn: AsyncConnection, key_id: int) -> None:

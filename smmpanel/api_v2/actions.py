@@ -10,12 +10,12 @@ from smmpanel.accounts.service import ApiCustomer, authenticate, touch_api_key
 from smmpanel.api_v2 import replies
 from smmpanel.catalog.service import enabled_services
 from smmpanel.db import Database
-from smmpanel.db.hotpath import CATALOG_STATE_SQL
+from smmpanel.db.hotpath import AUTHENTICATE_SQL, CALLER_CATALOG_STATE_SQL
 from smmpanel.errors import Refusal
 from smmpanel.money import render_balance
 from smmpanel.orders import refusals
 from smmpanel.orders.placement import place_in_transaction
-from smmpanel.orders.queries import OrderStatuses, customer_orders_status
+from smmpanel.orders.queries import orders_status, status_statement
 from smmpanel.orders.requests import refill_status, request_cancel, request_refill
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.panel.service import get_settings
@@ -63,12 +63,29 @@ class Api:
             "cancel": self.cancel,
         }
 
-    async def authenticate(self, key: str) -> ApiCustomer | None:
-        customer = await authenticate(self.db.hot, key)
+    async def authenticate(
+        self, key: str, action: str, fields: dict[str, str]
+    ) -> ApiCustomer | None:
+        """The customer holding `key`. The read actions read what they answer in the same
+        statement, one round trip to the database instead of two (`ApiCustomer.read`)."""
+        sql, params = self._statement_with_key(action, fields)
+        customer = await authenticate(self.db.hot, key, sql, *params)
         if customer is not None and customer.key_needs_touch:
             async with self.db.write() as conn:
                 await touch_api_key(conn, customer.key_id)
         return customer
+
+    def _statement_with_key(self, action: str, fields: dict[str, str]) -> tuple[str, list]:
+        if action == "services":
+            return CALLER_CATALOG_STATE_SQL, []
+        if action == "status":
+            try:
+                order_ids = [order_id for _, order_id in _given_order_ids(fields) if order_id]
+            except TooManyIds:  # refused once the key is known to open: the key is checked first
+                order_ids = []
+            if order_ids:
+                return status_statement(self.db.hot, order_ids)
+        return AUTHENTICATE_SQL, []
 
     async def currency(self) -> str:
         currency, fetched_at = self._currency
@@ -86,8 +103,7 @@ class Api:
         }
 
     async def services(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
-        # panel_settings holds exactly one row: one row comes back.
-        [(version, custom)] = await self.db.hot.fetch_all(CATALOG_STATE_SQL, customer.id)
+        [(version, custom)] = customer.read  # CALLER_CATALOG_STATE_SQL's own columns
         cache_key = (version, customer.id if custom else None)
         body = self._cached_catalog(cache_key)
         if body is None:
@@ -121,28 +137,22 @@ class Api:
         return {"status": "success", "order": order_id}
 
     async def status(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
+        given_ids = _given_order_ids(fields)
+        found = await orders_status(self.db.hot, customer.read)
+        rows, children = found.rows, found.children
         currency = await self.currency()
-        if "orders" in fields:
-            given_ids = [
-                (given, parse_positive_int(given)) for given in split_ids(fields["orders"])
-            ]
-            found = await self._statuses(customer, [oid for _, oid in given_ids if oid])
-            rows, children = found.rows, found.children
-            not_found = replies.refused(refusals.INCORRECT_ORDER())
-            return {
-                given: replies.order_status(rows[oid], children.get(oid), currency)
-                if oid in rows
-                else not_found
-                for given, oid in given_ids
-            }
-        order_id = parse_positive_int(fields.get("order", ""))
-        found = await self._statuses(customer, [order_id] if order_id else [])
-        if order_id not in found.rows:
-            return replies.refused(refusals.INCORRECT_ORDER())
-        return replies.order_status(found.rows[order_id], found.children.get(order_id), currency)
-
-    async def _statuses(self, customer: ApiCustomer, order_ids: list[int]) -> OrderStatuses:
-        return await customer_orders_status(self.db.hot, customer.id, order_ids)
+        if "orders" not in fields:
+            order_id = given_ids[0][1] if given_ids else None
+            if order_id not in rows:
+                return replies.refused(refusals.INCORRECT_ORDER())
+            return replies.order_status(rows[order_id], children.get(order_id), currency)
+        not_found = replies.refused(refusals.INCORRECT_ORDER())
+        return {
+            given: replies.order_status(rows[oid], children.get(oid), currency)
+            if oid in rows
+            else not_found
+            for given, oid in given_ids
+        }
 
     async def refill(self, customer: ApiCustomer, fields: dict[str, str]) -> Reply:
         if "orders" in fields:
@@ -205,6 +215,12 @@ class Api:
         except Refusal as refused:
             return replies.refused(refused)
         return 1
+
+
+def _given_order_ids(fields: dict[str, str]) -> list[tuple[str, int | None]]:
+    """The order ids of a status request as given, each with its number (None if not one)."""
+    given = split_ids(fields["orders"]) if "orders" in fields else [fields.get("order", "")]
+    return [(text, parse_positive_int(text)) for text in given]
 
 
 def _id_reply(given: str) -> int | str:

@@ -18,7 +18,8 @@ def refused(refusal: Refusal) -> dict:
 
 
 def order_status(row: tuple, children: list[int] | None, currency: str) -> dict:
-    """One order's status from `orders.queries.STATUS_SQL`'s columns and its child orders."""
+    """One order's status from `db.hotpath.CALLER_STATUS_SQL`'s order columns and its child
+    orders."""
     order_id, status, charge, start_count, remains, runs, type_, posts_delivered = row
     reply = {
         "order": str(order_id),

@@ -86,11 +86,12 @@ async def _handle(api: Api, limits: ApiLimits, request: Request) -> Response:
         fields = await read_fields(request)
     except BadRequest:
         return json_response(replies.error(INCORRECT_REQUEST))
-    key, action_name = fields.get("key", "").strip(), fields.get("action", "").strip()
-    request.scope[ACTION_SCOPE_KEY] = action_name.lower()
-    action = api.actions.get(action_name.lower())
-    # Only a key that may be answered is looked up; the rest counts against the address.
-    customer = await api.authenticate(key) if key and action else None
+    key, action_name = fields.get("key", "").strip(), fields.get("action", "").strip().lower()
+    request.scope[ACTION_SCOPE_KEY] = action_name
+    action = api.actions.get(action_name)
+    # Only a key that may be answered is looked up; the rest counts against the address. The
+    # read actions' reads ride on the look-up: read, then refused if over the limit.
+    customer = await api.authenticate(key, action_name, fields) if key and action else None
     client_host = request.client.host if request.client else None
     if not limits.allow(customer.id if customer else None, client_host):
         return json_response(replies.error(TOO_MANY_REQUESTS), 429)

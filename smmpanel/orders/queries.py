@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from smmpanel.accounts.models import customers
 from smmpanel.catalog.models import services
 from smmpanel.db.base import AnyRow
-from smmpanel.db.hotpath import CHILDREN_SQL, STATUS_SQL, STATUS_WITH_CHILDREN_SQL, HotReader
+from smmpanel.db.hotpath import (
+    CALLER_STATUS_SQL,
+    CALLER_STATUS_WITH_CHILDREN_SQL,
+    CHILDREN_SQL,
+    HotReader,
+)
 from smmpanel.orders.models import cancel_requests, order_polls, orders, refills
 from smmpanel.orders.statuses import CANCEL_PENDING, REFILL_OPEN
 from smmpanel.providers.models import providers
@@ -19,29 +24,31 @@ from smmpanel.providers.models import providers
 
 @dataclass(frozen=True)
 class OrderStatuses:
-    """The caller's orders among some ids: `STATUS_SQL`'s columns as tuples, keyed by id (rows
-    stay tuples: building a dict per order cost more than the rest of a 100-id reply), and the
-    child orders of those with drip-feed runs or subscription posts."""
+    """The caller's orders among some ids: `CALLER_STATUS_SQL`'s order columns as tuples, keyed
+    by id (rows stay tuples: building a dict per order cost more than the rest of a 100-id
+    reply), and the child orders of those with drip-feed runs or subscription posts."""
 
     rows: dict[int, tuple]
     children: dict[int, list[int]]
 
 
-async def customer_orders_status(
-    reader: HotReader, customer_id: int, order_ids: Sequence[int]
-) -> OrderStatuses:
-    """The status fields of the caller's orders among `order_ids`."""
-    if not order_ids:
-        return OrderStatuses({}, {})
+def status_statement(reader: HotReader, order_ids: Sequence[int]) -> tuple[str, list]:
+    """The statement that checks an API key and reads its customer's orders among `order_ids`
+    (`accounts.service.authenticate` runs it), and its parameters before the key's."""
     among, params = reader.among("o.id", list(order_ids))
+    sql = CALLER_STATUS_SQL if reader.is_sqlite else CALLER_STATUS_WITH_CHILDREN_SQL
+    return sql.format(among=among), params
+
+
+async def orders_status(reader: HotReader, read: list[tuple]) -> OrderStatuses:
+    """The status fields of the orders `status_statement` read (a row of NULLs when it found
+    none), with their children."""
+    rows = [row for row in read if row[0] is not None]
     if not reader.is_sqlite:
-        sql = STATUS_WITH_CHILDREN_SQL.format(among=among)
-        rows = await reader.fetch_all(sql, customer_id, *params)
         return OrderStatuses(
             {row[0]: row[:-1] for row in rows},
             {row[0]: list(row[-1]) for row in rows if _has_children(row)},
         )
-    rows = await reader.fetch_all(STATUS_SQL.format(among=among), customer_id, *params)
     parents = [row[0] for row in rows if _has_children(row)]
     return OrderStatuses({row[0]: row for row in rows}, await _children(reader, parents))
 

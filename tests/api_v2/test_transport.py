@@ -234,18 +234,29 @@ async def test_new_keys_are_long_url_safe_and_distinct(shop):
         assert len(key) >= 32 and key.isascii() and key.isalnum()
 
 
-async def test_revoked_key_is_invalid_and_the_other_key_still_works(api, shop, db, key_id):
+async def test_revoked_key_is_invalid_and_the_other_key_still_works(
+    api, shop, db, key_id, place
+):
     customer_id, key = await shop.customer("2")
+    order_id = await place(key, await shop.service(), link=new_link(), quantity=100)
     async with db.write() as conn:
         second_key = await create_api_key(conn, customer_id)
     async with db.write() as conn:
         await revoke_api_key(conn, await key_id(key))
-    assert await api.call(key=key, action="balance") == INVALID_KEY
-    assert await api.call(key=second_key, action="balance") == {
-        "status": "success",
-        "balance": "2.00",
-        "currency": "USD",
-    }
+    # The read actions check the key in the statement that reads their answer.
+    for fields in (
+        {"action": "balance"},
+        {"action": "services"},
+        {"action": "status", "order": order_id},
+        {"action": "status", "orders": f"{order_id},x"},
+        {"action": "status", "orders": ",".join([str(order_id)] * 101)},  # too many: key first
+    ):
+        assert await api.call(key=key, **fields) == INVALID_KEY
+    status = await api.call(key=second_key, action="status", order=order_id)
+    assert status["status"] == "Pending"
+    balance = await api.call(key=second_key, action="balance")
+    assert balance["status"] == "success" and balance["currency"] == "USD"
+    assert Decimal(balance["balance"]) == Decimal("2.00") - Decimal(status["charge"])
 
 
 async def test_suspended_customer_is_invalid_until_reactivated(api, shop, db, place):

@@ -35,7 +35,7 @@ async def search_customers(
         select(func.count())
         .where(
             orders.c.customer_id == customers.c.id,
-            orders.c.id >= await _first_order_since(conn, since),
+            orders.c.id >= _first_order_since(since),
             orders.c.created_at >= since,
             orders.c.parent_id.is_(None),
         )
@@ -49,18 +49,19 @@ async def search_customers(
     return await keyset_page(conn, query, customers.c.id, cursor, PAGE_SIZE)
 
 
-async def _first_order_since(conn: AsyncConnection, since: datetime) -> int:
-    """The id of the first order placed since then (ids grow with time): counting a customer's
-    orders from it reads their recent entries of ix_orders_customer_id_id, and no others (the
-    time is checked still, for the rare order written later than its time)."""
-    query = (
+def _first_order_since(since: datetime) -> ColumnElement[int]:
+    """The id of the first order placed since then (ids grow with time), read once by the
+    page's statement: counting a customer's orders from it reads their recent entries of
+    ix_orders_customer_id_id, and no others (the time is checked still, for the rare order
+    written later than its time)."""
+    first = (
         select(orders.c.id)
         .where(orders.c.created_at >= since)
         .order_by(orders.c.created_at)
         .limit(1)
+        .scalar_subquery()
     )
-    found = await conn.scalar(query)
-    return found if found is not None else MAX_INT64
+    return func.coalesce(first, MAX_INT64)
 
 
 def _matches(search: str) -> ColumnElement[bool]:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from smmpanel.accounts.operator_audit import AuditFilters, audit_query, operator_audit
 from smmpanel.admin import orders_requests
 from smmpanel.admin.audit import note
-from smmpanel.admin.keyset import AFTER, BEFORE, KeysetPage, cursor_from, keyset_address
+from smmpanel.admin.keyset import AFTER, BEFORE, cursor_from, keyset_address
 from smmpanel.admin.orders_forms import (
     BULK_CANCEL,
     BULK_NO_ORDER,
@@ -42,6 +42,7 @@ from smmpanel.admin.orders_forms import (
 from smmpanel.admin.orders_queries import (
     MANUAL,
     SEARCH_WINDOW,
+    OrderFilters,
     OrderInFull,
     find_orders,
     order_for_change,
@@ -125,22 +126,11 @@ async def _listing(current: Visit, address: str, error: str | None = None) -> Re
     params = dict(parse_qsl(urlsplit(address).query))
     typed = {name: params.get(name, "").strip() for name in FILTER_FIELDS}
     try:
-        filters = order_filters(typed)
+        filters: OrderFilters | None = order_filters(typed)
     except Refusal as refused:
-        return await _list_page(current, typed, None, address, i18n.explain(refused))
+        filters, error = None, i18n.explain(refused)
     async with current.db.read() as conn:
-        found = await find_orders(conn, filters, cursor_from(params))
-    return await _list_page(current, typed, found, address, error)
-
-
-async def _list_page(
-    current: Visit,
-    typed: dict[str, str],
-    found: KeysetPage | None,
-    address: str,
-    error: str | None = None,
-) -> Response:
-    async with current.db.read() as conn:
+        found = None if filters is None else await find_orders(conn, filters, cursor_from(params))
         counts = await waiting_counts(conn)
         providers = await provider_choices(conn)
     return current.render(
@@ -153,14 +143,26 @@ async def _list_page(
         bulk_statuses=BULK_STATUSES,
         counts=counts,
         providers=providers,
-        statuses=ALL_STATUSES,
-        forward_labels=FORWARD_LABELS,
+        # The statuses' and forwarding states' words, translated once a page, not once a row.
+        status_names=TranslatedOnce({status: status for status in ALL_STATUSES}),
+        forward_names=TranslatedOnce(FORWARD_LABELS),
+        order_label=_("Order %(id)s"),
         manual=MANUAL,
         search_window=SEARCH_WINDOW,
         page_url=lambda before=None, after=None: keyset_address(
             ORDERS, typed, **{BEFORE: before, AFTER: after}
         ),
     )
+
+
+class TranslatedOnce(dict[str, str]):
+    """Values to words: each word translated when built; a value it lacks, translated as itself."""
+
+    def __init__(self, words: Mapping[str, str]) -> None:
+        super().__init__((value, _(word)) for value, word in words.items())
+
+    def __missing__(self, value: str) -> str:
+        return _(value)
 
 
 @router.post(ORDERS + "/bulk")

@@ -119,16 +119,17 @@ async def find_orders(conn: AsyncConnection, filters: OrderFilters, cursor: Curs
 
 
 async def waiting_counts(conn: AsyncConnection) -> WaitingCounts:
-    """What waits for the operator, each counted through an index of what is open alone: a
-    request is open while its `open_order_id` is set."""
+    """What waits for the operator, in one statement, each counted through an index of what is
+    open alone: a request is open while its `open_order_id` is set."""
     in_doubt = select(func.count()).where(orders.c.forward_state == FORWARD_IN_DOUBT)
     open_refills = select(func.count()).where(refills.c.open_order_id.is_not(None))
     open_cancels = select(func.count()).where(cancel_requests.c.open_order_id.is_not(None))
-    return WaitingCounts(
-        in_doubt=await conn.scalar(in_doubt) or 0,
-        open_refills=await conn.scalar(open_refills) or 0,
-        open_cancels=await conn.scalar(open_cancels) or 0,
+    counts = select(
+        in_doubt.scalar_subquery().label("in_doubt"),
+        open_refills.scalar_subquery().label("open_refills"),
+        open_cancels.scalar_subquery().label("open_cancels"),
     )
+    return WaitingCounts(**(await conn.execute(counts)).one()._mapping)
 
 
 async def provider_choices(conn: AsyncConnection) -> list:

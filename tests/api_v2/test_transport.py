@@ -234,9 +234,7 @@ async def test_new_keys_are_long_url_safe_and_distinct(shop):
         assert len(key) >= 32 and key.isascii() and key.isalnum()
 
 
-async def test_revoked_key_is_invalid_and_the_other_key_still_works(
-    api, shop, db, key_id, place
-):
+async def test_revoked_key_is_invalid_and_the_other_key_still_works(api, shop, db, key_id, place):
     customer_id, key = await shop.customer("2")
     order_id = await place(key, await shop.service(), link=new_link(), quantity=100)
     async with db.write() as conn:

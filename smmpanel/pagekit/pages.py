@@ -36,9 +36,8 @@ from smmpanel.pagekit.kept_forms import (
     kept_fields,
     restore,
 )
-from smmpanel.pagekit.sessions import SignedIn, customer_of_session, operator_of_session
+from smmpanel.pagekit.sessions import SignedIn, visitor
 from smmpanel.panel.service import PanelSettings
-from smmpanel.panel.service import get_settings as get_panel_settings
 from smmpanel.request_body import body_at_most
 from smmpanel.text import NotText, check_storable, urlencoded_pairs
 
@@ -152,6 +151,12 @@ class Visit:
     def customer_id(self) -> int:
         assert self.customer is not None, "use customer_visit for customer pages"
         return self.customer.account_id
+
+    @property
+    def balance(self) -> int:
+        """The signed-in customer's balance as the visit began, read with the session."""
+        assert self.customer is not None and self.customer.balance is not None
+        return self.customer.balance
 
     async def form(self) -> FormData:
         form = await _read_form(self.request)
@@ -275,9 +280,8 @@ async def start_visit(request: Request) -> Visit:
     customer_token = request.cookies.get(SESSION_COOKIE)
     operator_token = request.cookies.get(OPERATOR_COOKIE)
     async with pages.db.read() as conn:
-        panel = await get_panel_settings(conn)
-        customer = await customer_of_session(conn, customer_token) if customer_token else None
-        operator = await operator_of_session(conn, operator_token) if operator_token else None
+        found = await visitor(conn, customer_token, operator_token)
+    panel, customer, operator = found.panel, found.customer, found.operator
     chosen = i18n.known_language(request.cookies.get(LANGUAGE_COOKIE))
     language = (
         chosen

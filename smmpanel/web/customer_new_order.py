@@ -7,19 +7,22 @@ Only the chosen category's services are in the page; the script loads another ca
 import re
 import secrets
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter
+from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import FormData
 from starlette.responses import JSONResponse, Response
 
-from smmpanel.accounts.service import balance_of
 from smmpanel.catalog.service import catalog_version
 from smmpanel.catalog.types import SERVICE_TYPES
 from smmpanel.errors import Refusal
 from smmpanel.orders.placement import place_in_transaction
 from smmpanel.orders.validation import MIN_RUNS, parse_positive_int
+from smmpanel.pagekit.i18n import LANGUAGES
 from smmpanel.pagekit.i18n import gettext as _
 from smmpanel.pagekit.money_format import format_money
 from smmpanel.pagekit.pages import CustomerVisit, Visit
@@ -52,7 +55,6 @@ class OrderForm:
     values: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     charge: int | None = None
-    balance: int = 0
     retired_category: int | None = None  # of the asked service, no longer on offer
 
 
@@ -71,7 +73,6 @@ async def _order_form(current: Visit, service: str, category: str = "") -> Order
             order_form.services = await services_in(
                 conn, current.customer_id, order_form.category_id, current.language
             )
-        order_form.balance = await balance_of(conn, current.customer_id)
     if service:
         order_form.chosen = next((s for s in order_form.services if s.id == service_id), None)
     elif order_form.services:
@@ -121,6 +122,19 @@ def money_shape(language: str, currency: str) -> dict[str, str]:
     return {"prefix": prefix, "group": group, "decimal": decimal, "suffix": suffix}
 
 
+@lru_cache(maxsize=len(LANGUAGES))
+def _type_templates(templates: Environment, language: str) -> Markup:
+    """Every type's empty fields: the same on every page of a language, so rendered once.
+    `language` is the one being rendered (i18n.current_language), the key of the cache."""
+    return Markup(
+        templates.get_template("web/order_type_templates.html").render(
+            type_templates=[(name, type_fields(name)) for name in SERVICE_TYPES],
+            delays=SUBSCRIPTION_DELAYS,
+            min_runs=MIN_RUNS,
+        )
+    )
+
+
 async def _render(current: Visit, order_form: OrderForm, status_code: int = 200) -> Response:
     chosen = order_form.chosen
     return current.render(
@@ -130,10 +144,10 @@ async def _render(current: Visit, order_form: OrderForm, status_code: int = 200)
         chosen=chosen,
         fields=type_fields(chosen.type, chosen.dripfeed) if chosen else [],
         flat=bool(chosen) and is_flat(chosen.type),
-        balance=order_form.balance,
+        balance=current.balance,
         delays=SUBSCRIPTION_DELAYS,
         min_runs=MIN_RUNS,
-        type_templates=[(name, type_fields(name)) for name in SERVICE_TYPES],
+        type_templates=_type_templates(current.pages.templates, current.language),
         script_data=_script_data(current, order_form),
         idempotency_key=order_form.values.get("idempotency_key") or secrets.token_urlsafe(16),
     )

@@ -3,7 +3,6 @@
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from smmpanel.accounts.service import balance_of
 from smmpanel.pagekit.pages import CustomerVisit
 from smmpanel.web.customer_orders_queries import recent_orders, status_counts
 
@@ -14,7 +13,8 @@ RECENT_ORDERS = 10
 @router.get("/dashboard")
 async def dashboard(current: CustomerVisit) -> Response:
     async with current.db.read() as conn:
-        balance = await balance_of(conn, current.customer_id)
         counts = await status_counts(conn, current.customer_id)
         recent = await recent_orders(conn, current.customer_id, RECENT_ORDERS, current.language)
-    return current.render("web/dashboard.html", balance=balance, counts=counts, recent=recent)
+    return current.render(
+        "web/dashboard.html", balance=current.balance, counts=counts, recent=recent
+    )

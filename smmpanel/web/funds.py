@@ -10,7 +10,6 @@ import httpx
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from smmpanel.accounts.service import balance_of
 from smmpanel.errors import N_, Refusal
 from smmpanel.integers import typed_id
 from smmpanel.money import MICROS
@@ -54,14 +53,13 @@ async def _funds_page(
     current: Visit, page: str = "", error: str | None = None, typed: dict[str, str] | None = None
 ) -> Response:
     async with current.db.read() as conn:
-        balance = await balance_of(conn, current.customer_id)
         entries = await ledger_page(conn, current.customer_id, page_number(page))
         methods = await list_methods(conn, enabled_only=True)
         payments = await payment_rows(conn, customer_id=current.customer_id, limit=PAYMENTS_SHOWN)
     return current.render(
         "web/funds.html",
         status_code=400 if error else 200,
-        balance=balance,
+        balance=current.balance,
         entries=entries,
         methods=methods,
         terms_data={str(method.id): _terms_data(method) for method in methods},

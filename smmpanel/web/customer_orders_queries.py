@@ -142,5 +142,5 @@ async def status_counts(conn: AsyncConnection, customer_id: int) -> list[tuple[s
         .where(orders.c.customer_id == customer_id)
         .group_by(orders.c.status)
     )
-    counts: dict[str, int] = dict((await conn.execute(query)).tuples().all())
+    counts: dict[str, int] = {status: count for status, count in await conn.execute(query)}
     return [(status, counts[status]) for status in ALL_STATUSES if status in counts]

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
+from babel import Locale
+from babel.dates import parse_pattern
 from page_client import text_of, unique
 from sqlalchemy import update
 
@@ -17,7 +19,7 @@ from smmpanel.accounts.service import set_preferences
 from smmpanel.orders.models import orders
 from smmpanel.orders.placement import place_order
 from smmpanel.pagekit import i18n
-from smmpanel.pagekit.templating import TIME_PATTERNS, _when
+from smmpanel.pagekit.templating import TIME_PATTERNS, _time_writer, _when
 from smmpanel.panel import content
 from smmpanel.panel.service import EDITABLE, get_settings, set_default_time_zone
 
@@ -212,3 +214,14 @@ def test_every_language_has_every_form_on_the_24_hour_clock():
     assert len(forms) == 1
     for patterns in TIME_PATTERNS.values():
         assert all("h" not in pattern and "a" not in pattern for pattern in patterns.values())
+
+
+def test_when_writes_every_form_as_babel_does():
+    moments = [
+        datetime(2026, month, month * 2, month + 9, month * 4, month * 3) for month in range(1, 13)
+    ]
+    for language, patterns in TIME_PATTERNS.items():
+        for form, pattern in patterns.items():
+            write = _time_writer(language, form)
+            for moment in moments:
+                assert write(moment) == parse_pattern(pattern).apply(moment, Locale.parse(language))

@@ -59,7 +59,7 @@ async def add(current: OperatorVisit) -> Response:
             await note(conn, current, "page.add", subject(page_id), typed["slug"])
     except Refusal as refused:
         return _editor(current, None, typed, error=i18n.explain(refused))
-    content.forget_footer_links()
+    content.forget_footer_links(current.db)
     return current.redirect(page_path(page_id), _("The page is added, not yet published."))
 
 
@@ -85,7 +85,7 @@ async def save(current: OperatorVisit, page_id: int) -> Response:
         if refused.kind is content.NO_SUCH_PAGE:
             raise HTTPException(404) from None
         return _editor(current, page, typed, error=i18n.explain(refused))
-    content.forget_footer_links()
+    content.forget_footer_links(current.db)
     return current.redirect(page_path(page_id), _("The page is saved."))
 
 
@@ -100,7 +100,7 @@ async def publish(current: OperatorVisit, page_id: int) -> Response:
             await note(conn, current, action, subject(page_id), page.slug)
     except Refusal:
         raise HTTPException(404) from None
-    content.forget_footer_links()
+    content.forget_footer_links(current.db)
     message = _("The page is published.") if published else _("The page is taken off the site.")
     return current.redirect(page_path(page_id), message)
 
@@ -114,7 +114,7 @@ async def remove(current: OperatorVisit, page_id: int) -> Response:
             await note(conn, current, "page.delete", subject(page_id), page.slug)
     except Refusal:
         raise HTTPException(404) from None
-    content.forget_footer_links()
+    content.forget_footer_links(current.db)
     return current.redirect(PATH, _("The page is deleted."))
 
 

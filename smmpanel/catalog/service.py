@@ -327,6 +327,34 @@ def _discount_of(customer_id: int) -> ColumnElement[int]:
 
 async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> list[AnyRow]:
     """Enabled services in the operator's order, with this customer's rates."""
+    return list((await conn.execute(_enabled_services_query(customer_id))).all())
+
+
+_OPERATORS_ORDER = (categories.c.position, categories.c.id, services.c.position, services.c.id)
+
+
+async def first_enabled_services(
+    conn: AsyncConnection, customer_id: int | None, count: int
+) -> list[AnyRow]:
+    """The first `count` rows of `enabled_services` (the same columns, in the same order)."""
+    return list((await conn.execute(_enabled_services_query(customer_id).limit(count))).all())
+
+
+async def enabled_ids_by_type(conn: AsyncConnection) -> dict[str, list[int]]:
+    """The enabled services' ids by type, types and ids in the operator's order."""
+    query = (
+        select(services.c.type, services.c.id)
+        .join(categories, categories.c.id == services.c.category_id)
+        .where(services.c.enabled.is_(True))
+        .order_by(*_OPERATORS_ORDER)
+    )
+    ids_by_type: dict[str, list[int]] = {}
+    for service_type, service_id in await conn.execute(query):
+        ids_by_type.setdefault(service_type, []).append(service_id)
+    return ids_by_type
+
+
+def _enabled_services_query(customer_id: int | None) -> Select[Any]:
     query: Select[Any] = select(
         services.c.id,
         services.c.name,
@@ -340,10 +368,7 @@ async def enabled_services(conn: AsyncConnection, customer_id: int | None) -> li
         services.c.cancel,
     ).join(categories, categories.c.id == services.c.category_id)
     query = at_customer_rate(query, customer_id).where(services.c.enabled.is_(True))
-    query = query.order_by(
-        categories.c.position, categories.c.id, services.c.position, services.c.id
-    )
-    return list((await conn.execute(query)).all())
+    return query.order_by(*_OPERATORS_ORDER)
 
 
 async def find_service(conn: AsyncConnection, service_id: int) -> AnyRow:

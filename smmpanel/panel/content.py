@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.db import Database, is_unique_violation
 from smmpanel.db.base import AnyRow, BigId, Timestamp, metadata, utcnow
+from smmpanel.db.per_database import PerDatabase
 from smmpanel.errors import N_, refusal
 
 KIND_PAGE, KIND_NEWS = "page", "news"
@@ -329,17 +330,17 @@ class _FooterCache:
         self.read_at = None
 
 
-_footer = _FooterCache()
+_footers = PerDatabase(_FooterCache)
 
 
 async def footer_links(db: Database) -> FooterLinks:
     """The footer's links, read again when older than `LINKS_SECONDS`."""
-    return await _footer.get(db)
+    return await _footers.of(db).get(db)
 
 
-def forget_footer_links() -> None:
+def forget_footer_links(db: Database) -> None:
     """Read the links again at the next page: an operator changed a page."""
-    _footer.forget()
+    _footers.of(db).forget()
 
 
 async def _read_footer_links(conn: AsyncConnection) -> FooterLinks:

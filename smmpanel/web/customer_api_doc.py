@@ -44,17 +44,14 @@ def _example(reply: object) -> str:
 
 
 def _order_status(order_id: int, status: str, charge: int, currency: str) -> dict:
-    # orders.queries.STATUS_SQL's columns: id, status, charge, start_count, remains, runs, type,
-    # posts_delivered.
+    # The order columns of db.hotpath.CALLER_STATUS_SQL: id, status, charge, start_count,
+    # remains, runs, type, posts_delivered.
     row = (order_id, status, charge, 0, 0, None, "Default", None)
     return replies.order_status(row, None, currency)
 
 
-def _add_sections(catalogue: list) -> list[Section]:
+def _add_sections(ids_by_type: dict[str, list[int]]) -> list[Section]:
     """One `add` form per service type of the catalogue (every type while it is empty)."""
-    ids_by_type: dict[str, list[int]] = {}
-    for service in catalogue:
-        ids_by_type.setdefault(service.type, []).append(service.id)
     types = {
         name: ids_by_type.get(name, [])
         for name in SERVICE_TYPES  # the user's document's order
@@ -80,16 +77,22 @@ def _add_sections(catalogue: list) -> list[Section]:
     ]
 
 
-def _services_example(catalogue: list) -> str:
-    return _example([replies.service_entry(row) for row in catalogue[:EXAMPLE_SERVICES]])
+def _services_example(first_services: list) -> str:
+    return _example([replies.service_entry(row) for row in first_services])
 
 
-def api_sections(catalogue: list, currency: str, balance: int) -> list[Section]:
+def api_sections(
+    ids_by_type: dict[str, list[int]], first_services: list, currency: str, balance: int
+) -> list[Section]:
+    """`ids_by_type`: the enabled services' ids by type (catalog.service.enabled_ids_by_type);
+    `first_services`: the first EXAMPLE_SERVICES of the catalogue, as the API lists them."""
     order_ids = Param("orders", N_("Order IDs separated by comma (up to 100)"))
     not_available = replies.refused(refusals.CANCEL_UNAVAILABLE())
     return [
-        Section("services", N_("Service list"), _params("services"), _services_example(catalogue)),
-        *_add_sections(catalogue),
+        Section(
+            "services", N_("Service list"), _params("services"), _services_example(first_services)
+        ),
+        *_add_sections(ids_by_type),
         Section(
             "status",
             N_("Status of an order"),

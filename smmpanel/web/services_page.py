@@ -9,7 +9,7 @@ other services nor with the orders.
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any, Literal
@@ -40,6 +40,7 @@ from smmpanel.catalog.service import (
 )
 from smmpanel.catalog.types import TYPE_NAMES
 from smmpanel.db.base import AnyRow, as_utc
+from smmpanel.db.per_database import PerDatabase
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import COMPLETED
 from smmpanel.orders.validation import parse_positive_int
@@ -77,14 +78,23 @@ class ServiceSearch:
         return list_address(PATH, number, q=self.search, category=self.category_id, type=self.type)
 
 
-# What a process keeps between views (each holds its own): the page's ids while the catalogue's
-# version stays, and each service's average time for a minute (it moves with completed orders,
-# which do not move the version, and a minute late is soon enough for an average of ten).
+# What a process keeps between views, for each database: the page's ids and the categories on
+# offer while the catalogue's version stays, and each service's average time for a minute (it
+# moves with completed orders, which do not move the version, and a minute late is soon enough
+# for an average of ten).
 KEPT_PAGES = 1_000
 KEPT_TIMES = 20_000
 TIMES_KEPT_SECONDS = 60.0
-_kept_pages: dict[ServiceSearch, tuple[int, Page]] = {}
-_kept_times: dict[int, tuple[float, timedelta | None]] = {}
+
+
+@dataclass
+class _Kept:
+    pages: dict[ServiceSearch, tuple[int, Page]] = field(default_factory=dict)
+    categories: dict[int, list[AnyRow]] = field(default_factory=dict)
+    times: dict[int, tuple[float, timedelta | None]] = field(default_factory=dict)
+
+
+_kept = PerDatabase(_Kept)
 
 
 def read_search(q: str, category: str, type_name: str, page: str) -> ServiceSearch:
@@ -120,31 +130,52 @@ def _on_offer(chosen: ServiceSearch) -> Select[Any]:
 
 
 async def services_page(
-    conn: AsyncConnection, chosen: ServiceSearch, customer_id: int | None, language: str
+    conn: AsyncConnection,
+    kept: _Kept,
+    chosen: ServiceSearch,
+    customer_id: int | None,
+    language: str,
+    version: int,
 ) -> Page:
     """One page of the services on offer, at this customer's rates (the list's without one),
-    named and described in the page's language.
+    named and described in the page's language; `version` is the catalogue's, read just before.
 
     The page's ids are found first, then only those rows are read in full with their rates.
     """
-    ids = await _page_ids(conn, chosen)
+    ids = await _page_ids(conn, kept.pages, chosen, version)
     rows = await _service_rows(conn, ids.rows, customer_id, language) if ids.rows else {}
     return Page(rows=[rows[i] for i in ids.rows], number=ids.number, has_next=ids.has_next)
 
 
-async def _page_ids(conn: AsyncConnection, chosen: ServiceSearch) -> Page:
+async def _page_ids(
+    conn: AsyncConnection,
+    kept_pages: dict[ServiceSearch, tuple[int, Page]],
+    chosen: ServiceSearch,
+    version: int,
+) -> Page:
     """The page's service ids, kept for as long as the catalogue's version stays: sorting every
     service on offer was most of the page's database time (4 ms of 12 at 5,000 services)."""
-    version = await catalog_version(conn)
-    kept = _kept_pages.get(chosen)
+    kept = kept_pages.get(chosen)
     if kept is not None and kept[0] == version:
         return kept[1]
     found = await select_page(conn, _on_offer(chosen), chosen.page, PAGE_SIZE)
     ids = Page(rows=[row.id for row in found.rows], number=found.number, has_next=found.has_next)
-    if len(_kept_pages) >= KEPT_PAGES:
-        _kept_pages.clear()
-    _kept_pages[chosen] = (version, ids)
+    if len(kept_pages) >= KEPT_PAGES:
+        kept_pages.clear()
+    kept_pages[chosen] = (version, ids)
     return ids
+
+
+async def _categories_on_offer(
+    conn: AsyncConnection, kept_categories: dict[int, list[AnyRow]], version: int
+) -> list[AnyRow]:
+    """The categories on offer, kept as the page's ids are: a statement less for each view."""
+    kept = kept_categories.get(version)
+    if kept is None:
+        kept = await categories_on_offer(conn)
+        kept_categories.clear()
+        kept_categories[version] = kept
+    return kept
 
 
 async def _service_rows(
@@ -167,19 +198,21 @@ async def _service_rows(
 
 
 async def completion_times(
-    conn: AsyncConnection, service_ids: list[int]
+    conn: AsyncConnection,
+    kept_times: dict[int, tuple[float, timedelta | None]],
+    service_ids: list[int],
 ) -> dict[int, timedelta | None]:
     """Each service's average time from placing to finishing over its last completed orders
     (None if it has none), as read at most TIMES_KEPT_SECONDS ago."""
     now = time.monotonic()
-    stale = [i for i in service_ids if _kept_times.get(i, (0.0, None))[0] <= now]
+    stale = [i for i in service_ids if kept_times.get(i, (0.0, None))[0] <= now]
     if stale:
         found = await _completion_times(conn, stale)
-        if len(_kept_times) >= KEPT_TIMES:
-            _kept_times.clear()
+        if len(kept_times) >= KEPT_TIMES:
+            kept_times.clear()
         for service_id in stale:
-            _kept_times[service_id] = (now + TIMES_KEPT_SECONDS, found.get(service_id))
-    return {service_id: _kept_times[service_id][1] for service_id in service_ids}
+            kept_times[service_id] = (now + TIMES_KEPT_SECONDS, found.get(service_id))
+    return {service_id: kept_times[service_id][1] for service_id in service_ids}
 
 
 async def _completion_times(conn: AsyncConnection, service_ids: list[int]) -> dict[int, timedelta]:
@@ -250,10 +283,12 @@ async def services_list(
 ) -> Response:
     chosen = read_search(q, category, type, page)
     customer_id = current.customer.account_id if current.customer else None
+    kept = _kept.of(current.db)
     async with current.db.read() as conn:
-        found = await services_page(conn, chosen, customer_id, current.language)
-        times = await completion_times(conn, [row.id for row in found.rows])
-        category_list = await categories_on_offer(conn)
+        version = await catalog_version(conn)
+        found = await services_page(conn, kept, chosen, customer_id, current.language, version)
+        times = await completion_times(conn, kept.times, [row.id for row in found.rows])
+        category_list = await _categories_on_offer(conn, kept.categories, version)
     page_url: Callable[[int], str] = chosen.address
     return current.render(
         "web/services.html",

@@ -7,7 +7,7 @@ from pages.page_client import customer_with_password, operator_account, unique
 from playwright.async_api import Page, expect
 
 from smmpanel.catalog.service import category_id_for, create_service
-from smmpanel.panel.content import PageText, add_page, forget_footer_links, set_published
+from smmpanel.panel.content import PageText, add_page, set_published
 
 PHONE = {"width": 390, "height": 844}
 MARKDOWN = """# Refunds
@@ -35,7 +35,6 @@ async def test_a_markdown_page_reads_in_both_languages_on_a_phone(new_visitor, d
     text = PageText(slug, "page", "Refunds", "退款說明", MARKDOWN, chinese)
     async with db.write() as conn:
         await set_published(conn, await add_page(conn, text), True)
-    forget_footer_links()
     visitor = await new_visitor()
     await visitor.set_viewport_size(PHONE)
     for language, title in (("en", "Refunds"), ("zh_TW", "退款說明")):

@@ -6,9 +6,13 @@ import re
 from datetime import timedelta
 
 import httpx
-from page_client import customer_with_password, text_of, unique
+import pytest
+from fastapi import FastAPI
+from harness import migrated
+from page_client import PageClient, customer_with_password, text_of, unique
 from sqlalchemy import insert, select, update
 
+from smmpanel.app import create_app
 from smmpanel.catalog.models import services
 from smmpanel.catalog.service import (
     category_id_for,
@@ -16,6 +20,7 @@ from smmpanel.catalog.service import (
     set_customer_price,
     set_service_enabled,
 )
+from smmpanel.config import Settings
 from smmpanel.db.base import utcnow
 from smmpanel.money import parse, to_micros
 from smmpanel.orders.lifecycle import update_order
@@ -269,3 +274,46 @@ async def test_updates_need_a_signed_in_customer(panel):
     async with httpx.AsyncClient(base_url=panel.url) as stranger:
         response = await stranger.get("/updates")
     assert response.status_code in (302, 303) and "/signin" in response.headers["location"]
+
+
+async def _shop_offering_one_of_two(tmp_path, shop: str, on_offer: str) -> FastAPI:
+    """A panel of its own in this process: two services, only `on_offer` enabled."""
+    (tmp_path / shop).mkdir()
+    url = await migrated("sqlite", tmp_path / shop)
+    app = create_app(Settings(database_url=url), with_worker=False)
+    async with app.state.db.write() as conn:
+        category = await category_id_for(conn, f"Category of the {shop} shop")
+        for name in ("Likes", "Views"):
+            service_id = await create_service(
+                conn,
+                category,
+                name=f"{name} of the {shop} shop",
+                type="Default",
+                rate=1_000_000,
+                min_quantity=10,
+                max_quantity=1000,
+            )
+            if name != on_offer:
+                await set_service_enabled(conn, service_id, False)
+    return app
+
+
+@pytest.mark.fast
+async def test_panels_in_one_process_keep_their_own_services_pages(tmp_path):
+    """A process keeps a page's services while the catalogue's version stays; two databases at
+    the same version, offering different services, must each show their own."""
+    offers = {"first": "Likes", "second": "Views"}
+    apps = {
+        shop: await _shop_offering_one_of_two(tmp_path, shop, on) for shop, on in offers.items()
+    }
+    try:
+        for _round in range(2):
+            for shop, app in apps.items():
+                client = PageClient("http://panel", transport=httpx.ASGITransport(app=app))
+                page = text_of(await client.page("/services"))
+                await client.close()
+                shown = set(re.findall(r"(\w+) of the (\w+) shop", page))
+                assert shown == {(offers[shop], shop), ("Category", shop)}
+    finally:
+        for app in apps.values():
+            await app.state.db.dispose()

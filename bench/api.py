@@ -671,6 +671,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    loadgen.require_wrk()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
         path = write_results(bench_backend(backend, args), args.actions)

@@ -135,6 +135,12 @@ def write_script(
     return path
 
 
+def require_wrk() -> None:
+    """Stop before any data is built when the load generator is missing."""
+    if not Path(WRK).exists():
+        raise SystemExit(f"{WRK} is missing: install it (apt-get install wrk), then run again")
+
+
 def run_wrk(
     url: str, script: Path, seconds: float, min_reply_bytes: int = 0, server_pid: int | None = None
 ) -> Run:

@@ -472,6 +472,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    loadgen.require_wrk()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     for backend in backends:
         report = bench_backend(backend, args, data_size(args))

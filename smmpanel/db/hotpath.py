@@ -115,6 +115,13 @@ class HotReader:
             await self._postgres.close()
 
 
+# Every statement here finds its rows by a key, so one plan fits any parameters. Left to choose,
+# PostgreSQL kept planning the key-checking statements again for every execution (custom plans):
+# half a millisecond of the server's CPU for a `status` that then runs in a tenth of that
+# (measured: 730 µs a `status` round trip, 220 µs with the generic plan).
+_GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
+
+
 class Connections:
     """At most `size` asyncpg connections, each lent for one autocommit statement.
 
@@ -159,7 +166,7 @@ class Connections:
             if self._opened < self._size:
                 self._opened += 1
                 try:
-                    return await asyncpg.connect(self._dsn)
+                    return await asyncpg.connect(self._dsn, server_settings=_GENERIC_PLANS)
                 except BaseException:
                     self._opened -= 1
                     self._wake_one(None)

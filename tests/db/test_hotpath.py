@@ -49,3 +49,18 @@ async def test_a_refused_statement_keeps_the_connection_and_a_lost_one_is_replac
         assert await backends_named(reader, "hot_replaced") == 1
     finally:
         await reader.close()
+
+
+async def test_each_statement_is_planned_once_not_at_every_execution(postgres_url):
+    reader = HotReader(postgres_url, pool_size=1)
+    statement = "SELECT count(*) FROM orders WHERE id = ?"
+    try:
+        for order_id in range(8):
+            await reader.fetch_all(statement, order_id)
+        [(generic, custom)] = await reader.fetch_all(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = ?",
+            statement.replace("?", "$1"),
+        )
+        assert (generic, custom) == (8, 0)
+    finally:
+        await reader.close()

@@ -39,7 +39,7 @@ class TooManyIds(Exception):
 
 
 def split_ids(text: str) -> list[str]:
-    ids = [part.strip() for part in text.split(",") if part.strip()]
+    ids = [part for part in map(str.strip, text.split(",")) if part]
     if len(ids) > MAX_IDS:
         raise TooManyIds
     return ids

@@ -21,7 +21,8 @@ MAX_INTERVAL_MINUTES = 43_200  # 30 days
 MAX_POSTS = 10_000
 SUBSCRIPTION_DELAYS = frozenset({0, 5, 10, 15, 30, 60, 90})
 # ASCII digits only (`\d` also takes other scripts' digits); 18 fit a BIGINT id.
-_DIGITS = re.compile(r"[0-9]{1,18}")
+MAX_DIGITS = 18
+_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 _BARE_LINK = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?(?:[/?#]\S*)?"
 )
@@ -118,7 +119,8 @@ def _is_host(host: str) -> bool:
 
 def parse_positive_int(text: str) -> int | None:
     text = text.strip()
-    if not _DIGITS.fullmatch(text):
+    # _DIGITS's rule, a third of its time: a status of 100 ids parses each one.
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS):
         return None
     value = int(text)
     return value if value > 0 else None

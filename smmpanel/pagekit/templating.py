@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Protocol, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -185,5 +186,9 @@ def build_environment() -> Environment:
         ledger_kind=kind_label,
         ledger_reason=describe_entry,
         payment_status=payment_status,
+        # A table's labels, translated once: `{% set label = labels(id=_('ID')) %}`, then
+        # `label.id` in each row. Jinja reads an attribute of an object in a tenth of the time
+        # it takes to find a dict's key that way (it tries the attribute first and fails).
+        labels=SimpleNamespace,
     )
     return environment

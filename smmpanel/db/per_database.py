@@ -5,7 +5,7 @@ and their catalogue versions and ids coincide: what was kept for one database mu
 for another.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -26,3 +26,16 @@ class PerDatabase(Generic[Kept]):
         if store is None:
             store = self._stores[db] = self._new()
         return store
+
+
+class KeptWhileVersion(Generic[Kept]):
+    """One value read from the database, kept while the version it was read at stays (the
+    catalogue's version, which every catalogue change moves on)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[int, Kept] | None = None
+
+    async def get(self, version: int, read: Callable[[], Awaitable[Kept]]) -> Kept:
+        if self._kept is None or self._kept[0] != version:
+            self._kept = (version, await read())
+        return self._kept[1]

@@ -4,7 +4,6 @@ import hashlib
 import hmac
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -16,7 +15,7 @@ from smmpanel.accounts.service import (
     revoke_api_key,
 )
 from smmpanel.catalog.service import catalog_version, enabled_ids_by_type, first_enabled_services
-from smmpanel.db.per_database import PerDatabase
+from smmpanel.db.per_database import KeptWhileVersion, PerDatabase
 from smmpanel.errors import Refusal
 from smmpanel.pagekit import i18n
 from smmpanel.pagekit.forms import FIELD_TOO_LONG, text
@@ -35,7 +34,9 @@ NEW_KEY_SECONDS = 60
 # The enabled services' ids by type, of the catalogue's version they were read at: kept while
 # it stays, as the services page keeps its ids (reading 2,000 rows was a third of this page's
 # CPU).
-_kept_ids_by_type: PerDatabase[dict[int, dict[str, list[int]]]] = PerDatabase(dict)
+_kept_ids_by_type: PerDatabase[KeptWhileVersion[dict[str, list[int]]]] = PerDatabase(
+    KeptWhileVersion
+)
 
 
 def api_url(current: Visit) -> str:
@@ -46,7 +47,9 @@ async def _api_page(
     current: Visit, new_key: str | None = None, error: str | None = None, typed_name: str = ""
 ) -> Response:
     async with current.db.read() as conn:
-        ids_by_type = await _ids_by_type(conn, _kept_ids_by_type.of(current.db))
+        ids_by_type = await _kept_ids_by_type.of(current.db).get(
+            await catalog_version(conn), lambda: enabled_ids_by_type(conn)
+        )
         first_services = await first_enabled_services(conn, current.customer_id, EXAMPLE_SERVICES)
         keys = await list_api_keys(conn, current.customer_id)
     return current.render(
@@ -61,18 +64,6 @@ async def _api_page(
         typed_name=typed_name,
         name_length=API_KEY_NAME_LENGTH,
     )
-
-
-async def _ids_by_type(
-    conn: AsyncConnection, kept_by_version: dict[int, dict[str, list[int]]]
-) -> dict[str, list[int]]:
-    version = await catalog_version(conn)
-    kept = kept_by_version.get(version)
-    if kept is None:
-        kept = await enabled_ids_by_type(conn)
-        kept_by_version.clear()
-        kept_by_version[version] = kept
-    return kept
 
 
 @router.get("/api")

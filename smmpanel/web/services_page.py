@@ -40,7 +40,7 @@ from smmpanel.catalog.service import (
 )
 from smmpanel.catalog.types import TYPE_NAMES
 from smmpanel.db.base import AnyRow, as_utc
-from smmpanel.db.per_database import PerDatabase
+from smmpanel.db.per_database import KeptWhileVersion, PerDatabase
 from smmpanel.orders.models import orders
 from smmpanel.orders.statuses import COMPLETED
 from smmpanel.orders.validation import parse_positive_int
@@ -90,7 +90,7 @@ TIMES_KEPT_SECONDS = 60.0
 @dataclass
 class _Kept:
     pages: dict[ServiceSearch, tuple[int, Page]] = field(default_factory=dict)
-    categories: dict[int, list[AnyRow]] = field(default_factory=dict)
+    categories: KeptWhileVersion[list[AnyRow]] = field(default_factory=KeptWhileVersion)
     times: dict[int, tuple[float, timedelta | None]] = field(default_factory=dict)
 
 
@@ -164,18 +164,6 @@ async def _page_ids(
         kept_pages.clear()
     kept_pages[chosen] = (version, ids)
     return ids
-
-
-async def _categories_on_offer(
-    conn: AsyncConnection, kept_categories: dict[int, list[AnyRow]], version: int
-) -> list[AnyRow]:
-    """The categories on offer, kept as the page's ids are: a statement less for each view."""
-    kept = kept_categories.get(version)
-    if kept is None:
-        kept = await categories_on_offer(conn)
-        kept_categories.clear()
-        kept_categories[version] = kept
-    return kept
 
 
 async def _service_rows(
@@ -288,7 +276,7 @@ async def services_list(
         version = await catalog_version(conn)
         found = await services_page(conn, kept, chosen, customer_id, current.language, version)
         times = await completion_times(conn, kept.times, [row.id for row in found.rows])
-        category_list = await _categories_on_offer(conn, kept.categories, version)
+        category_list = await kept.categories.get(version, lambda: categories_on_offer(conn))
     page_url: Callable[[int], str] = chosen.address
     return current.render(
         "web/services.html",

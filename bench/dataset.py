@@ -22,6 +22,7 @@ from smmpanel.catalog.types import ORDER_TEXT_FIELDS, SERVICE_TYPES, Units
 from smmpanel.db import Database, utcnow
 from smmpanel.money import MICROS, charge_micros, partial_refund_micros
 from smmpanel.orders import statuses
+from smmpanel.orders.counts import fold_changes
 from smmpanel.orders.models import orders
 
 PLATFORMS = (
@@ -101,6 +102,7 @@ async def build(database_url: str, size: Size, seed: int = 1) -> DataSet:
             await _set_balances(conn, made.balances)
             if conn.dialect.name == "postgresql":
                 await _advance_sequences(conn)
+        await _fold_order_counts(db)
         await _analyze(db)
         return _describe(rng, size, key, catalogue, made.bench_order_ids)
     finally:
@@ -436,6 +438,14 @@ async def _set_balances(conn, balances: dict[int, int]) -> None:  # type: ignore
         statement,
         [{"customer": customer_id, "balance": amount} for customer_id, amount in balances.items()],
     )
+
+
+async def _fold_order_counts(db: Database) -> None:
+    """The order counts as a running worker keeps them: the changes the inserts made, folded."""
+    while True:
+        async with db.write() as conn:
+            if not await fold_changes(conn):
+                return
 
 
 async def _analyze(db: Database) -> None:

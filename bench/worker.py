@@ -201,6 +201,7 @@ async def prepare(url: str, data: dataset.DataSet, upstream_api: str, count: int
             await dataset._set_balances(conn, {data.customer_id: balance + charged})
             if conn.dialect.name == "postgresql":
                 await dataset._advance_sequences(conn)
+        await dataset._fold_order_counts(db)
         async with db.read() as conn:
             await conn.execute(text("ANALYZE"))
         return Prepared(

@@ -37,6 +37,23 @@ def insert_or_ignore(conn: AsyncConnection, table: Table) -> "PostgresInsert | S
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def insert_adding(
+    conn: AsyncConnection, table: Table, added: str
+) -> "PostgresInsert | SqliteInsert":
+    """INSERT ... ON CONFLICT (primary key) DO UPDATE: a row already there gets the new row's
+    `added` column added to its own."""
+    if is_postgresql(conn):
+        from sqlalchemy.dialects import postgresql
+
+        statement: PostgresInsert | SqliteInsert = postgresql.insert(table)
+    else:
+        statement = sqlite.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(table.primary_key.columns),
+        set_={added: table.c[added] + statement.excluded[added]},
+    )
+
+
 def one_of(conn: AsyncConnection, column: ColumnElement, values: Iterable) -> ColumnElement[bool]:
     """`column IN (values)`. On PostgreSQL one array parameter (`= ANY($1)`): the statement's
     text is the same whatever the count, so it is prepared once, not once per batch size with

@@ -162,6 +162,26 @@ order_status_counts = Table(
     Column("orders", BigInteger, nullable=False),
 )
 
+# Each customer's orders per status (orders/counts.py): triggers on `orders` add a change row
+# for every order placed, deleted or moved to another status (migration 0029), and the worker
+# folds the changes into the counts. A customer's count is the sum of both tables' rows.
+customer_order_counts = Table(
+    "customer_order_counts",
+    metadata,
+    Column("customer_id", BigId, primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+)
+
+customer_order_count_changes = Table(
+    "customer_order_count_changes",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("customer_id", BigId, nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("change", Integer, nullable=False),
+)
+
 # The figures of each day before yesterday (UTC dates), written once: what is counted on a day
 # (orders placed, money moved) no longer changes once it is over.
 daily_figures = Table(

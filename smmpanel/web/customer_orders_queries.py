@@ -1,4 +1,4 @@
-"""What the customer's order list and dashboard read: pages of their orders, counts by status.
+"""What the customer's order list and dashboard read: pages of their orders, the latest ones.
 
 A page is found by its neighbour's order id (keyset), never by skipping rows: a customer with a
 million orders reads their 40th page as cheaply as their first. Every query is limited to the
@@ -7,13 +7,12 @@ signed-in customer's own orders.
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from smmpanel.catalog.models import services
 from smmpanel.catalog.service import name_holds
 from smmpanel.orders.models import orders
-from smmpanel.orders.statuses import ALL_STATUSES
 from smmpanel.orders.validation import parse_positive_int
 from smmpanel.pagekit.order_rows import order_rows
 
@@ -130,17 +129,3 @@ async def _nth_id(
 async def recent_orders(conn: AsyncConnection, customer_id: int, limit: int, language: str) -> list:
     query = order_rows(language).where(orders.c.customer_id == customer_id)
     return list((await conn.execute(query.order_by(orders.c.id.desc()).limit(limit))).all())
-
-
-async def status_counts(conn: AsyncConnection, customer_id: int) -> list[tuple[str, int]]:
-    """(status, number of orders) of the statuses this customer has orders in.
-
-    Read from the index on (customer_id, status, id) alone, without visiting the orders.
-    """
-    query = (
-        select(orders.c.status, func.count())
-        .where(orders.c.customer_id == customer_id)
-        .group_by(orders.c.status)
-    )
-    counts: dict[str, int] = {status: count for status, count in await conn.execute(query)}
-    return [(status, counts[status]) for status in ALL_STATUSES if status in counts]

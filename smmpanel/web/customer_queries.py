@@ -1,6 +1,7 @@
 """What the customer pages read about one customer: an order, its requests, charges and keys.
 
-The order list and the dashboard's counts are in customer_orders_queries.py.
+The order list and the dashboard's latest orders are in customer_orders_queries.py; its counts
+per status in orders/counts.py.
 
 Every query here is limited to the signed-in customer's own rows.
 """

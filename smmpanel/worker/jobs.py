@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from smmpanel.db.base import utcnow
+from smmpanel.orders.counts import FOLD_BATCH, fold_changes
 from smmpanel.orders.figures import (
     STATUS_COUNT_SECONDS,
     count_days_to_keep,
@@ -90,6 +91,14 @@ async def keep_dashboard_figures(context: WorkerContext) -> int:
     return 0
 
 
+async def fold_order_counts(context: WorkerContext) -> int:
+    """The customers' order counts brought up to date (orders/counts.py); at once again only
+    while a backlog fills whole batches."""
+    async with context.db.write() as conn:
+        folded = await fold_changes(conn)
+    return folded if folded == FOLD_BATCH else 0
+
+
 async def send_outbox(context: WorkerContext) -> int:
     settings = context.settings
     return await send_due(
@@ -114,6 +123,7 @@ JOBS = (
     Job("sync_catalogues", 60.0, sync_catalogues),
     Job("refresh_balances", 60.0, refresh_balances),
     Job("keep_dashboard_figures", STATUS_COUNT_SECONDS, keep_dashboard_figures),
+    Job("fold_order_counts", 2.0, fold_order_counts),
     Job("send_outbox", 5.0, send_outbox),
     Job("prune_outbox", 3600.0, prune_outbox_messages),
 )

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from smmpanel.accounts.models import customers, ledger_entries
 from smmpanel.accounts.service import adjust_funds
 from smmpanel.errors import Refusal
 from smmpanel.money import parse, to_micros
+from smmpanel.orders.counts import customer_status_counts, fold_changes
 from smmpanel.orders.lifecycle import OrderChange, update_order
 from smmpanel.orders.models import cancel_requests, orders
 from smmpanel.orders.requests import resolve_cancel
@@ -386,3 +388,52 @@ async def test_cancels_from_several_processes_refund_once(fleet: Fleet) -> None:
     assert len(state["refunds"]) == len(placed)
     assert state["balance"] == to_micros(parse("50"))
     assert state["audit"] == []
+
+
+async def test_adds_moves_and_folds_at_once_keep_the_order_counts_exact(fleet: Fleet) -> None:
+    customer_id, key = await fleet.shop.customer("100")
+    service = await fleet.shop.service(rate="0.5", min_quantity=10, max_quantity=10_000)
+    first = successes(
+        await fire(
+            fleet,
+            [
+                {"key": key, "service": service, "link": link("counted", i), "quantity": 1000}
+                for i in range(9)
+            ],
+        )
+    )
+    folding = asyncio.Event()
+    folder = asyncio.create_task(fold_until(folding, fleet))
+    await asyncio.gather(
+        fire(
+            fleet,
+            [
+                {"key": key, "service": service, "link": link("counted-more", i), "quantity": 1000}
+                for i in range(30)
+            ],
+        ),
+        *(
+            change_status(fleet, order_id, status)
+            for order_id, status in zip(
+                first, ["In progress", "Completed", "Canceled"] * 3, strict=True
+            )
+        ),
+    )
+    folding.set()
+    assert await folder > 0
+
+    state = await books(fleet, customer_id)
+    async with fleet.db.read() as conn:
+        kept = dict(await customer_status_counts(conn, customer_id))
+    assert kept == Counter(row.status for row in state["orders"].values())
+    assert sum(kept.values()) == 39
+
+
+async def fold_until(done: asyncio.Event, fleet: Fleet) -> int:
+    """Folds the order count changes, again and again, until `done`; the changes folded."""
+    folded = 0
+    while not done.is_set():
+        async with fleet.db.write() as conn:
+            folded += await fold_changes(conn)
+        await asyncio.sleep(0.005)
+    return folded

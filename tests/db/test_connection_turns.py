@@ -13,32 +13,38 @@ from smmpanel.db.engine import Database
 async def test_a_request_giving_a_connection_back_and_asking_again_waits_its_turn(database_url):
     db = Database(database_url, pool_size=1)  # one connection (two on SQLite, with overflow)
     lent = 2 if db.is_sqlite else 1
-    served: list[str] = []
-    released = asyncio.Event()
+    inside: list[str] = []
+    holders_leave, everyone_leaves = asyncio.Event(), asyncio.Event()
 
     async def holder(name: str) -> None:
         async with db.read() as conn:
             await conn.execute(text("SELECT 1"))
-            await released.wait()
+            await holders_leave.wait()
         async with db.read():  # straight back: the waiting ones come first
-            served.append(name)
+            inside.append(f"{name} again")
+            await everyone_leaves.wait()
 
     async def waiter(name: str) -> None:
         async with db.read() as conn:
+            inside.append(name)
             await conn.execute(text("SELECT 1"))
-            served.append(name)
+            await everyone_leaves.wait()
 
     try:
         holders = [asyncio.create_task(holder(f"holder {n}")) for n in range(lent)]
         await asyncio.sleep(0.05)
         waiters = []
-        for n in range(3):
+        for n in range(lent + 1):
             waiters.append(asyncio.create_task(waiter(f"waiter {n}")))
             await asyncio.sleep(0.01)  # asked in this order
-        released.set()
+        holders_leave.set()
+        await asyncio.sleep(0.2)
+        assert sorted(inside) == [f"waiter {n}" for n in range(lent)]
+        everyone_leaves.set()
         await asyncio.gather(*holders, *waiters)
-        assert served[:3] == ["waiter 0", "waiter 1", "waiter 2"]
+        assert len(inside) == 2 * lent + 1
     finally:
+        everyone_leaves.set()
         await db.dispose()
 
 

@@ -51,13 +51,11 @@ async def fold_changes(conn: AsyncConnection) -> int:
     for customer_id, status, change in taken:
         sums[customer_id, status] += change
         folded += 1
-    if any(sums.values()):
-        await conn.execute(
-            insert_adding(conn, counts, "orders"),
-            [
-                {"customer_id": customer_id, "status": status, "orders": total}
-                for (customer_id, status), total in sorted(sums.items())
-                if total
-            ],
-        )
+    added = [
+        {"customer_id": customer_id, "status": status, "orders": total}
+        for (customer_id, status), total in sorted(sums.items())
+        if total
+    ]
+    if added:
+        await conn.execute(insert_adding(conn, counts, "orders"), added)
     return folded

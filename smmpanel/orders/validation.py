@@ -22,7 +22,6 @@ MAX_POSTS = 10_000
 SUBSCRIPTION_DELAYS = frozenset({0, 5, 10, 15, 30, 60, 90})
 # ASCII digits only (`\d` also takes other scripts' digits); 18 fit a BIGINT id.
 MAX_DIGITS = 18
-_DIGITS = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}")
 _BARE_LINK = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?(?:[/?#]\S*)?"
 )
@@ -117,10 +116,15 @@ def _is_host(host: str) -> bool:
     )
 
 
+def _is_digits(text: str) -> bool:
+    """1 to MAX_DIGITS ASCII digits. Without a regular expression: a third of its time, and a
+    status of 100 ids parses each one."""
+    return text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS
+
+
 def parse_positive_int(text: str) -> int | None:
     text = text.strip()
-    # _DIGITS's rule, a third of its time: a status of 100 ids parses each one.
-    if not (text.isascii() and text.isdigit() and len(text) <= MAX_DIGITS):
+    if not _is_digits(text):
         return None
     value = int(text)
     return value if value > 0 else None
@@ -182,7 +186,7 @@ def _subscription(service: OrderableService, fields: Mapping[str, str]) -> NewOr
     ):
         raise refusals.INCORRECT_MIN_MAX()
     delay = fields["delay"].strip()
-    if not _DIGITS.fullmatch(delay) or int(delay) not in SUBSCRIPTION_DELAYS:
+    if not _is_digits(delay) or int(delay) not in SUBSCRIPTION_DELAYS:
         raise refusals.INCORRECT_DELAY()
     posts = _optional_posts(fields.get("posts", ""))
     expiry = _optional_expiry(fields.get("expiry", ""))

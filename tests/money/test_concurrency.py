@@ -67,6 +67,14 @@ def link(tag: str, i: int | str = "") -> str:
     return f"https://example.com/{tag}/{uuid.uuid4().hex[:8]}/{i}"
 
 
+def add_requests(key: str, service: int, tag: str, count: int) -> list[dict]:
+    """`count` adds of 1000 of the service, each to a new link."""
+    return [
+        {"key": key, "service": service, "link": link(tag, i), "quantity": 1000}
+        for i in range(count)
+    ]
+
+
 async def fire(fleet: Fleet, requests: list[dict]) -> list[dict]:
     """All requests at once, each on its own connection; the replies in the same order."""
     clients = fleet.clients
@@ -90,10 +98,7 @@ async def test_fifty_adds_against_funds_for_twenty_make_twenty_orders(fleet: Fle
     # 0.37 a thousand, 1000 each: 0.370000 per order; the balance covers exactly 20 of them.
     customer_id, key = await fleet.shop.customer("7.4")
     service = await fleet.shop.service(rate="0.37", min_quantity=10, max_quantity=10_000)
-    requests = [
-        {"key": key, "service": service, "link": link("twenty", i), "quantity": 1000}
-        for i in range(50)
-    ]
+    requests = add_requests(key, service, "twenty", 50)
     await connect_to_several_workers(fleet, key)
 
     replies = await fire(fleet, requests)
@@ -294,20 +299,9 @@ async def test_adds_deposits_and_refunds_at_once_keep_the_books(fleet: Fleet) ->
     # race 40 new orders: at least 6 and at most 15 of them can be paid.
     customer_id, key = await fleet.shop.customer("5")
     service = await fleet.shop.service(rate="0.5", min_quantity=10, max_quantity=10_000)
-    first = successes(
-        await fire(
-            fleet,
-            [
-                {"key": key, "service": service, "link": link("mixed", i), "quantity": 1000}
-                for i in range(4)
-            ],
-        )
-    )
+    first = successes(await fire(fleet, add_requests(key, service, "mixed", 4)))
     assert len(first) == 4
-    adds = [
-        {"key": key, "service": service, "link": link("mixed-more", i), "quantity": 1000}
-        for i in range(40)
-    ]
+    adds = add_requests(key, service, "mixed-more", 40)
 
     results = await asyncio.gather(
         fire(fleet, adds),
@@ -393,25 +387,11 @@ async def test_cancels_from_several_processes_refund_once(fleet: Fleet) -> None:
 async def test_adds_moves_and_folds_at_once_keep_the_order_counts_exact(fleet: Fleet) -> None:
     customer_id, key = await fleet.shop.customer("100")
     service = await fleet.shop.service(rate="0.5", min_quantity=10, max_quantity=10_000)
-    first = successes(
-        await fire(
-            fleet,
-            [
-                {"key": key, "service": service, "link": link("counted", i), "quantity": 1000}
-                for i in range(9)
-            ],
-        )
-    )
+    first = successes(await fire(fleet, add_requests(key, service, "counted", 9)))
     folding = asyncio.Event()
     folder = asyncio.create_task(fold_until(folding, fleet))
     await asyncio.gather(
-        fire(
-            fleet,
-            [
-                {"key": key, "service": service, "link": link("counted-more", i), "quantity": 1000}
-                for i in range(30)
-            ],
-        ),
+        fire(fleet, add_requests(key, service, "counted-more", 30)),
         *(
             change_status(fleet, order_id, status)
             for order_id, status in zip(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
@@ -29,6 +30,10 @@ from smmpanel.worker.loop import run_worker
 STATIC_DIR = Path(__file__).parent / "static"
 # How long a gateway may take to start a payment (create a session or an invoice).
 PAYMENT_TIMEOUT_SECONDS = 20.0
+# The panel reports through its own /metrics and JSON logs. Left on, FastAPI looks for
+# OpenTelemetry providers on every request: measured with bench/api.py, a tenth of the CPU
+# of a `balance` reply (164 -> 141 µs).
+NO_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def tune_garbage_collector() -> None:
@@ -67,7 +72,13 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         await app.state.payment_http.aclose()
         await db.dispose()
 
-    app = PanelApp(title="smmpanel", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = PanelApp(
+        title="smmpanel",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=NO_OPENTELEMETRY,
+    )
     api = Api(db)
     limits = ApiLimits(
         customers=RateLimiter(settings.api_rate_limit, settings.api_rate_burst),

@@ -27,7 +27,8 @@ class BadRequest(Exception):
 
 
 async def read_fields(request: Request) -> dict[str, str]:
-    fields = _urlencoded_fields(request.scope.get("query_string", b""))
+    query = request.scope.get("query_string", b"")
+    fields = _urlencoded_fields(query) if query else {}
     if request.scope["method"] == "POST":
         fields.update(await _readable_body_fields(request))
     return fields

@@ -1,5 +1,5 @@
 """serve: whether the background worker runs inside the web process; the settings it refuses;
-the bounds it puts on requests; and its logs, every line JSON."""
+the bounds it puts on requests; how it writes replies; and its logs, every line JSON."""
 
 import socket
 import time
@@ -13,6 +13,7 @@ from raw_http import exchange, read_until_closed
 
 from smmpanel.cli import server
 from smmpanel.config import get_settings
+from smmpanel.http_server import CONTINUE, HeadWithBody
 
 
 @pytest.fixture
@@ -125,3 +126,72 @@ def test_slow_requests_are_cut_off(database_url):
             assert time.monotonic() - started < 5, case
     finally:
         panel.stop()
+
+
+def test_a_client_expecting_100_continue_gets_it_before_sending_the_body(panel):
+    body = b"action=balance&key=nobody"
+    head = (
+        b"POST /api/v2 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    with socket.create_connection(("127.0.0.1", panel.port), timeout=5) as sock:
+        sock.sendall(head)
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        reply = read_until_closed(sock)
+    assert reply.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert reply.endswith(b'{"error":"Invalid API key"}')
+
+
+def test_pipelined_requests_get_their_replies_whole_and_in_order(panel):
+    requests = [
+        b"GET /api/v2?action=balance&key=nobody HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"HEAD /api/v2 HTTP/1.1\r\nHost: x\r\n\r\n",  # a head only, for {"error": ...}
+        b"GET /api/v2?action=nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ]
+    reply = exchange(panel.port, b"".join(requests))
+    heads_and_bodies = reply.split(b"HTTP/1.1 200 OK\r\n")[1:]
+    assert len(heads_and_bodies) == 3, reply
+    invalid_key, head_only, incorrect = heads_and_bodies
+    assert invalid_key.endswith(b'\r\n\r\n{"error":"Invalid API key"}')
+    assert head_only.endswith(b"\r\n\r\n") and b"content-length: 29\r\n" in head_only
+    assert incorrect.endswith(b'\r\n\r\n{"error":"Incorrect request"}')
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(("write", data))
+
+    def writelines(self, parts: tuple[bytes, ...]) -> None:
+        self.calls.append(("writelines", *parts))
+
+    def close(self) -> None:
+        self.calls.append(("close",))
+
+
+@pytest.mark.fast
+def test_a_reply_head_goes_out_with_the_first_body_bytes_in_one_write():
+    transport = RecordingTransport()
+    reply = HeadWithBody(transport)  # type: ignore[arg-type]
+    reply.write(CONTINUE)
+    reply.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    assert transport.calls == [("write", CONTINUE)]
+    reply.write(b"first")
+    reply.write(b"second")
+    assert transport.calls[1:] == [
+        ("writelines", b"HTTP/1.1 200 OK\r\n\r\n", b"first"),
+        ("write", b"second"),
+    ]
+
+
+@pytest.mark.fast
+def test_a_reply_closed_before_its_body_still_sends_its_head():
+    transport = RecordingTransport()
+    reply = HeadWithBody(transport)  # type: ignore[arg-type]
+    reply.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    reply.close()
+    assert transport.calls == [("write", b"HTTP/1.1 200 OK\r\n\r\n"), ("close",)]

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Seconds a request's head and body may take to arrive; a slower connection is closed.
     request_read_timeout: float = 30.0
-    # Connections per process for transactions, plus a quarter as many (at least 1) for the
+    # Connections per process for transactions, plus half as many (at least 1) for the
     # API's hot reads; on PostgreSQL, processes x that total must fit max_connections.
     db_pool_size: int = 10
     # Whether `smmpanel serve` runs the background worker in the same process.

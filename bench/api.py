@@ -2,7 +2,7 @@
 
 Run by hand (never by pytest), from the project's root:
 
-    .venv/bin/python bench/api.py                       # both backends, 10 s per run
+    .venv/bin/python bench/api.py                       # both backends, 10 s per server
     .venv/bin/python bench/api.py --backend postgresql  # or sqlite
     .venv/bin/python bench/api.py --quick               # 3 s per run: a smoke check
     .venv/bin/python bench/api.py --actions add --profile   # py-spy the panel while measured
@@ -18,11 +18,13 @@ For each backend it:
 2. starts the panel (`python -m smmpanel serve --no-worker`, one uvicorn process, no rate limit)
    and the bare baseline (bench/baseline.py: same uvicorn settings, uvloop + httptools, no access
    log; it parses the form and returns a small JSON object, or the panel's own `services` bytes);
-3. drives each with wrk over loopback (`-t1 -c32 -d10s --latency`, Lua scripts for the POST
-   bodies, bench/loadgen.py), after a short warm-up, for: balance, services, status (one order),
-   multi-status (100 of the customer's order ids), add (a new link each time, so each request
-   is a new order on a Default service) and add-200-keys (the same, each request with the key of
-   one of 200 customers in turn: each of them gets a new key and funds before the runs);
+3. drives each with wrk over loopback (`-t1 -c32 --latency`, Lua scripts for the POST bodies,
+   bench/loadgen.py), after a short warm-up, 10 s per server and action split into 3 runs
+   taken in turn (panel, baseline, panel...: a drift in the machine's load weighs on both),
+   for: balance, services, status (one order), multi-status (100 of the customer's order
+   ids), add (a new link each time, so each request is a new order on a Default service) and
+   add-200-keys (the same, each request with the key of one of 200 customers in turn: each of
+   them gets a new key and funds before the runs);
 4. prints a table (panel req/s, p50, p99, baseline req/s, ratio, failed replies, CPU time per
    reply of each server process, target, PASS/MISS), writes it as JSON to
    bench/results/api-<backend>.json, and runs the panel's own audit of the books.
@@ -316,7 +318,8 @@ class Session:
     panel_pid: int
     bare_pid: int
     scripts: Path
-    seconds: float
+    seconds: float  # per server and action, split into `rounds` runs taken in turn
+    rounds: int
     warmup: float
     profile: bool
     many_keys: dict[int, str]  # add-200-keys: customer id -> key
@@ -343,13 +346,19 @@ def measure(session: Session, action: Action, services_length: int) -> Measured:
         return loadgen.run_wrk(url, script, seconds, min_bytes, pid)
 
     panel_pid, bare_url, bare_pid = session.panel_pid, session.bare_url, session.bare_pid
+    bare_url += action.bare_path
     wrk(session.panel_api, session.warmup, panel_pid)
+    wrk(bare_url, session.warmup, bare_pid)
     count_before = _orders_of(session, customer_ids) if action.new_order_each else 0
+    # In turn, so that the machine's load drifting during the runs weighs on both sides alike.
+    each = session.seconds / session.rounds
+    panel_runs, bare_runs = [], []
     with _profiling(session, action.name):
-        panel = wrk(session.panel_api, session.seconds, panel_pid)
+        for _ in range(session.rounds):
+            panel_runs.append(wrk(session.panel_api, each, panel_pid))
+            bare_runs.append(wrk(bare_url, each, bare_pid))
     created = _orders_of(session, customer_ids) - count_before if action.new_order_each else None
-    wrk(bare_url + action.bare_path, session.warmup, bare_pid)
-    bare = wrk(bare_url + action.bare_path, session.seconds, bare_pid)
+    panel, bare = loadgen.combined(panel_runs), loadgen.combined(bare_runs)
     rate = panel.rps
     if created is not None:  # orders both stored and answered as placed
         rate = min(created, panel.checked - panel.bad) / panel.seconds
@@ -396,11 +405,12 @@ async def add_keys(database_url: str, customer_ids: list[int]) -> dict[int, str]
 
 @contextlib.contextmanager
 def _profiling(session: Session, action: str) -> Iterator[None]:
-    """With --profile: py-spy samples the panel during the measured run (slows it a little)."""
+    """With --profile: py-spy samples the panel during the measured runs, the baseline's
+    included (the panel idles then: py-spy leaves idle threads out); it slows it a little."""
     if not session.profile:
         yield
         return
-    with profiling(session.panel_pid, session.seconds, f"{session.backend}-{action}"):
+    with profiling(session.panel_pid, 2 * session.seconds, f"{session.backend}-{action}"):
         yield
 
 
@@ -490,6 +500,7 @@ def _measure_all(
                 bare_pid=bare.pid,
                 scripts=scripts,
                 seconds=args.duration,
+                rounds=args.rounds,
                 warmup=min(WARMUP_SECONDS, args.duration),
                 profile=args.profile,
                 many_keys=many_keys,
@@ -568,8 +579,9 @@ def _report(
     print(
         f"== {backend}: {size.services:,} services in {size.categories} categories, "
         f"{size.customers} customers, {size.orders:,} orders ({data.bench_orders:,} the bench "
-        f"customer's); wrk -t{loadgen.THREADS} -c{loadgen.CONNECTIONS} -d{args.duration:g}s "
-        f"--latency{' (QUICK)' if args.quick else ''}; {args.web_processes} web process(es) =="
+        f"customer's); wrk -t{loadgen.THREADS} -c{loadgen.CONNECTIONS} --latency, "
+        f"{args.duration:g} s per server in {args.rounds} runs taken in turn"
+        f"{' (QUICK)' if args.quick else ''}; {args.web_processes} web process(es) =="
     )
     print(format_row(tuple(name for name, _, _ in COLUMNS)))
     for m in results:
@@ -600,6 +612,7 @@ def _report(
             "threads": loadgen.THREADS,
             "connections": loadgen.CONNECTIONS,
             "seconds": args.duration,
+            "rounds": args.rounds,
         },
         "machine": {
             "cpus": os.cpu_count(),
@@ -631,7 +644,15 @@ def write_results(report: dict, actions: list[str] | None) -> Path:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="API v2 speed, beside a bare baseline.")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds of wrk per server and action"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs the duration is split into, the panel's and the baseline's in turn",
+    )
     parser.add_argument("--quick", action="store_true", help="3 s runs: a smoke check")
     default = dataset.Size()
     for name in ("orders", "services", "customers"):

@@ -1,7 +1,7 @@
 """The bare baseline the panel's API is measured against (see bench/api.py).
 
 A Starlette app with no database and no logic, served by uvicorn exactly as `smmpanel serve`
-serves the panel (one process, uvloop, httptools, no access log):
+serves the panel (one process, uvloop, httptools, no access log, no forwarded headers read):
 
 - `POST /form` parses the form body and returns a small JSON object: the floor for
   `balance`, `status`, multi-status and `add`;
@@ -63,7 +63,8 @@ def main() -> None:
         else {}
     )
     app = create_app(services_body, pages)
-    # The same server settings as smmpanel/cli/server.py.
+    # The same server settings as smmpanel/http_server.py, with no trusted proxy (the
+    # default): uvicorn would otherwise read forwarded headers on every request.
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -72,6 +73,7 @@ def main() -> None:
         log_level="warning",
         loop="uvloop",
         http="httptools",
+        proxy_headers=False,
     )
 
 

@@ -109,6 +109,30 @@ class Run:
         return {**asdict(self), "failed": self.failed, "valid": self.valid}
 
 
+def combined(runs: list[Run]) -> Run:
+    """Runs of one server taken in turn with another's, as one: counts and time summed, the
+    CPU per reply over all of them, the latencies of the middle run (percentiles of separate
+    runs cannot be merged)."""
+    requests, seconds = sum(r.requests for r in runs), sum(r.seconds for r in runs)
+    by_latency = sorted(runs, key=lambda r: r.p50_ms)
+    middle = by_latency[len(by_latency) // 2]
+    cpu = [r.server_cpu_us * r.requests for r in runs if r.server_cpu_us is not None]
+    return Run(
+        requests=requests,
+        seconds=seconds,
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=middle.p50_ms,
+        p99_ms=middle.p99_ms,
+        bytes_read=sum(r.bytes_read for r in runs),
+        checked=sum(r.checked for r in runs),
+        bad=sum(r.bad for r in runs),
+        non_2xx=sum(r.non_2xx for r in runs),
+        socket_errors=sum(r.socket_errors for r in runs),
+        min_reply_bytes=runs[0].min_reply_bytes,
+        server_cpu_us=round(sum(cpu) / requests, 1) if len(cpu) == len(runs) and requests else None,
+    )
+
+
 def write_script(
     directory: Path,
     name: str,

@@ -4,7 +4,7 @@ Run by hand (never by pytest), from the project's root:
 
     .venv/bin/python bench/api.py                       # both backends, 10 s per server
     .venv/bin/python bench/api.py --backend postgresql  # or sqlite
-    .venv/bin/python bench/api.py --quick               # 3 s per run: a smoke check
+    .venv/bin/python bench/api.py --quick               # 3 s per server: a smoke check
     .venv/bin/python bench/api.py --actions add --profile   # py-spy the panel while measured
     .venv/bin/python bench/api.py --orders 1000000 --services 5000 --customers 10000
 
@@ -19,7 +19,7 @@ For each backend it:
    and the bare baseline (bench/baseline.py: same uvicorn settings, uvloop + httptools, no access
    log; it parses the form and returns a small JSON object, or the panel's own `services` bytes);
 3. drives each with wrk over loopback (`-t1 -c32 --latency`, Lua scripts for the POST bodies,
-   bench/loadgen.py), after a short warm-up, 10 s per server and action split into 3 runs
+   bench/loadgen.py), after a short warm-up, 10 s per server and action split into 5 runs
    taken in turn (panel, baseline, panel...: a drift in the machine's load weighs on both),
    for: balance, services, status (one order), multi-status (100 of the customer's order
    ids), add (a new link each time, so each request is a new order on a Default service) and
@@ -351,7 +351,7 @@ def measure(session: Session, action: Action, services_length: int) -> Measured:
     wrk(bare_url, session.warmup, bare_pid)
     count_before = _orders_of(session, customer_ids) if action.new_order_each else 0
     # In turn, so that the machine's load drifting during the runs weighs on both sides alike.
-    each = session.seconds / session.rounds
+    each = max(1, round(session.seconds / session.rounds))  # wrk takes whole seconds
     panel_runs, bare_runs = [], []
     with _profiling(session, action.name):
         for _ in range(session.rounds):
@@ -650,10 +650,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="runs the duration is split into, the panel's and the baseline's in turn",
+        default=5,
+        help="runs the duration is split into (whole seconds each), the panel's and the "
+        "baseline's in turn",
     )
-    parser.add_argument("--quick", action="store_true", help="3 s runs: a smoke check")
+    parser.add_argument("--quick", action="store_true", help="3 s per server: a smoke check")
     default = dataset.Size()
     for name in ("orders", "services", "customers"):
         parser.add_argument(

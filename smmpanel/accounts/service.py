@@ -301,7 +301,10 @@ async def authenticate(
     """The active customer holding this unrevoked key, or None. `sql` may read more for the
     caller in the same statement (one round trip): its first columns are `CALLER_COLUMNS`, its
     last placeholder the key's digest, and it returns no row for a key that does not open."""
-    rows = await reader.fetch_all(sql, *params, hash_key(key))
+    digest = hash_key(key)
+    rows = await (
+        reader.fetch_all(sql, *params, digest) if params else reader.fetch_by_key(sql, digest)
+    )
     if not rows:
         return None
     customer_id, balance, key_id, last_used = rows[0][:4]

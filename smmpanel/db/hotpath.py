@@ -60,6 +60,19 @@ CALLER_STATUS_WITH_CHILDREN_SQL = CALLER_STATUS_SQL.replace(
     1,
 )
 CHILDREN_SQL = "SELECT parent_id, id FROM orders WHERE {among} ORDER BY id"
+# A statement that checks one key and reads nothing for given ids (`HotReader.fetch_by_key`),
+# as it reads for many keys at once on PostgreSQL: each row ends with the key's digest.
+_MANY_KEYS_CHECK = _KEY_CHECK.replace("k.key_hash = ?", "k.key_hash = ANY(?)")
+# Look-ups asked for in one turn of the event loop beyond this go in a statement of their own.
+MAX_KEYS_PER_STATEMENT = 500
+
+
+def for_many_keys(sql: str) -> str:
+    """`sql`, which checks one key, checking any of an array of them."""
+    columns, _, rest = sql.partition(_KEY_HOLDER)
+    if not rest.endswith(_KEY_CHECK) or "?" in columns + rest[: -len(_KEY_CHECK)]:
+        raise ValueError(f"not a statement that checks one key and takes no other value: {sql}")
+    return columns + ", k.key_hash" + _KEY_HOLDER + rest[: -len(_KEY_CHECK)] + _MANY_KEYS_CHECK
 
 
 def _numbered(sql: str) -> str:
@@ -83,6 +96,7 @@ class HotReader:
         self._sqlite: sqlite3.Connection | None = None
         self._postgres = None if self.is_sqlite else Connections(self._address, pool_size)
         self._postgres_sql: dict[str, str] = {}
+        self._key_lookups = None if self._postgres is None else KeyLookups(self._postgres)
 
     def among(self, column: str, ids: list[int]) -> tuple[str, list]:
         """`column` among `ids`: the SQL and its parameters (one array on PostgreSQL)."""
@@ -100,6 +114,14 @@ class HotReader:
         numbered = self._postgres_sql.get(sql) or self._postgres_sql.setdefault(sql, _numbered(sql))
         return [tuple(row) for row in await self._postgres.fetch(numbered, params)]
 
+    async def fetch_by_key(self, sql: str, key_digest: str) -> list[tuple]:
+        """The rows of a statement whose only value is a key's digest (its last placeholder,
+        as in `AUTHENTICATE_SQL`). On PostgreSQL, the look-ups of every request that asks in
+        the same turn of the event loop are one statement (`KeyLookups`)."""
+        if self._key_lookups is None:
+            return self._sqlite_fetch_all(sql, (key_digest,))
+        return await self._key_lookups.fetch(sql, key_digest)
+
     def _sqlite_fetch_all(self, sql: str, params: tuple) -> list[tuple]:
         # A WAL reader never waits for writers, so reading in-line does not stall the loop.
         if self._sqlite is None:
@@ -113,6 +135,63 @@ class HotReader:
             self._sqlite = None
         if self._postgres is not None:
             await self._postgres.close()
+
+
+class KeyLookups:
+    """Key look-ups asked for in the same turn of the event loop, sent to PostgreSQL as one
+    statement for all their digests once the turn ends, each request then given its own rows.
+    Every request still reads its key as it is when it asks (nothing is kept): a round trip
+    and a statement on the server are shared instead of paid by each. Measured with bench/api.py
+    (32 clients, about ten look-ups a statement): a `services` reply 249 -> 182 µs of the
+    panel's CPU, 0.64 -> 0.89 x the bare app's rate."""
+
+    def __init__(self, connections: "Connections") -> None:
+        self._connections = connections
+        self._asked: dict[str, list[tuple[str, asyncio.Future[list[tuple]]]]] = {}
+        self._many_keys_sql: dict[str, str] = {}
+        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps tasks weakly
+
+    async def fetch(self, sql: str, key_digest: str) -> list[tuple]:
+        loop = asyncio.get_running_loop()
+        asked = self._asked.get(sql)
+        if asked is not None and len(asked) >= MAX_KEYS_PER_STATEMENT:
+            self._send(sql)
+            asked = None
+        if asked is None:
+            asked = self._asked[sql] = []
+            loop.call_soon(self._send, sql)
+        answer: asyncio.Future[list[tuple]] = loop.create_future()
+        asked.append((key_digest, answer))
+        return await answer
+
+    def _send(self, sql: str) -> None:
+        asked = self._asked.pop(sql, None)
+        if asked:  # None: an earlier call sent it, full
+            task = asyncio.get_running_loop().create_task(self._answer(sql, asked))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _answer(self, sql: str, asked: list[tuple[str, asyncio.Future[list[tuple]]]]) -> None:
+        many = self._many_keys_sql.get(sql) or self._many_keys_sql.setdefault(
+            sql, _numbered(for_many_keys(sql))
+        )
+        try:
+            rows = await self._connections.fetch(many, ([digest for digest, _ in asked],))
+        except asyncio.CancelledError:
+            for _, answer in asked:
+                answer.cancel()
+            raise
+        except Exception as failure:
+            for _, answer in asked:
+                if not answer.done():
+                    answer.set_exception(failure)
+            return
+        by_digest: dict[str, list[tuple]] = {}
+        for row in rows:
+            by_digest.setdefault(row[-1], []).append(tuple(row)[:-1])
+        for digest, answer in asked:
+            if not answer.done():  # not cancelled: its request is still waiting
+                answer.set_result(by_digest.get(digest, []))
 
 
 # Every statement here finds its rows by a key, so one plan fits any parameters. Left to choose,

@@ -1,11 +1,13 @@
 """The hot path's own PostgreSQL connections: bounded, shared by waiting requests, replaced
-when lost."""
+when lost; key look-ups asked for together sent as one statement."""
 
 import asyncio
 
 import pytest
 
-from smmpanel.db.hotpath import HotReader
+from smmpanel.accounts.service import hash_key, revoke_api_key
+from smmpanel.db import hotpath
+from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader, for_many_keys
 
 
 @pytest.fixture
@@ -64,3 +66,100 @@ async def test_each_statement_is_planned_once_not_at_every_execution(postgres_ur
         assert (generic, custom) == (8, 0)
     finally:
         await reader.close()
+
+
+async def executions(reader: HotReader, sql: str) -> int:
+    """How often this reader's one connection ran `sql` (a statement it prepared)."""
+    numbered = hotpath._numbered(sql)
+    rows = await reader.fetch_all(
+        "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = ?",
+        numbered,
+    )
+    return rows[0][0] if rows else 0
+
+
+async def test_key_look_ups_asked_together_are_one_statement_each_answered_its_own(
+    postgres_url, shop, db
+):
+    customers = [await shop.customer("1") for _ in range(3)]
+    revoked_id, revoked_key = await shop.customer("1")
+    async with db.write() as conn:
+        [(key_id,)] = await conn.exec_driver_sql(
+            f"SELECT id FROM api_keys WHERE customer_id = {revoked_id}"
+        )
+        await revoke_api_key(conn, key_id)
+    keys = [key for _, key in customers] + ["no such key", revoked_key, customers[0][1]]
+    reader = HotReader(postgres_url, pool_size=1)
+    try:
+        answers = await asyncio.gather(
+            *(reader.fetch_by_key(AUTHENTICATE_SQL, hash_key(key)) for key in keys)
+        )
+        found = [[row[0] for row in rows] for rows in answers]
+        ids = [customer_id for customer_id, _ in customers]
+        assert found == [[ids[0]], [ids[1]], [ids[2]], [], [], [ids[0]]]
+        assert await executions(reader, for_many_keys(AUTHENTICATE_SQL)) == 1
+        assert await reader.fetch_by_key(AUTHENTICATE_SQL, hash_key(keys[1])) == answers[1]
+        assert await executions(reader, for_many_keys(AUTHENTICATE_SQL)) == 2
+    finally:
+        await reader.close()
+
+
+async def test_more_look_ups_than_a_statement_takes_are_split(postgres_url, shop, monkeypatch):
+    monkeypatch.setattr(hotpath, "MAX_KEYS_PER_STATEMENT", 2)
+    customers = [await shop.customer("1") for _ in range(5)]
+    reader = HotReader(postgres_url, pool_size=1)
+    try:
+        answers = await asyncio.gather(
+            *(reader.fetch_by_key(AUTHENTICATE_SQL, hash_key(key)) for _, key in customers)
+        )
+        assert [rows[0][0] for rows in answers] == [customer_id for customer_id, _ in customers]
+        assert await executions(reader, for_many_keys(AUTHENTICATE_SQL)) == 3
+    finally:
+        await reader.close()
+
+
+async def test_a_failed_look_up_fails_every_request_that_shared_it_and_no_other(postgres_url, shop):
+    (_, key), (_, other_key) = await shop.customer("1"), await shop.customer("1")
+    failing = AUTHENTICATE_SQL.replace("c.balance", "c.balance / 0", 1)
+    reader = HotReader(postgres_url, pool_size=1)
+    try:
+        answers = await asyncio.gather(
+            reader.fetch_by_key(failing, hash_key(key)),
+            reader.fetch_by_key(failing, hash_key("no such key")),
+            reader.fetch_by_key(AUTHENTICATE_SQL, hash_key(other_key)),
+            return_exceptions=True,
+        )
+        assert ["division by zero" in str(answer) for answer in answers] == [True, True, False]
+        assert len(answers[2]) == 1
+    finally:
+        await reader.close()
+
+
+async def test_a_request_that_leaves_while_waiting_leaves_the_others_their_answers(
+    postgres_url, shop
+):
+    customers = [await shop.customer("1") for _ in range(3)]
+    reader = HotReader(postgres_url, pool_size=1)
+    try:
+        asking = [
+            asyncio.create_task(reader.fetch_by_key(AUTHENTICATE_SQL, hash_key(key)))
+            for _, key in customers
+        ]
+        await asyncio.sleep(0)  # all three have asked
+        asking[1].cancel()
+        answers = await asyncio.gather(*asking, return_exceptions=True)
+        assert isinstance(answers[1], asyncio.CancelledError)
+        assert [answers[0][0][0], answers[2][0][0]] == [customers[0][0], customers[2][0]]
+    finally:
+        await reader.close()
+
+
+@pytest.mark.fast
+def test_only_a_statement_that_checks_one_key_and_takes_nothing_else_is_asked_for_many():
+    assert for_many_keys(AUTHENTICATE_SQL).endswith(
+        "WHERE k.key_hash = ANY(?) AND k.revoked_at IS NULL AND c.status = 'active'"
+    )
+    with pytest.raises(ValueError, match="checks one key"):
+        for_many_keys(hotpath.CALLER_STATUS_SQL.format(among="o.id = ?"))
+    with pytest.raises(ValueError, match="checks one key"):
+        for_many_keys("SELECT 1")

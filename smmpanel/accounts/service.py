@@ -301,10 +301,7 @@ async def authenticate(
     """The active customer holding this unrevoked key, or None. `sql` may read more for the
     caller in the same statement (one round trip): its first columns are `CALLER_COLUMNS`, its
     last placeholder the key's digest, and it returns no row for a key that does not open."""
-    digest = hash_key(key)
-    rows = await (
-        reader.fetch_all(sql, *params, digest) if params else reader.fetch_by_key(sql, digest)
-    )
+    rows = await reader.fetch_by_key(sql, hash_key(key), *params)
     if not rows:
         return None
     customer_id, balance, key_id, last_used = rows[0][:4]

@@ -2,12 +2,15 @@
 when lost; key look-ups asked for together sent as one statement."""
 
 import asyncio
+import uuid
 
 import pytest
 
 from smmpanel.accounts.service import hash_key, revoke_api_key
 from smmpanel.db import hotpath
 from smmpanel.db.hotpath import AUTHENTICATE_SQL, HotReader, for_many_keys
+from smmpanel.orders.placement import place_order
+from smmpanel.orders.queries import status_statement
 
 
 @pytest.fixture
@@ -154,12 +157,47 @@ async def test_a_request_that_leaves_while_waiting_leaves_the_others_their_answe
         await reader.close()
 
 
+async def test_status_look_ups_together_each_get_their_own_orders(postgres_url, shop, db):
+    """One statement reads the orders all of them asked for; each request gets those among
+    its own ids, or the one row of NULLs when none of them is the caller's."""
+    (customer, key), (other, other_key) = await shop.customer("1"), await shop.customer("1")
+    service = await shop.service()
+    orders = {}
+    async with db.write() as conn:
+        for owner, name in ((customer, "a"), (customer, "b"), (other, "c")):
+            link = f"https://example.com/{uuid.uuid4().hex}"
+            fields = {"service": str(service), "link": link, "quantity": "100"}
+            orders[name] = await place_order(conn, owner, fields)
+    reader = HotReader(postgres_url, pool_size=1)
+    sql, _ = status_statement(reader, [1])
+    asked = [
+        (key, [orders["a"]]),
+        (key, [orders["b"], orders["c"]]),  # c is the other customer's
+        (key, [orders["c"]]),
+        (other_key, [orders["c"], orders["a"]]),
+    ]
+    try:
+        answers = await asyncio.gather(
+            *(reader.fetch_by_key(sql, hash_key(k), order_ids) for k, order_ids in asked)
+        )
+        found = [[(row[0], row[4]) for row in rows] for rows in answers]
+        assert found == [
+            [(customer, orders["a"])],
+            [(customer, orders["b"])],
+            [(customer, None)],
+            [(other, orders["c"])],
+        ]
+        assert await executions(reader, for_many_keys(sql)) == 1
+    finally:
+        await reader.close()
+
+
 @pytest.mark.fast
-def test_only_a_statement_that_checks_one_key_and_takes_nothing_else_is_asked_for_many():
+def test_only_a_statement_that_checks_one_key_is_asked_for_many():
     assert for_many_keys(AUTHENTICATE_SQL).endswith(
         "WHERE k.key_hash = ANY(?) AND k.revoked_at IS NULL AND c.status = 'active'"
     )
     with pytest.raises(ValueError, match="checks one key"):
-        for_many_keys(hotpath.CALLER_STATUS_SQL.format(among="o.id = ?"))
-    with pytest.raises(ValueError, match="checks one key"):
         for_many_keys("SELECT 1")
+    with pytest.raises(ValueError, match="checks one key"):
+        for_many_keys(AUTHENTICATE_SQL.replace("c.balance", "c.balance + ?"))

@@ -12,6 +12,7 @@ import asyncio
 import re
 import sqlite3
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import make_url
@@ -70,10 +71,10 @@ MAX_KEYS_PER_STATEMENT = 500
 
 
 def for_many_keys(sql: str) -> str:
-    """`sql`, which checks one key, checking any of an array of them."""
+    """`sql`, which checks one key and takes no other value, checking any of an array of them."""
     columns, _, rest = sql.partition(_KEY_HOLDER)
-    if not rest.endswith(_KEY_CHECK) or "?" in columns:
-        raise ValueError(f"not a statement that checks one key: {sql}")
+    if not rest.endswith(_KEY_CHECK) or "?" in columns + rest[: -len(_KEY_CHECK)]:
+        raise ValueError(f"not a statement that checks one key and takes no other value: {sql}")
     return columns + ", k.key_hash" + _KEY_HOLDER + rest[: -len(_KEY_CHECK)] + _MANY_KEYS_CHECK
 
 
@@ -141,53 +142,51 @@ class HotReader:
 
 
 Asked = tuple[str, "list[int] | None", "asyncio.Future[list[tuple]]"]
+# What shares a statement: a statement's look-ups, or a status statement's for one key.
+Batch = str | tuple[str, str]
 
 
 class KeyLookups:
     """Key look-ups asked for in the same turn of the event loop, sent to PostgreSQL as one
     statement for all their digests once the turn ends, each request then given its own rows.
-    The status statement reads the orders among the ids all of them asked for, and each gets
-    those among its own (or the one row of NULLs the statement gives for none). Every request
-    still reads its key as it stands when it asks (nothing is kept): a round trip and a
-    statement on the server are shared instead of paid by each. Measured with bench/api.py
-    (32 clients, about ten look-ups a statement): a `services` reply 249 -> 182 µs of the
-    panel's CPU, 0.64 -> 0.89 x the bare app's rate."""
+    A status look-up shares its statement with the same key's only (a reseller's burst): it
+    reads the orders among all the ids asked for, and each request gets those among its own
+    (or the one row of NULLs the statement gives for none); other keys' ids would multiply the
+    orders each key is looked up among. Every request still reads its key as it stands when it
+    asks (nothing is kept): a round trip and a statement on the server are shared instead of
+    paid by each. Measured with bench/api.py (32 clients, about ten look-ups a statement): a
+    `services` reply 249 -> 182 µs of the panel's CPU, 0.64 -> 0.89 x the bare app's rate."""
 
     def __init__(self, connections: "Connections") -> None:
         self._connections = connections
-        self._asked: dict[str, list[Asked]] = {}
-        self._many_keys_sql: dict[str, str] = {}
+        self._asked: dict[Batch, list[Asked]] = {}
+        self._statements: dict[str, str] = {}
         self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps tasks weakly
 
     async def fetch(self, sql: str, key_digest: str, order_ids: list[int] | None) -> list[tuple]:
         loop = asyncio.get_running_loop()
-        asked = self._asked.get(sql)
+        batch = sql if order_ids is None else (sql, key_digest)
+        asked = self._asked.get(batch)
         if asked is not None and len(asked) >= MAX_KEYS_PER_STATEMENT:
-            self._send(sql)
+            self._send(batch)
             asked = None
         if asked is None:
-            asked = self._asked[sql] = []
-            loop.call_soon(self._send, sql)
+            asked = self._asked[batch] = []
+            loop.call_soon(self._send, batch)
         answer: asyncio.Future[list[tuple]] = loop.create_future()
         asked.append((key_digest, order_ids, answer))
         return await answer
 
-    def _send(self, sql: str) -> None:
-        asked = self._asked.pop(sql, None)
+    def _send(self, batch: Batch) -> None:
+        asked = self._asked.pop(batch, None)
         if asked:  # None: an earlier call sent it, full
-            task = asyncio.get_running_loop().create_task(self._answer(sql, asked))
+            task = asyncio.get_running_loop().create_task(self._answer(batch, asked))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _answer(self, sql: str, asked: list[Asked]) -> None:
-        many = self._many_keys_sql.get(sql) or self._many_keys_sql.setdefault(
-            sql, _numbered(for_many_keys(sql))
-        )
-        digests = [digest for digest, _, _ in asked]
-        among = [ids for _, ids, _ in asked if ids is not None]
-        params = ([*{i for ids in among for i in ids}], digests) if among else (digests,)
+    async def _answer(self, batch: Batch, asked: list[Asked]) -> None:
         try:
-            rows = await self._connections.fetch(many, params)
+            by_digest = await self._read(batch, asked)
         except asyncio.CancelledError:
             for _, _, answer in asked:
                 answer.cancel()
@@ -197,13 +196,27 @@ class KeyLookups:
                 if not answer.done():
                     answer.set_exception(failure)
             return
-        by_digest: dict[str, list[tuple]] = {}
-        for row in rows:
-            by_digest.setdefault(row[-1], []).append(tuple(row)[:-1])
         for digest, ids, answer in asked:
             if not answer.done():  # not cancelled: its request is still waiting
                 found = by_digest.get(digest, [])
                 answer.set_result(found if ids is None or not found else _among(found, ids))
+
+    async def _read(self, batch: Batch, asked: list[Asked]) -> dict[str, list[tuple]]:
+        """Each digest's rows."""
+        if isinstance(batch, tuple):  # one key's status look-ups
+            sql, digest = batch
+            ids = list({order_id for _, ids, _ in asked for order_id in ids or ()})
+            rows = await self._connections.fetch(self._statement(sql, _numbered), (ids, digest))
+            return {digest: [tuple(row) for row in rows]}
+        many = self._statement(batch, lambda sql: _numbered(for_many_keys(sql)))
+        rows = await self._connections.fetch(many, ([digest for digest, _, _ in asked],))
+        by_digest: dict[str, list[tuple]] = {}
+        for row in rows:
+            by_digest.setdefault(row[-1], []).append(tuple(row)[:-1])
+        return by_digest
+
+    def _statement(self, sql: str, made: Callable[[str], str]) -> str:
+        return self._statements.get(sql) or self._statements.setdefault(sql, made(sql))
 
 
 def _among(rows: list[tuple], order_ids: list[int]) -> list[tuple]:

@@ -351,7 +351,7 @@ def measure(session: Session, action: Action, services_length: int) -> Measured:
     wrk(bare_url, session.warmup, bare_pid)
     count_before = _orders_of(session, customer_ids) if action.new_order_each else 0
     # In turn, so that the machine's load drifting during the runs weighs on both sides alike.
-    each = max(1, round(session.seconds / session.rounds))  # wrk takes whole seconds
+    each = session.seconds / session.rounds  # whole seconds (parse_args)
     panel_runs, bare_runs = [], []
     with _profiling(session, action.name):
         for _ in range(session.rounds):
@@ -687,7 +687,10 @@ def parse_args() -> argparse.Namespace:
     if args.profile and not PY_SPY.exists():
         parser.error(f"--profile needs py-spy: {Path(sys.executable).parent}/pip install py-spy")
     if args.quick:
-        args.duration = min(args.duration, 3.0)
+        args.duration, args.rounds = min(args.duration, 3.0), min(args.rounds, 3)
+    each = max(1, round(args.duration / max(1, args.rounds)))  # wrk takes whole seconds
+    args.rounds = max(1, args.rounds)
+    args.duration = float(each * args.rounds)
     return args
 
 

@@ -21,11 +21,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from alembic import command
+from alembic.config import Config
 
 from smmpanel.accounts.service import create_api_key, create_customer
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.db import Database
-from smmpanel.db.migrate import upgrade
+from smmpanel.db.migrate import alembic_config, upgrade
 from smmpanel.money import parse, to_micros
 
 POSTGRES_URL = os.environ.get(
@@ -75,6 +77,26 @@ async def new_database_url(backend: str, tmp_dir: Path) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp_dir / f'panel-{uuid.uuid4().hex[:8]}.db'}"
     return await create_postgres_database()
+
+
+@contextlib.asynccontextmanager
+async def database_at(
+    backend: str, tmp_dir: Path, revision: str
+) -> AsyncIterator[tuple[Config, Database]]:
+    """A new database migrated up to `revision`, for a migration's test: alembic's config to
+    move it on, and a one-connection `Database` on it. Both go when the block ends."""
+    url = await new_database_url(backend, tmp_dir)
+    config = alembic_config(url)
+    try:
+        await asyncio.to_thread(command.upgrade, config, revision)
+        db = Database(url, pool_size=1)
+        try:
+            yield config, db
+        finally:
+            await db.dispose()
+    finally:
+        if backend == "postgresql":
+            await drop_postgres_database(url)
 
 
 async def migrated(backend: str, tmp_dir: Path) -> str:

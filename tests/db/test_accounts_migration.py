@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from smmpanel.accounts.models import customers, operators
-from smmpanel.db import Database
 from smmpanel.db.base import Timestamp
-from smmpanel.db.migrate import alembic_config
 
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
@@ -32,41 +30,27 @@ operators_0008 = sa.table(
 
 
 async def test_0009_keys_existing_names_and_keeps_look_alikes_apart(backend: str, tmp_path: Path):
-    url = await harness.new_database_url(backend, tmp_path)
-    config = alembic_config(url)
     now = datetime.now(UTC)
-    try:
-        await asyncio.to_thread(command.upgrade, config, "0008")
-        db = Database(url, pool_size=1)
-        try:
-            async with db.write() as conn:
-                for name in ("Bob", "bob", WIDE_BOB, "Alice"):
-                    await conn.execute(sa.insert(customers_0008).values(name=name, created_at=now))
-                for name in ("Admin", "Other"):
-                    await conn.execute(
-                        sa.insert(operators_0008).values(
-                            name=name, password_hash="x", created_at=now
-                        )
-                    )
-            await asyncio.to_thread(command.upgrade, config, "head")
-            async with db.read() as conn:
-                keys = dict(
-                    (await conn.execute(sa.select(customers.c.name, customers.c.name_key))).all()
+    async with harness.database_at(backend, tmp_path, "0008") as (config, db):
+        async with db.write() as conn:
+            for name in ("Bob", "bob", WIDE_BOB, "Alice"):
+                await conn.execute(sa.insert(customers_0008).values(name=name, created_at=now))
+            for name in ("Admin", "Other"):
+                await conn.execute(
+                    sa.insert(operators_0008).values(name=name, password_hash="x", created_at=now)
                 )
-                kept = (
-                    await conn.execute(sa.select(operators.c.name_key, operators.c.status))
-                ).all()
-                ids = dict((await conn.execute(sa.select(customers.c.name, customers.c.id))).all())
-            assert keys == {
-                "Bob": "bob",
-                "bob": f"bob#{ids['bob']}",
-                WIDE_BOB: f"bob#{ids[WIDE_BOB]}",
-                "Alice": "alice",
-            }
-            assert sorted(kept) == [("admin", "active"), ("other", "active")]
-            await asyncio.to_thread(command.downgrade, config, "0008")
-        finally:
-            await db.dispose()
-    finally:
-        if backend == "postgresql":
-            await harness.drop_postgres_database(url)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.read() as conn:
+            keys = dict(
+                (await conn.execute(sa.select(customers.c.name, customers.c.name_key))).all()
+            )
+            kept = (await conn.execute(sa.select(operators.c.name_key, operators.c.status))).all()
+            ids = dict((await conn.execute(sa.select(customers.c.name, customers.c.id))).all())
+        assert keys == {
+            "Bob": "bob",
+            "bob": f"bob#{ids['bob']}",
+            WIDE_BOB: f"bob#{ids[WIDE_BOB]}",
+            "Alice": "alice",
+        }
+        assert sorted(kept) == [("admin", "active"), ("other", "active")]
+        await asyncio.to_thread(command.downgrade, config, "0008")

@@ -14,7 +14,6 @@ from smmpanel.accounts.service import create_customer
 from smmpanel.catalog.service import category_id_for, create_service, set_customer_price
 from smmpanel.db import Database
 from smmpanel.db.base import Timestamp
-from smmpanel.db.migrate import alembic_config
 from smmpanel.providers.service import add_provider
 
 pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
@@ -39,33 +38,23 @@ orders_0010 = sa.table(
 
 
 async def test_0011_costs_the_forwarded_orders_and_goes_back(backend: str, tmp_path: Path):
-    url = await harness.new_database_url(backend, tmp_path)
-    config = alembic_config(url)
-    try:
-        await asyncio.to_thread(command.upgrade, config, "0010")
-        db = Database(url, pool_size=1)
-        try:
-            listed, custom, manual = await _three_orders(db)
+    async with harness.database_at(backend, tmp_path, "0010") as (config, db):
+        listed, custom, manual = await _three_orders(db)
 
-            await asyncio.to_thread(command.upgrade, config, "0011")
-            async with db.read() as conn:
-                costs = dict((await conn.execute(sa.select(orders_cost))).all())
-                assert await conn.scalar(sa.text("SELECT count(*) FROM exchange_rates")) == 0
-            # 500 at 3.00 (list) costs 500 at 1.20; 500 at 2.40 (custom) costs the same.
-            assert costs == {listed: 600_000, custom: 600_000, manual: None}
+        await asyncio.to_thread(command.upgrade, config, "0011")
+        async with db.read() as conn:
+            costs = dict((await conn.execute(sa.select(orders_cost))).all())
+            assert await conn.scalar(sa.text("SELECT count(*) FROM exchange_rates")) == 0
+        # 500 at 3.00 (list) costs 500 at 1.20; 500 at 2.40 (custom) costs the same.
+        assert costs == {listed: 600_000, custom: 600_000, manual: None}
 
-            await asyncio.to_thread(command.downgrade, config, "0010")
-            async with db.read() as conn:
-                tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
-                columns = await conn.run_sync(
-                    lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("orders")]
-                )
-            assert "exchange_rates" not in tables and "cost" not in columns
-        finally:
-            await db.dispose()
-    finally:
-        if backend == "postgresql":
-            await harness.drop_postgres_database(url)
+        await asyncio.to_thread(command.downgrade, config, "0010")
+        async with db.read() as conn:
+            tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+            columns = await conn.run_sync(
+                lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("orders")]
+            )
+        assert "exchange_rates" not in tables and "cost" not in columns
 
 
 async def _three_orders(db: Database) -> tuple[int, int, int]:

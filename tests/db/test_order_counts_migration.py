@@ -13,7 +13,6 @@ from sqlalchemy import inspect, update
 from smmpanel.accounts.service import create_customer
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.db import Database
-from smmpanel.db.migrate import alembic_config
 from smmpanel.orders.counts import customer_status_counts
 from smmpanel.orders.models import orders
 from smmpanel.orders.placement import place_order
@@ -23,45 +22,33 @@ pytestmark = pytest.mark.fast  # starts no process: runs in `make test-fast`
 
 
 async def test_0029_counts_the_orders_there_then_keeps_counting(backend: str, tmp_path: Path):
-    url = await harness.new_database_url(backend, tmp_path)
-    config = alembic_config(url)
-    try:
-        await asyncio.to_thread(command.upgrade, config, "0028")
-        db = Database(url, pool_size=1)
-        try:
-            customer_id, service_id = await _customer_and_service(db)
-            first = await _place(db, customer_id, service_id)
-            await _place(db, customer_id, service_id)
+    async with harness.database_at(backend, tmp_path, "0028") as (config, db):
+        customer_id, service_id = await _customer_and_service(db)
+        first = await _place(db, customer_id, service_id)
+        await _place(db, customer_id, service_id)
 
-            await asyncio.to_thread(command.upgrade, config, "head")
-            async with db.write() as conn:
-                await conn.execute(
-                    update(orders).where(orders.c.id == first).values(status=COMPLETED)
-                )
-            await _place(db, customer_id, service_id)
-            async with db.read() as conn:
-                assert await customer_status_counts(conn, customer_id) == [
-                    (PENDING, 2),
-                    (COMPLETED, 1),
-                ]
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.write() as conn:
+            await conn.execute(update(orders).where(orders.c.id == first).values(status=COMPLETED))
+        await _place(db, customer_id, service_id)
+        async with db.read() as conn:
+            assert await customer_status_counts(conn, customer_id) == [
+                (PENDING, 2),
+                (COMPLETED, 1),
+            ]
 
-            await asyncio.to_thread(command.downgrade, config, "0028")
-            await _place(db, customer_id, service_id)  # no trigger left to write anywhere
-            async with db.read() as conn:
-                tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
-            assert "customer_order_counts" not in tables
-            assert "customer_order_count_changes" not in tables
-            await asyncio.to_thread(command.upgrade, config, "head")
-            async with db.read() as conn:
-                assert await customer_status_counts(conn, customer_id) == [
-                    (PENDING, 3),
-                    (COMPLETED, 1),
-                ]
-        finally:
-            await db.dispose()
-    finally:
-        if backend == "postgresql":
-            await harness.drop_postgres_database(url)
+        await asyncio.to_thread(command.downgrade, config, "0028")
+        await _place(db, customer_id, service_id)  # no trigger left to write anywhere
+        async with db.read() as conn:
+            tables = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert "customer_order_counts" not in tables
+        assert "customer_order_count_changes" not in tables
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.read() as conn:
+            assert await customer_status_counts(conn, customer_id) == [
+                (PENDING, 3),
+                (COMPLETED, 1),
+            ]
 
 
 async def _customer_and_service(db: Database) -> tuple[int, int]:

@@ -13,7 +13,6 @@ from alembic import command
 from smmpanel.catalog.service import category_id_for, create_service
 from smmpanel.db import Database
 from smmpanel.db.base import Timestamp, as_utc
-from smmpanel.db.migrate import alembic_config
 from smmpanel.orders.models import order_polls
 from smmpanel.providers.service import add_provider
 
@@ -51,60 +50,48 @@ orders_0006 = sa.table(
 
 
 async def test_0007_moves_each_polled_orders_schedule_and_back(backend: str, tmp_path: Path):
-    url = await harness.new_database_url(backend, tmp_path)
-    config = alembic_config(url)
-    try:
-        await asyncio.to_thread(command.upgrade, config, "0006")
-        db = Database(url, pool_size=1)
-        try:
-            polled, never_polled, queued = await _three_forwarded_orders(db)
+    async with harness.database_at(backend, tmp_path, "0006") as (config, db):
+        polled, never_polled, queued = await _three_forwarded_orders(db)
 
-            await asyncio.to_thread(command.upgrade, config, "head")
-            async with db.read() as conn:
-                moved = {
-                    row.order_id: (as_utc(row.due_at), row.every)
-                    for row in await conn.execute(sa.select(order_polls))
-                }
-                left = dict(
-                    (
-                        await conn.execute(
-                            sa.select(orders_0006.c.id, orders_0006.c.next_action_at)
-                        )
-                    ).all()
-                )
-                columns = await conn.run_sync(
-                    lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("orders")]
-                )
-            assert moved == {polled: (NEXT_POLL, 240), never_polled: (NEXT_POLL, 0)}
-            assert {k: v and as_utc(v) for k, v in left.items()} == {
-                polled: None,
-                never_polled: None,
-                queued: NEXT_SEND,
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with db.read() as conn:
+            moved = {
+                row.order_id: (as_utc(row.due_at), row.every)
+                for row in await conn.execute(sa.select(order_polls))
             }
-            assert "poll_interval" not in columns
+            left = dict(
+                (
+                    await conn.execute(sa.select(orders_0006.c.id, orders_0006.c.next_action_at))
+                ).all()
+            )
+            columns = await conn.run_sync(
+                lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("orders")]
+            )
+        assert moved == {polled: (NEXT_POLL, 240), never_polled: (NEXT_POLL, 0)}
+        assert {k: v and as_utc(v) for k, v in left.items()} == {
+            polled: None,
+            never_polled: None,
+            queued: NEXT_SEND,
+        }
+        assert "poll_interval" not in columns
 
-            await asyncio.to_thread(command.downgrade, config, "0006")
-            async with db.read() as conn:
-                back = {
-                    row.id: (as_utc(row.next_action_at), row.poll_interval)
-                    for row in await conn.execute(
-                        sa.select(
-                            orders_0006.c.id,
-                            orders_0006.c.next_action_at,
-                            orders_0006.c.poll_interval,
-                        )
+        await asyncio.to_thread(command.downgrade, config, "0006")
+        async with db.read() as conn:
+            back = {
+                row.id: (as_utc(row.next_action_at), row.poll_interval)
+                for row in await conn.execute(
+                    sa.select(
+                        orders_0006.c.id,
+                        orders_0006.c.next_action_at,
+                        orders_0006.c.poll_interval,
                     )
-                }
-            assert back == {
-                polled: (NEXT_POLL, 240),
-                never_polled: (NEXT_POLL, None),
-                queued: (NEXT_SEND, None),
+                )
             }
-        finally:
-            await db.dispose()
-    finally:
-        if backend == "postgresql":
-            await harness.drop_postgres_database(url)
+        assert back == {
+            polled: (NEXT_POLL, 240),
+            never_polled: (NEXT_POLL, None),
+            queued: (NEXT_SEND, None),
+        }
 
 
 async def _three_forwarded_orders(db: Database) -> tuple[int, int, int]:
